@@ -1,0 +1,121 @@
+"""Staff, roles and departments.
+
+A user holds one or more posts; each post is a role plus either an area (the subtree it sees) or a
+department (the cases dispatched to it). Administrators hold a post with neither and see all.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Area, AreaLevel
+
+
+class DepartmentKind(models.TextChoices):
+    DISTRICT = "district", _("District department")
+    UTILITY = "utility", _("Utility company")
+    PROPERTY = "property", _("Property management company")
+
+
+class Department(models.Model):
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    short_name = models.CharField(_("short name"), max_length=20, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=DepartmentKind.choices, default=DepartmentKind.DISTRICT)
+    # The district (or street) the unit serves; it sees cases dispatched to it, not area data.
+    district = models.ForeignKey(
+        Area, verbose_name=_("district"), null=True, blank=True, on_delete=models.PROTECT, related_name="departments"
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    MICROGRID_HEAD = "microgrid_head", _("Micro-grid head")
+    COMMUNITY_WORKER = "community_worker", _("Community worker")
+    COMMUNITY_SECRETARY = "community_secretary", _("Community secretary")
+    STREET_COMMAND = "street_command", _("Street command centre")
+    DISTRICT_CENTRE = "district_centre", _("District centre")
+    DEPARTMENT_HANDLER = "department_handler", _("Department handler")
+    DEPARTMENT_LEADER = "department_leader", _("Department leader")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+# The area level each area-bound role is posted to; department roles are posted to a department.
+ROLE_AREA_LEVEL: dict[str, int] = {
+    Role.GRID_WORKER: AreaLevel.GRID,
+    Role.MICROGRID_HEAD: AreaLevel.MICROGRID,
+    Role.COMMUNITY_WORKER: AreaLevel.COMMUNITY,
+    Role.COMMUNITY_SECRETARY: AreaLevel.COMMUNITY,
+    Role.STREET_COMMAND: AreaLevel.STREET,
+    Role.DISTRICT_CENTRE: AreaLevel.DISTRICT,
+}
+DEPARTMENT_ROLES = frozenset({Role.DEPARTMENT_HANDLER, Role.DEPARTMENT_LEADER})
+AREA_ROLES = frozenset(ROLE_AREA_LEVEL)
+
+
+class StaffPost(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="posts"
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), null=True, blank=True, on_delete=models.PROTECT, related_name="posts"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), null=True, blank=True, on_delete=models.PROTECT, related_name="posts"
+    )
+    title = models.CharField(_("title"), max_length=50, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff post")
+        verbose_name_plural = _("staff posts")
+        indexes = [
+            # scope_for(user): the active posts of one user, on every request.
+            models.Index(fields=["user", "is_active"], name="governance_post_user_active"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(role__in=[str(r) for r in AREA_ROLES], area__isnull=False, department__isnull=True)
+                    | models.Q(role__in=[str(r) for r in DEPARTMENT_ROLES], area__isnull=True, department__isnull=False)
+                    | models.Q(role=Role.ADMINISTRATOR, area__isnull=True, department__isnull=True)
+                ),
+                name="governance_staffpost_role_matches_target",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "area"], condition=models.Q(area__isnull=False), name="governance_post_unique_area"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "department"],
+                condition=models.Q(department__isnull=False),
+                name="governance_post_unique_department",
+            ),
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(role="administrator"), name="governance_post_unique_admin"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = self.area or self.department
+        return f"{self.get_role_display()} · {target}" if target else self.get_role_display()
+
+
+class Heartbeat(models.Model):
+    """Last time each background process proved it was alive (written by a beat-scheduled task)."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    at = models.DateTimeField()

@@ -1,0 +1,126 @@
+"""The one scoping helper every query of area data or cases goes through.
+
+`scope_for(user)` reads the user's active posts once per request and returns a `Scope`:
+the minimal set of area paths the user sees (a subtree each), the departments they act for, and
+whether they see everything. `Scope.filter(queryset, path_field=…, department_field=…)` turns
+that into one WHERE condition. Out-of-scope and missing objects look the same to callers (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from governance.models import DEPARTMENT_ROLES, Role, StaffPost
+
+if TYPE_CHECKING:
+    from grids.models import Area
+
+M = TypeVar("M", bound=Model)
+
+_CACHE_ATTR = "_governance_scope"
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int | None
+    sees_all: bool = False
+    area_paths: tuple[str, ...] = ()
+    department_ids: tuple[int, ...] = ()
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.sees_all or bool(self.roles)
+
+    @property
+    def is_department_member(self) -> bool:
+        return bool(self.roles & DEPARTMENT_ROLES)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def area_condition(self, path_field: str = "path") -> Q | None:
+        """A Q for rows whose `path_field` lies in the user's subtrees; None means no area at all."""
+        if not self.area_paths:
+            return None
+        return reduce(or_, (Q(**{f"{path_field}__startswith": path}) for path in self.area_paths))
+
+    def filter(
+        self, queryset: QuerySet[M], *, path_field: str | None = "path", department_field: str | None = None
+    ) -> QuerySet[M]:
+        """Rows in the user's areas, or (if `department_field` is given) handled by their departments."""
+        if self.sees_all:
+            return queryset
+        conditions: list[Q] = []
+        if path_field is not None:
+            area_q = self.area_condition(path_field)
+            if area_q is not None:
+                conditions.append(area_q)
+        if department_field is not None and self.department_ids:
+            conditions.append(Q(**{f"{department_field}__in": self.department_ids}))
+        if not conditions:
+            return queryset.none()
+        return queryset.filter(reduce(or_, conditions))
+
+    def sees_path(self, path: str) -> bool:
+        return self.sees_all or any(path.startswith(prefix) for prefix in self.area_paths)
+
+    def sees_area(self, area: Area) -> bool:
+        return self.sees_path(area.path)
+
+    def sees_department(self, department_id: int) -> bool:
+        return self.sees_all or department_id in self.department_ids
+
+
+def _minimal_paths(paths: list[str]) -> tuple[str, ...]:
+    """Drop paths inside another path of the list, so conditions do not overlap."""
+    result: list[str] = []
+    for path in sorted(set(paths)):
+        if not result or not path.startswith(result[-1]):
+            result.append(path)
+    return tuple(result)
+
+
+def scope_for(user: Any) -> Scope:
+    """The user's scope, computed once and cached on the user object for the request."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Scope(user_id=None)
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    posts = list(
+        StaffPost.objects.filter(user=user, is_active=True).values_list("role", "area__path", "department_id")
+    )
+    roles = frozenset(role for role, _path, _dept in posts)
+    scope = Scope(
+        user_id=user.pk,
+        sees_all=bool(user.is_superuser) or Role.ADMINISTRATOR in roles,
+        area_paths=_minimal_paths([path for _role, path, _dept in posts if path]),
+        department_ids=tuple(sorted({dept for _role, _path, dept in posts if dept})),
+        roles=roles,
+    )
+    setattr(user, _CACHE_ATTR, scope)
+    return scope
+
+
+def forget_scope(user: Any) -> None:
+    """Drop the cached scope after the user's posts change."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def get_in_scope(
+    user: Any, queryset: QuerySet[M], *, path_field: str | None = "path", department_field: str | None = None, **lookup: Any
+) -> M:
+    """One object the user may see; missing and out-of-scope both raise the same Http404."""
+    scoped = scope_for(user).filter(queryset, path_field=path_field, department_field=department_field)
+    try:
+        return scoped.get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise Http404 from None

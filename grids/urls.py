@@ -1,0 +1,9 @@
+from django.urls import path
+
+from grids import views
+
+app_name = "grids"
+urlpatterns = [
+    path("<str:code>/", views.area_detail, name="area_detail"),
+    path("<str:code>/boundary.geojson", views.area_children_geojson, name="area_children_geojson"),
+]

@@ -96,7 +96,9 @@ def env_url(
         return default
     parts = urlsplit(value)
     if parts.scheme not in schemes:
-        raise ImproperlyConfigured(f"{name} must be a URL starting with one of {', '.join(s + '://' for s in schemes)}.")
+        raise ImproperlyConfigured(
+            f"{name} must be a URL starting with one of {', '.join(s + '://' for s in schemes)}."
+        )
     if not parts.hostname and not parts.path.strip("/"):
         raise ImproperlyConfigured(f"{name}={value!r} names no host.")
     return value

@@ -97,7 +97,9 @@ class StaffPost(models.Model):
                 name="governance_staffpost_role_matches_target",
             ),
             models.UniqueConstraint(
-                fields=["user", "role", "area"], condition=models.Q(area__isnull=False), name="governance_post_unique_area"
+                fields=["user", "role", "area"],
+                condition=models.Q(area__isnull=False),
+                name="governance_post_unique_area",
             ),
             models.UniqueConstraint(
                 fields=["user", "role", "department"],

@@ -94,9 +94,7 @@ def scope_for(user: Any) -> Scope:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    posts = list(
-        StaffPost.objects.filter(user=user, is_active=True).values_list("role", "area__path", "department_id")
-    )
+    posts = list(StaffPost.objects.filter(user=user, is_active=True).values_list("role", "area__path", "department_id"))
     roles = frozenset(role for role, _path, _dept in posts)
     scope = Scope(
         user_id=user.pk,
@@ -116,7 +114,12 @@ def forget_scope(user: Any) -> None:
 
 
 def get_in_scope(
-    user: Any, queryset: QuerySet[M], *, path_field: str | None = "path", department_field: str | None = None, **lookup: Any
+    user: Any,
+    queryset: QuerySet[M],
+    *,
+    path_field: str | None = "path",
+    department_field: str | None = None,
+    **lookup: Any,
 ) -> M:
     """One object the user may see; missing and out-of-scope both raise the same Http404."""
     scoped = scope_for(user).filter(queryset, path_field=path_field, department_field=department_field)

@@ -78,6 +78,3 @@ class BoundaryRevision(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="grids_boundaryrevision_single_row")]
-
-
-

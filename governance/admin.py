@@ -1,0 +1,92 @@
+"""The Django admin for staff, posts and departments, scoped like every other screen.
+
+Area-bound staff see and edit posts in their own subtree only; department leaders the posts of
+their department; administrators everything.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Q
+from django.http import HttpRequest
+
+from governance.models import Department, Heartbeat, StaffPost
+from governance.scoping import scope_for
+
+
+class ScopedAdminMixin:
+    """Restricts an admin's queryset (and so every change view) through the user's scope."""
+
+    scope_path_field: str | None = "path"
+    scope_department_field: str | None = None
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = super().get_queryset(request)
+        return scope_for(request.user).filter(
+            queryset, path_field=self.scope_path_field, department_field=self.scope_department_field
+        )
+
+    def _scope_ok(self, request: HttpRequest) -> bool:
+        scope = scope_for(request.user)
+        return scope.is_staff_member and request.user.is_staff
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or self._scope_ok(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser or self._scope_ok(request)
+
+
+class AdministratorWriteMixin:
+    """Only administrators change these tables; everyone in scope may view."""
+
+    def _is_admin(self, request: HttpRequest) -> bool:
+        return scope_for(request.user).sees_all
+
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        return self._is_admin(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._is_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._is_admin(request)
+
+
+@admin.register(Department)
+class DepartmentAdmin(AdministratorWriteMixin, ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["code", "name", "short_name"]
+    scope_path_field = None
+    scope_department_field = "pk"
+
+
+@admin.register(StaffPost)
+class StaffPostAdmin(AdministratorWriteMixin, ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["user", "role", "area", "department", "is_active"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "area__name", "department__name"]
+    raw_id_fields = ["user", "area", "department"]
+    list_select_related = ["user", "area", "department"]
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = admin.ModelAdmin.get_queryset(self, request)
+        scope = scope_for(request.user)
+        if scope.sees_all:
+            return queryset
+        condition = Q(pk__in=[])
+        area_q = scope.area_condition("area__path")
+        if area_q is not None:
+            condition |= area_q
+        if scope.department_ids:
+            condition |= Q(department_id__in=scope.department_ids)
+        return queryset.filter(condition)
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["name", "at"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser

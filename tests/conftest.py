@@ -1,0 +1,63 @@
+"""Shared personas: staff of every tier over a small area tree, a department handler, a resident."""
+
+from __future__ import annotations
+
+import pytest
+
+from governance.models import Role
+from tests.factories import Tree, build_tree, make_department, make_user
+
+
+@pytest.fixture
+def tree(db) -> Tree:
+    return build_tree()
+
+
+@pytest.fixture
+def department(db):
+    return make_department()
+
+
+@pytest.fixture
+def grid_worker_a(tree):
+    return make_user("grid_a", role=Role.GRID_WORKER, area=tree["DS0C0G0"])
+
+
+@pytest.fixture
+def grid_worker_b(tree):
+    return make_user("grid_b", role=Role.GRID_WORKER, area=tree["DS0C0G1"])
+
+
+@pytest.fixture
+def community_secretary(tree):
+    return make_user("secretary", role=Role.COMMUNITY_SECRETARY, area=tree["DS0C0"])
+
+
+@pytest.fixture
+def street_command(tree):
+    return make_user("street0", role=Role.STREET_COMMAND, area=tree["DS0"])
+
+
+@pytest.fixture
+def other_street_command(tree):
+    return make_user("street1", role=Role.STREET_COMMAND, area=tree["DS1"])
+
+
+@pytest.fixture
+def district_centre(tree):
+    return make_user("district", role=Role.DISTRICT_CENTRE, area=tree["D"])
+
+
+@pytest.fixture
+def department_handler(department):
+    return make_user("handler", role=Role.DEPARTMENT_HANDLER, department=department)
+
+
+@pytest.fixture
+def resident(db):
+    return make_user("resident")
+
+
+@pytest.fixture
+def administrator(db):
+    return make_user("admin", role=Role.ADMINISTRATOR, is_staff=True)

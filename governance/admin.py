@@ -90,3 +90,58 @@ class HeartbeatAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
+
+
+# The working calendar: imports kept here so the existing admin above stays untouched.
+from django.contrib import messages  # noqa: E402
+from django.db import transaction  # noqa: E402
+from django.utils.translation import gettext  # noqa: E402
+
+from governance.models import CalendarDay  # noqa: E402
+from governance.workcalendar import calendar_cache_clear, calendar_coverage_warnings  # noqa: E402
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(AdministratorWriteMixin, admin.ModelAdmin):
+    """Holidays and swapped working days that override the chinese-calendar package."""
+
+    list_display = ["date", "kind", "name", "updated_at"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    date_hierarchy = "date"
+
+    def _is_staff_member(self, request: HttpRequest) -> bool:
+        # Every member of staff may read the calendar their deadlines come from.
+        return request.user.is_active and request.user.is_staff and scope_for(request.user).is_staff_member
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or self._is_staff_member(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser or self._is_staff_member(request)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        for year in calendar_coverage_warnings():
+            messages.warning(
+                request,
+                gettext(
+                    "The holiday calendar has no data for %(year)s: deadlines count Monday to Friday as working "
+                    "days. Enter that year's holidays and swapped working days here."
+                )
+                % {"year": year},
+            )
+        return super().changelist_view(request, extra_context)
+
+    # Deadlines read the rows through a per-process cache; drop it once the change is committed
+    # so this process uses the new calendar at once (others within OVERRIDES_TTL_SECONDS).
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(calendar_cache_clear)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(calendar_cache_clear)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(calendar_cache_clear)

@@ -90,8 +90,10 @@ class StaffPost(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(role__in=[str(r) for r in AREA_ROLES], area__isnull=False, department__isnull=True)
-                    | models.Q(role__in=[str(r) for r in DEPARTMENT_ROLES], area__isnull=True, department__isnull=False)
+                    models.Q(role__in=sorted(str(r) for r in AREA_ROLES), area__isnull=False, department__isnull=True)
+                    | models.Q(
+                        role__in=sorted(str(r) for r in DEPARTMENT_ROLES), area__isnull=True, department__isnull=False
+                    )
                     | models.Q(role=Role.ADMINISTRATOR, area__isnull=True, department__isnull=True)
                 ),
                 name="governance_staffpost_role_matches_target",
@@ -121,3 +123,36 @@ class Heartbeat(models.Model):
 
     name = models.CharField(max_length=50, primary_key=True)
     at = models.DateTimeField()
+
+
+class CalendarDayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("Holiday")
+    # 调休上班: a weekend day worked in exchange for a longer holiday.
+    WORKDAY = "workday", _("Swapped working day")
+
+
+class CalendarDay(models.Model):
+    """An administrator's correction to the public-holiday calendar; it wins over the package data.
+
+    Also the only source for years the `chinese-calendar` package does not know yet (see
+    governance/workcalendar.py and docs/working-time.md).
+    """
+
+    # unique=True also indexes the date: workcalendar loads one year's rows by a date range.
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=CalendarDayKind.choices)
+    name = models.CharField(_("name"), max_length=50, blank=True, help_text=_("For example 春节 or 国庆节."))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["-date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["holiday", "workday"]), name="governance_calendarday_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.get_kind_display()} {self.name}".strip()

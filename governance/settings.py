@@ -9,6 +9,8 @@ turns on every production safeguard and refuses to start without a real `SECRET_
 
 from __future__ import annotations
 
+import re
+from datetime import time
 from pathlib import Path
 
 import dj_database_url
@@ -241,3 +243,47 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+
+# --- Working calendar -----------------------------------------------------------------------------
+# The working periods of a working day, Asia/Shanghai local time, for deadlines in working hours
+# and working days (governance/workcalendar.py, docs/working-time.md). Parsed here so a typo stops
+# start-up instead of silently moving every deadline.
+
+
+def parse_working_hours(value: str, *, name: str = "WORKING_HOURS") -> tuple[tuple[time, time], ...]:
+    """`"08:30-12:00,14:00-17:30"` → ((08:30, 12:00), (14:00, 17:30)); ascending, not overlapping."""
+    periods: list[tuple[time, time]] = []
+    for part in value.split(","):
+        match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", part)
+        if not match:
+            raise ImproperlyConfigured(
+                f"{name}={value!r}: {part.strip()!r} is not a period like 08:30-12:00; "
+                "write comma-separated HH:MM-HH:MM periods."
+            )
+        h1, m1, h2, m2 = (int(group) for group in match.groups())
+        try:
+            start, end = time(h1, m1), time(h2, m2)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}={value!r}: {part.strip()!r} is not a valid time of day.") from None
+        if start >= end:
+            raise ImproperlyConfigured(f"{name}={value!r}: {part.strip()!r} ends before it starts.")
+        if periods and start < periods[-1][1]:
+            raise ImproperlyConfigured(f"{name}={value!r}: periods must be in order and must not overlap.")
+        periods.append((start, end))
+    return tuple(periods)
+
+
+WORKING_HOURS = parse_working_hours(env_str("WORKING_HOURS", "08:30-12:00,14:00-17:30"))
+
+# --- Petitions --------------------------------------------------------------------------------------
+# Dotted path of the class that sends notifications (SMS, WeChat template messages…); the default
+# logs them. The outbox and retries are the same whatever the channel.
+NOTIFICATION_BACKEND = env_str("NOTIFICATION_BACKEND", "appeals.services.notifications.ConsoleBackend")
+PETITION_MAX_REOPENS = env_int("PETITION_MAX_REOPENS", 2, minimum=0)
+# Repeat complaints: same category, within this distance (metres) or the same micro-grid, text at
+# least this similar (character-bigram Jaccard), submitted within this many days.
+REPEAT_DISTANCE_METRES = env_int("REPEAT_DISTANCE_METRES", 150, minimum=0)
+REPEAT_SIMILARITY = env_float("REPEAT_SIMILARITY", 0.3, minimum=0.0)
+REPEAT_WINDOW_DAYS = env_int("REPEAT_WINDOW_DAYS", 30, minimum=1)
+# Resolved petitions nobody rated are closed after this many days (after the call-back window).
+PETITION_AUTO_CLOSE_DAYS = env_int("PETITION_AUTO_CLOSE_DAYS", 7, minimum=1)

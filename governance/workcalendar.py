@@ -1,0 +1,279 @@
+"""The working calendar: which days are working days, and deadline arithmetic in working time.
+
+Every question about working time goes through this module, so a petition's deadline, its 80 %
+reminder and the response-time statistics agree. The rules are in docs/working-time.md.
+
+Which days are working days: a `CalendarDay` row (an administrator's correction) wins; otherwise the
+`chinese-calendar` package (public holidays and 调休 swapped working days); for a year the package
+does not know, Monday to Friday, with a warning in the log and on the CalendarDay admin page.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time as monotonic_clock
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from governance.models import CalendarDay, CalendarDayKind
+
+logger = logging.getLogger(__name__)
+
+# The calendar is China's whatever settings.TIME_ZONE says: a day is a Beijing-time day.
+CALENDAR_TZ = ZoneInfo("Asia/Shanghai")
+
+# How long a process trusts the CalendarDay rows it loaded. Admin edits clear the cache of the
+# process that saved at once; other processes (workers, other web processes) see them within this
+# time. A minute is well below any time limit and keeps the table out of hot loops.
+OVERRIDES_TTL_SECONDS = 60.0
+
+# Day-by-day walks stop here (about ten years): a larger span is a bad amount or a bad date, and a
+# clear error beats a request that spins.
+MAX_DAYS_WALKED = 3700
+
+DEFAULT_WORKING_HOURS: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))
+
+
+class TimeUnit(models.TextChoices):
+    # Natural clock hours that never stop: nights, weekends and holidays count.
+    EMERGENCY_HOURS = "emergency_hours", _("Hours (around the clock)")
+    # Hours inside the working periods of working days only.
+    WORKING_HOURS = "working_hours", _("Working hours")
+    # Whole working days, ending at close of business.
+    WORKING_DAYS = "working_days", _("Working days")
+    # N × 24 hours, weekends and holidays included.
+    NATURAL_DAYS = "natural_days", _("Natural days")
+
+
+class CalendarRangeError(ValueError):
+    """A computation walked more than MAX_DAYS_WALKED days: the amount or the dates are wrong."""
+
+
+# --- Which days are working days ---------------------------------------------------------------
+
+_overrides_lock = threading.Lock()
+# year -> (loaded at, monotonic seconds; {date: CalendarDayKind value})
+_overrides: dict[int, tuple[float, dict[date, str]]] = {}
+# Years already reported in this process, so the log says it once, not once per deadline.
+_warned_years: set[int] = set()
+
+
+def calendar_cache_clear() -> None:
+    """Forget the loaded CalendarDay rows (after an edit, and between tests)."""
+    with _overrides_lock:
+        _overrides.clear()
+
+
+def _overrides_for_year(year: int) -> dict[date, str]:
+    now = monotonic_clock.monotonic()
+    cached = _overrides.get(year)
+    if cached is not None and now - cached[0] < OVERRIDES_TTL_SECONDS:
+        return cached[1]
+    rows = CalendarDay.objects.filter(date__gte=date(year, 1, 1), date__lte=date(year, 12, 31))
+    loaded = dict(rows.values_list("date", "kind"))
+    with _overrides_lock:
+        _overrides[year] = (now, loaded)
+    return loaded
+
+
+@cache
+def package_covers_year(year: int) -> bool:
+    """Whether the installed `chinese-calendar` has the official holiday data for `year`."""
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def _warn_uncovered(year: int, override_count: int) -> None:
+    if year in _warned_years:
+        return
+    _warned_years.add(year)
+    logger.warning(
+        "The chinese-calendar package has no holiday data for %s; working days fall back to Monday-Friday "
+        "plus %s CalendarDay row(s). Enter that year's holidays and swapped working days in the admin, "
+        "or upgrade chinese-calendar.",
+        year,
+        override_count,
+    )
+
+
+def is_workday(d: date) -> bool:
+    """Whether `d` (a Beijing-time day) is a working day. Never raises for an unknown year."""
+    if isinstance(d, datetime):
+        d = _local(d).date()
+    overrides = _overrides_for_year(d.year)
+    kind = overrides.get(d)
+    if kind is not None:
+        return kind == CalendarDayKind.WORKDAY
+    if package_covers_year(d.year):
+        return chinese_calendar.is_workday(d)
+    _warn_uncovered(d.year, len(overrides))
+    return d.weekday() < 5
+
+
+def calendar_coverage_warnings(*, today: date | None = None) -> list[int]:
+    """Years within the next 12 months that neither the package nor the CalendarDay table covers.
+
+    Computed from the data rather than remembered, so every process and every admin sees the same
+    answer until someone enters the year's rows (one row is taken as "maintained by hand").
+    """
+    today = today or timezone.localdate(timezone=CALENDAR_TZ)
+    horizon = today + timedelta(days=365)
+    return [
+        year
+        for year in range(today.year, horizon.year + 1)
+        if not package_covers_year(year) and not CalendarDay.objects.filter(date__year=year).exists()
+    ]
+
+
+# --- Working periods --------------------------------------------------------------------------
+
+
+def working_periods() -> tuple[tuple[time, time], ...]:
+    """The working periods of a working day, read at call time so tests may override settings."""
+    return getattr(settings, "WORKING_HOURS", DEFAULT_WORKING_HOURS) or DEFAULT_WORKING_HOURS
+
+
+def _local(moment: datetime) -> datetime:
+    if timezone.is_naive(moment):
+        raise ValueError(f"{moment!r} is naive; working-time arithmetic needs aware datetimes.")
+    return moment.astimezone(CALENDAR_TZ)
+
+
+def _at(day: date, clock: time) -> datetime:
+    # Asia/Shanghai has no DST, so combining a date and a wall-clock time is exact.
+    return datetime.combine(day, clock, tzinfo=CALENDAR_TZ)
+
+
+def _close_of_business(day: date) -> datetime:
+    return _at(day, working_periods()[-1][1])
+
+
+def _next_workday(day: date) -> date:
+    for _step in range(MAX_DAYS_WALKED):
+        day += timedelta(days=1)
+        if is_workday(day):
+            return day
+    raise CalendarRangeError(f"No working day within {MAX_DAYS_WALKED} days after {day}.")
+
+
+# --- Deadline arithmetic -----------------------------------------------------------------------
+
+
+def _as_decimal(amount: int | Decimal) -> Decimal:
+    if isinstance(amount, float):
+        amount = Decimal(str(amount))
+    amount = Decimal(amount)
+    if not amount.is_finite() or amount <= 0:
+        raise ValueError(f"A time limit must be a positive number, not {amount}.")
+    return amount
+
+
+def _hours(amount: Decimal) -> timedelta:
+    return timedelta(microseconds=int(amount * 3_600_000_000))
+
+
+def _add_working_time(start: datetime, duration: timedelta) -> datetime:
+    """The instant at which `duration` of working time has elapsed after `start`.
+
+    Ends inside a period, or exactly at a period's end (12:00, not 14:00) when the time runs out
+    there. Walks day by day and period by period, never minute by minute.
+    """
+    remaining = duration
+    day = start.date()
+    for _step in range(MAX_DAYS_WALKED):
+        if is_workday(day):
+            for opens, closes in working_periods():
+                segment_start = max(_at(day, opens), start)
+                segment_end = _at(day, closes)
+                if segment_end <= segment_start:
+                    continue
+                available = segment_end - segment_start
+                if remaining <= available:
+                    return segment_start + remaining
+                remaining -= available
+        day += timedelta(days=1)
+    raise CalendarRangeError(f"{duration} of working time after {start} runs past {MAX_DAYS_WALKED} days.")
+
+
+def _working_days_deadline(start: datetime, days: int) -> datetime:
+    # The day the case counts as received: the start day if it is a working day and the start is
+    # before close of business, else the next working day (like a letter arriving on Saturday).
+    # That day itself is not counted (期间开始的当日不计算在内); day 1 is the next working day.
+    received = start.date()
+    if not is_workday(received) or start >= _close_of_business(received):
+        received = _next_workday(received)
+    day = received
+    for _counted in range(days):
+        day = _next_workday(day)
+    return _close_of_business(day)
+
+
+def deadline_after(start: datetime, amount: int | Decimal, unit: TimeUnit | str) -> datetime:
+    """When a time limit of `amount` `unit`s that starts at `start` runs out (aware, Beijing time).
+
+    EMERGENCY_HOURS: start + amount hours. WORKING_HOURS: amount hours of working periods on working
+    days. WORKING_DAYS (whole numbers only): close of business of the amount-th working day after the
+    day the case counts as received. NATURAL_DAYS: start + amount × 24 hours.
+    """
+    start = _local(start)
+    value = _as_decimal(amount)
+    unit = TimeUnit(unit)
+    if unit == TimeUnit.EMERGENCY_HOURS:
+        return start + _hours(value)
+    if unit == TimeUnit.NATURAL_DAYS:
+        return start + _hours(value * 24)
+    if unit == TimeUnit.WORKING_HOURS:
+        return _add_working_time(start, _hours(value))
+    if value != value.to_integral_value():
+        raise ValueError(f"A limit in working days must be a whole number, not {value}.")
+    if value > MAX_DAYS_WALKED:
+        raise CalendarRangeError(f"{value} working days is more than this calendar computes.")
+    return _working_days_deadline(start, int(value))
+
+
+def working_time_between(start: datetime, end: datetime) -> timedelta:
+    """Working time (inside working periods of working days) from `start` to `end`; zero if end ≤ start."""
+    start, end = _local(start), _local(end)
+    total = timedelta(0)
+    if end <= start:
+        return total
+    day = start.date()
+    for _step in range(MAX_DAYS_WALKED):
+        if day > end.date():
+            return total
+        if is_workday(day):
+            for opens, closes in working_periods():
+                segment_start = max(_at(day, opens), start)
+                segment_end = min(_at(day, closes), end)
+                if segment_end > segment_start:
+                    total += segment_end - segment_start
+        day += timedelta(days=1)
+    raise CalendarRangeError(f"{start} to {end} spans more than {MAX_DAYS_WALKED} days.")
+
+
+def fraction_elapsed(start: datetime, deadline: datetime, now: datetime, unit: TimeUnit | str) -> float:
+    """How much of the time limit has been used: 0.0 at the start, 1.0 at the deadline, above 1 when late.
+
+    Working units measure working time (a weekend does not eat into a working-hours limit); the
+    other units measure clock time.
+    """
+    unit = TimeUnit(unit)
+    if unit in (TimeUnit.WORKING_HOURS, TimeUnit.WORKING_DAYS):
+        used, allowed = working_time_between(start, now), working_time_between(start, deadline)
+    else:
+        used, allowed = max(now - start, timedelta(0)), deadline - start
+    if allowed <= timedelta(0):
+        return 1.0 if now >= deadline else 0.0
+    return used / allowed

@@ -15,4 +15,12 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Every minute: proves the worker and beat are alive (the health page reads its timestamp).
     "governance.heartbeat": {"task": "governance.heartbeat", "schedule": 60.0},
+    # Every minute: escalate overdue petitions one tier up and send 80%-of-time reminders.
+    "appeals.sweep_deadlines": {"task": "appeals.sweep_deadlines", "schedule": 60.0},
+    # Every minute: route petitions whose routing task the broker dropped (status "submitted").
+    "appeals.sweep_unrouted": {"task": "appeals.sweep_unrouted", "schedule": 60.0},
+    # Every minute: send due notifications, including retries the broker never delivered.
+    "appeals.send_notifications": {"task": "appeals.send_notifications", "schedule": 60.0},
+    # Hourly: close resolved petitions left unrated past the rating window.
+    "appeals.close_unrated": {"task": "appeals.close_unrated", "schedule": 3600.0},
 }

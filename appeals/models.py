@@ -1,0 +1,493 @@
+"""Petitions (诉求/议题/工单) and everything recorded about their life.
+
+The status column is written only by the transition services in `appeals.services`; the allowed
+moves are the data in `appeals.lifecycle.TRANSITIONS`. Every change appends a `PetitionEvent`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from governance.models import Department
+from governance.workcalendar import TimeUnit
+from grids.models import Area
+
+
+class Channel(models.TextChoices):
+    MOBILE = "mobile", _("Mobile form")
+    HOTLINE = "hotline", _("12345 hotline")
+    PATROL = "patrol", _("Grid patrol")
+    DOORPLATE = "doorplate", _("Doorplate QR code")
+    STAFF = "staff", _("Staff entry")
+    OPEN311 = "open311", _("Open311")
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    INTAKE = "intake", _("Awaiting placement")
+    ASSIGNED = "assigned", _("Awaiting acceptance")
+    ACCEPTED = "accepted", _("Accepted")
+    PROCESSING = "processing", _("Being handled")
+    DISPATCHED = "dispatched", _("Dispatched to departments")
+    RETURNED = "returned", _("Returned")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    MERGED = "merged", _("Merged")
+
+
+OPEN_STATUSES = frozenset(
+    {
+        Status.SUBMITTED,
+        Status.INTAKE,
+        Status.ASSIGNED,
+        Status.ACCEPTED,
+        Status.PROCESSING,
+        Status.DISPATCHED,
+        Status.RETURNED,
+    }
+)
+# The states whose deadline the sweeper watches.
+TIMED_STATUSES = frozenset({Status.ASSIGNED, Status.ACCEPTED, Status.PROCESSING, Status.DISPATCHED})
+
+
+class Tier(models.IntegerChoices):
+    GRID = 1, _("Grid")
+    COMMUNITY = 2, _("Community")
+    STREET = 3, _("Street")
+    DISTRICT = 4, _("District")
+
+
+class HandlingMode(models.TextChoices):
+    IMMEDIATE = "immediate", _("At once (即办)")
+    FAST = "fast", _("Fast (快办)")
+    SPLIT = "split", _("Split (分办)")
+    JOINT = "joint", _("Joint (联办)")
+    TOP = "top", _("Top leader (顶格办)")
+
+
+class NeedType(models.TextChoices):
+    INDIVIDUAL = "individual", _("Individual need")
+    COMMON = "common", _("Common need")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent")
+    EMERGENCY = "emergency", _("Emergency")
+
+
+class Rating(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")
+    BASIC = "basic", _("Basically satisfied")
+    UNSATISFIED = "unsatisfied", _("Unsatisfied")
+
+
+class CategoryKind(models.TextChoices):
+    EVENT = "event", _("Event (GB/T 30428)")
+    COMPONENT = "component", _("Component (GB/T 30428)")
+    LIVELIHOOD = "livelihood", _("Livelihood service")
+
+
+class Category(models.Model):
+    """A class (parent is null) or sub-class of the taxonomy; petitions use sub-classes."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    kind = models.CharField(_("kind"), max_length=16, choices=CategoryKind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("class"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    default_department = models.ForeignKey(
+        Department, verbose_name=_("default department"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
+
+
+class TimeLimit(models.Model):
+    """How long a tier has for a petition of a sub-class and handling mode.
+
+    Lookup falls back from (category, mode, tier) to (category, any mode, tier) to
+    (no category, mode, tier) to (no category, any mode, tier).
+    """
+
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.CASCADE, related_name="limits"
+    )
+    handling_mode = models.CharField(_("handling mode"), max_length=16, choices=HandlingMode.choices, blank=True)
+    tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices)
+    accept_amount = models.DecimalField(_("time to accept"), max_digits=6, decimal_places=2)
+    accept_unit = models.CharField(_("unit"), max_length=16, choices=TimeUnit.choices)
+    handle_amount = models.DecimalField(_("time to handle"), max_digits=6, decimal_places=2)
+    handle_unit = models.CharField(_("unit"), max_length=16, choices=TimeUnit.choices)
+
+    class Meta:
+        verbose_name = _("time limit")
+        verbose_name_plural = _("time limits")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "handling_mode", "tier"], name="appeals_timelimit_unique"),
+            models.UniqueConstraint(
+                fields=["handling_mode", "tier"],
+                condition=Q(category__isnull=True),
+                name="appeals_timelimit_unique_default",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category or '*'} · {self.handling_mode or '*'} · {self.get_tier_display()}"
+
+
+class Petition(models.Model):
+    tracking_no = models.CharField(_("tracking number"), max_length=20, unique=True, editable=False)
+    # Client-supplied key making submission idempotent (a retried POST returns the first petition).
+    idempotency_key = models.CharField(max_length=80, unique=True, null=True, blank=True, editable=False)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    # The 12345 order number or the Open311 client's token; unique per channel.
+    external_ref = models.CharField(_("external reference"), max_length=64, blank=True)
+
+    submitter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitter"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="petitions",
+    )
+    contact_name = models.CharField(_("contact name"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+
+    title = models.CharField(_("title"), max_length=100)
+    description = models.TextField(_("description"), max_length=2000)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT, related_name="petitions"
+    )
+    need_type = models.CharField(_("need type"), max_length=16, choices=NeedType.choices, default=NeedType.INDIVIDUAL)
+    urgency = models.CharField(_("urgency"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
+    handling_mode = models.CharField(
+        _("handling mode"), max_length=16, choices=HandlingMode.choices, default=HandlingMode.FAST
+    )
+
+    lon = models.FloatField(_("longitude"), null=True, blank=True)
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    # An area named at intake (the submitter's community, a staff member's own area): where the
+    # petition waits for placement when neither point nor address locates it.
+    reported_area = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("reported area")
+    )
+    microgrid = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("micro-grid")
+    )
+    grid = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    street = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Path of the deepest known area: every scoped list is `area_path LIKE '<scope>%'`.
+    area_path = models.CharField(max_length=255, blank=True, editable=False)
+
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices, null=True, blank=True)
+    handler_area = models.ForeignKey(
+        Area, verbose_name=_("handling area"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    handler_department = models.ForeignKey(
+        Department,
+        verbose_name=_("handling department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="petitions",
+    )
+    suggested_department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    clock_started_at = models.DateTimeField(null=True, blank=True)
+    remind_at = models.DateTimeField(null=True, blank=True)
+    deadline_at = models.DateTimeField(_("deadline"), null=True, blank=True)
+    overdue = models.BooleanField(_("overdue"), default=False)
+    supervised = models.BooleanField(_("supervised"), default=False)
+    urge_count = models.PositiveSmallIntegerField(default=0)
+
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reply = models.TextField(_("reply"), blank=True)
+    rating = models.CharField(_("rating"), max_length=16, choices=Rating.choices, blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+
+    # Repeat complaints point at the first petition of their cluster; merging makes it the master.
+    repeat_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="repeats", verbose_name=_("repeat of")
+    )
+    repeat_count = models.PositiveIntegerField(default=0)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged", verbose_name=_("merged into")
+    )
+
+    created_at = models.DateTimeField(_("submitted at"), db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("petition")
+        verbose_name_plural = _("petitions")
+        indexes = [
+            # Scoped lists: `area_path LIKE 'prefix%' ORDER BY created_at DESC` (pattern ops on PG).
+            models.Index(fields=["area_path", "-created_at"], name="appeals_pet_scope_recent"),
+            # The deadline sweeper: open rows whose deadline passed, oldest first.
+            models.Index(
+                fields=["deadline_at"],
+                name="appeals_pet_deadline_open",
+                condition=Q(status__in=["assigned", "accepted", "processing", "dispatched"], deadline_at__isnull=False),
+            ),
+            models.Index(
+                fields=["remind_at"],
+                name="appeals_pet_remind_open",
+                condition=Q(status__in=["assigned", "accepted", "processing", "dispatched"], remind_at__isnull=False),
+            ),
+            # Pending-work marker: the routing sweeper finds rows the broker dropped.
+            models.Index(fields=["created_at"], name="appeals_pet_unrouted", condition=Q(status="submitted")),
+            # Repeat detection: recent open petitions of one category.
+            models.Index(fields=["category", "created_at"], name="appeals_pet_category_recent"),
+            # Queues: what one handler area or department has to do.
+            models.Index(fields=["handler_area", "status"], name="appeals_pet_handler_area"),
+            models.Index(fields=["handler_department", "status"], name="appeals_pet_handler_dept"),
+            # A resident's own petitions.
+            models.Index(fields=["submitter", "-created_at"], name="appeals_pet_submitter"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="appeals_petition_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status__in=["resolved", "closed"]) | Q(resolved_at__isnull=False),
+                name="appeals_petition_resolved_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="merged") | Q(merged_into__isnull=False),
+                name="appeals_petition_merged_has_master",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["submitted", "merged"])
+                | Q(handler_area__isnull=False)
+                | Q(handler_department__isnull=False),
+                name="appeals_petition_routed_has_handler",
+            ),
+            models.UniqueConstraint(
+                fields=["channel", "external_ref"], condition=~Q(external_ref=""), name="appeals_petition_external_ref"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_no} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class PetitionPhoto(models.Model):
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(_("photo"), upload_to="petitions/%Y/%m/")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+
+
+class EventType(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    ROUTED = "routed", _("Routed")
+    PLACED = "placed", _("Placed")
+    ACCEPTED = "accepted", _("Accepted")
+    HANDLING = "handling", _("Handling started")
+    PROGRESS = "progress", _("Progress noted")
+    REPLIED = "replied", _("Replied")
+    RESOLVED = "resolved", _("Resolved")
+    RATED = "rated", _("Rated")
+    CLOSED = "closed", _("Closed")
+    REOPENED = "reopened", _("Reopened")
+    ESCALATED = "escalated", _("Escalated")
+    AUTO_ESCALATED = "auto_escalated", _("Escalated on deadline")
+    REMINDED = "reminded", _("Deadline reminder")
+    WHISTLED = "whistled", _("Dispatched to departments (吹哨)")
+    REPORTED_IN = "reported_in", _("Department reported in (报到)")
+    DEPARTMENT_REPLIED = "department_replied", _("Department replied")
+    RETURNED = "returned", _("Returned")
+    REROUTED = "rerouted", _("Re-routed")
+    EXTENSION_ASKED = "extension_asked", _("Extension asked")
+    EXTENSION_GRANTED = "extension_granted", _("Extension granted")
+    EXTENSION_REFUSED = "extension_refused", _("Extension refused")
+    URGED = "urged", _("Urged (催办)")
+    SUPERVISED = "supervised", _("Supervised (督办)")
+    MERGED = "merged", _("Merged into another")
+    REPEAT_LINKED = "repeat_linked", _("Linked as a repeat")
+    CALLBACK = "callback", _("Call-back recorded")
+
+
+class PetitionEvent(models.Model):
+    """Append-only: the petition's timeline and audit trail."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=24, choices=EventType.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who acted when there is no user: "system", "resident", "hotline", an Open311 client name.
+    actor_label = models.CharField(max_length=50, blank=True)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    from_tier = models.PositiveSmallIntegerField(null=True, blank=True)
+    to_tier = models.PositiveSmallIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("petition event")
+        verbose_name_plural = _("petition events")
+        ordering = ["created_at", "id"]
+        indexes = [
+            # A petition's timeline.
+            models.Index(fields=["petition", "created_at"], name="appeals_event_timeline"),
+            # Reports: counts of one event type per month.
+            models.Index(fields=["type", "created_at"], name="appeals_event_type_time"),
+        ]
+
+
+class AssignmentRole(models.TextChoices):
+    LEAD = "lead", _("Lead (主办)")
+    ASSIST = "assist", _("Assisting (协办)")
+
+
+class AssignmentStatus(models.TextChoices):
+    DISPATCHED = "dispatched", _("Dispatched")
+    REPORTED_IN = "reported_in", _("Reported in")
+    REPLIED = "replied", _("Replied")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Assignment(models.Model):
+    """One department's part of a whistled (吹哨) petition."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="assignments")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="assignments")
+    role = models.CharField(max_length=8, choices=AssignmentRole.choices)
+    status = models.CharField(max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.DISPATCHED)
+    dispatched_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    dispatched_at = models.DateTimeField()
+    reported_at = models.DateTimeField(null=True, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    reply = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        indexes = [
+            # A department's queue.
+            models.Index(fields=["department", "status"], name="appeals_assign_dept_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "department"],
+                condition=~Q(status="cancelled"),
+                name="appeals_assignment_one_active_per_department",
+            ),
+            models.UniqueConstraint(
+                fields=["petition"],
+                condition=Q(role="lead") & ~Q(status="cancelled"),
+                name="appeals_assignment_one_lead",
+            ),
+        ]
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    GRANTED = "granted", _("Granted")
+    REFUSED = "refused", _("Refused")
+
+
+class ExtensionRequest(models.Model):
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="extensions")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField()
+    reason = models.TextField(_("reason"))
+    new_deadline = models.DateTimeField(_("requested deadline"))
+    status = models.CharField(max_length=8, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition"], condition=Q(status="pending"), name="appeals_extension_one_pending"
+            ),
+        ]
+
+
+class CallbackResult(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")
+    BASIC = "basic", _("Basically satisfied")
+    UNSATISFIED = "unsatisfied", _("Unsatisfied")
+    UNREACHABLE = "unreachable", _("Could not be reached")
+
+
+class Callback(models.Model):
+    """A call-back (回访) to the submitter of an unrated resolved petition."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="callbacks")
+    called_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    called_at = models.DateTimeField()
+    result = models.CharField(max_length=16, choices=CallbackResult.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("call-back")
+        verbose_name_plural = _("call-backs")
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Notification(models.Model):
+    """The outbox: written in the transaction that caused it, sent afterwards by a worker."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    phone = models.CharField(max_length=20, blank=True)
+    petition = models.ForeignKey(Petition, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=32)
+    message = models.TextField()
+    status = models.CharField(max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # The sender's queue: pending rows due now.
+            models.Index(fields=["next_attempt_at"], name="appeals_notify_due", condition=Q(status="pending")),
+        ]

@@ -1,0 +1,186 @@
+"""Shared plumbing of the transition services: locking, events, access checks, enqueueing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from appeals.lifecycle import Move, check_move
+from appeals.models import EventType, Petition, PetitionEvent, Tier
+from governance.errors import Forbidden, NotFound
+from governance.models import DEPARTMENT_ROLES, Role
+from governance.scoping import scope_for
+from grids.models import Area, AreaLevel
+
+logger = logging.getLogger(__name__)
+
+SYSTEM = "system"
+
+TIER_LEVEL = {
+    Tier.GRID: AreaLevel.GRID,
+    Tier.COMMUNITY: AreaLevel.COMMUNITY,
+    Tier.STREET: AreaLevel.STREET,
+    Tier.DISTRICT: AreaLevel.DISTRICT,
+}
+LEVEL_TIER = {level: tier for tier, level in TIER_LEVEL.items()}
+# The highest tier each role acts at (urging and approving need a tier above the petition's).
+ROLE_TIER = {
+    Role.GRID_WORKER: Tier.GRID,
+    Role.MICROGRID_HEAD: Tier.GRID,
+    Role.COMMUNITY_WORKER: Tier.COMMUNITY,
+    Role.COMMUNITY_SECRETARY: Tier.COMMUNITY,
+    Role.STREET_COMMAND: Tier.STREET,
+    Role.DISTRICT_CENTRE: Tier.DISTRICT,
+}
+
+
+def now():
+    return timezone.now()
+
+
+def lock(petition_id: int) -> Petition:
+    """The petition row, locked until the transaction ends. Call inside `transaction.atomic`."""
+    try:
+        return (
+            Petition.objects.select_for_update(of=("self",))
+            .select_related("handler_area", "category")
+            .get(pk=petition_id)
+        )
+    except Petition.DoesNotExist:
+        raise NotFound(_("No such petition.")) from None
+
+
+def begin(petition_id: int, action: str) -> tuple[Petition, Move]:
+    petition = lock(petition_id)
+    return petition, check_move(petition.status, action)
+
+
+def record(
+    petition: Petition,
+    event_type: str,
+    *,
+    actor: Any = None,
+    actor_label: str = "",
+    from_status: str = "",
+    from_tier: int | None = None,
+    note: str = "",
+    extra: dict | None = None,
+    at=None,
+) -> PetitionEvent:
+    return PetitionEvent.objects.create(
+        petition=petition,
+        type=event_type,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=actor_label or ("" if getattr(actor, "pk", None) else SYSTEM),
+        from_status=from_status,
+        to_status=petition.status,
+        from_tier=from_tier,
+        to_tier=petition.tier,
+        note=note,
+        extra=extra or {},
+        created_at=at or now(),
+    )
+
+
+def save(petition: Petition, fields: Iterable[str]) -> None:
+    petition.save(update_fields=[*set(fields), "updated_at"])
+
+
+def actor_tier(actor: Any) -> int:
+    """The highest tier any of the actor's posts acts at (administrators act at every tier)."""
+    scope = scope_for(actor)
+    if scope.sees_all:
+        return Tier.DISTRICT + 1
+    return max((ROLE_TIER.get(role, 0) for role in scope.roles), default=0)
+
+
+def require_staff_in_scope(actor: Any, petition: Petition) -> None:
+    if actor is None:
+        return
+    scope = scope_for(actor)
+    if scope.sees_all:
+        return
+    if petition.area_path and scope.sees_path(petition.area_path):
+        return
+    if petition.handler_area_id and scope.sees_path(petition.handler_area.path):
+        return
+    raise Forbidden(_("This petition is outside your area."))
+
+
+def require_handler(actor: Any, petition: Petition) -> None:
+    """The actor works for the petition's current handler: its area's subtree or its department."""
+    if actor is None:
+        return
+    scope = scope_for(actor)
+    if scope.sees_all:
+        return
+    if petition.handler_area_id and scope.area_paths and scope.sees_path(petition.handler_area.path):
+        return
+    raise Forbidden(_("Only the handling unit may do this."))
+
+
+def require_upper_tier(actor: Any, petition: Petition) -> None:
+    """The actor sees the petition and sits above its current tier (urge, supervise, approve)."""
+    if actor is None:
+        return
+    require_staff_in_scope(actor, petition)
+    if actor_tier(actor) <= (petition.tier or 0):
+        raise Forbidden(_("Only a tier above the handling unit may do this."))
+
+
+def require_department_member(actor: Any, department_id: int) -> None:
+    if actor is None:
+        return
+    scope = scope_for(actor)
+    if scope.sees_all:
+        return
+    if not (scope.roles & DEPARTMENT_ROLES and department_id in scope.department_ids):
+        raise Forbidden(_("Only staff of this department may do this."))
+
+
+def area_chain(area: Area) -> dict[int, Area]:
+    """The area and its ancestors, by level (one query)."""
+    return {a.level: a for a in Area.objects.filter(code__in=area.ancestor_codes)}
+
+
+def place_in_area(petition: Petition, area: Area) -> list[str]:
+    """Set the petition's location areas from `area` (a micro-grid or any coarser area)."""
+    chain = area_chain(area)
+    petition.microgrid = chain.get(AreaLevel.MICROGRID)
+    petition.grid = chain.get(AreaLevel.GRID)
+    petition.community = chain.get(AreaLevel.COMMUNITY)
+    petition.street = chain.get(AreaLevel.STREET)
+    petition.area_path = area.path
+    return ["microgrid", "grid", "community", "street", "area_path"]
+
+
+def area_for_tier(petition: Petition, tier: int) -> Area | None:
+    """The area that handles the petition at `tier`: its own grid, community, street or district."""
+    if tier == Tier.GRID:
+        return petition.grid
+    if tier == Tier.COMMUNITY:
+        return petition.community
+    if tier == Tier.STREET:
+        return petition.street
+    district_code = petition.area_path.split("/", 1)[0] if petition.area_path else ""
+    return Area.objects.filter(code=district_code, level=AreaLevel.DISTRICT).first()
+
+
+def enqueue(task: Any, *args: Any) -> None:
+    """Send a task after commit; a broker outage only logs, the row's sweeper finishes the work."""
+
+    def send() -> None:
+        try:
+            task.delay(*args)
+        except Exception:  # noqa: BLE001 - any broker failure; the pending row stays for the sweeper
+            logger.warning("Could not enqueue %s%r; the sweeper will pick it up.", task.name, args, exc_info=True)
+
+    transaction.on_commit(send)
+
+
+__all__ = ["EventType"]

@@ -1,0 +1,337 @@
+"""Transitions of handling: accept, handle, reply, escalate, return, extension, urge, supervise."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from appeals.models import (
+    Assignment,
+    AssignmentStatus,
+    EventType,
+    ExtensionRequest,
+    ExtensionStatus,
+    Petition,
+    Status,
+    Tier,
+)
+from appeals.services import _base
+from appeals.services.deadlines import start_clock, stop_clock
+from appeals.services.notifications import notification_create, notify_area_staff, notify_department
+from governance.errors import DomainError
+from governance.scoping import scope_for
+
+
+def _required_text(text: str, field: str, message: str) -> str:
+    if not text or not text.strip():
+        raise DomainError(message, code="validation_error", extra={"fields": {field: message}})
+    return text.strip()
+
+
+def petition_accept(*, petition_id: int, actor: Any) -> Petition:
+    """签收: the handling unit takes the petition; the handling clock starts."""
+    with transaction.atomic():
+        petition, move = _base.begin(petition_id, "accept")
+        _base.require_handler(actor, petition)
+        now = _base.now()
+        from_status = petition.status
+        petition.status = move.target
+        petition.accepted_at = now
+        petition.first_response_at = petition.first_response_at or now
+        fields = ["status", "accepted_at", "first_response_at", *start_clock(petition, phase="handle", at=now)]
+        _base.save(petition, fields)
+        _base.record(
+            petition, EventType.ACCEPTED, actor=actor, from_status=from_status, from_tier=petition.tier, at=now
+        )
+    return petition
+
+
+def petition_handle(*, petition_id: int, actor: Any, note: str = "", handling_mode: str = "") -> Petition:
+    """Start handling, optionally choosing the handling mode (即办、快办、分办、联办、顶格办)."""
+    with transaction.atomic():
+        petition, move = _base.begin(petition_id, "handle")
+        _base.require_handler(actor, petition)
+        from_status = petition.status
+        petition.status = move.target
+        fields = ["status"]
+        if handling_mode and handling_mode != petition.handling_mode:
+            petition.handling_mode = handling_mode
+            fields.append("handling_mode")
+        _base.save(petition, fields)
+        _base.record(
+            petition, EventType.HANDLING, actor=actor, from_status=from_status, from_tier=petition.tier, note=note
+        )
+    return petition
+
+
+def petition_note_progress(*, petition_id: int, actor: Any, note: str) -> Petition:
+    note = _required_text(note, "note", _("Please write what was done."))
+    with transaction.atomic():
+        petition, _move = _base.begin(petition_id, "note_progress")
+        _base.require_staff_in_scope(actor, petition)
+        _base.record(petition, EventType.PROGRESS, actor=actor, from_status=petition.status, note=note)
+    return petition
+
+
+def petition_reply(*, petition_id: int, actor: Any, reply: str) -> Petition:
+    """The handling unit replies to the resident; the petition is resolved and awaits a rating."""
+    reply = _required_text(reply, "reply", _("Please write the reply to the resident."))
+    with transaction.atomic():
+        petition, move = _base.begin(petition_id, "reply")
+        _base.require_handler(actor, petition)
+        now = _base.now()
+        from_status = petition.status
+        petition.status = move.target
+        petition.reply = reply
+        petition.resolved_at = now
+        petition.first_response_at = petition.first_response_at or now
+        _base.save(petition, ["status", "reply", "resolved_at", "first_response_at", *stop_clock(petition)])
+        _base.record(
+            petition,
+            EventType.RESOLVED,
+            actor=actor,
+            from_status=from_status,
+            from_tier=petition.tier,
+            note=reply,
+            at=now,
+        )
+        _notify_submitter(petition, "resolved", _("Your petition %(no)s has been handled: %(reply)s"), reply=reply)
+    return petition
+
+
+def _notify_submitter(petition: Petition, kind: str, template: str, **values: str) -> None:
+    if not (petition.contact_phone or petition.submitter_id):
+        return
+    notification_create(
+        message=template % {"no": petition.tracking_no, **values},
+        kind=kind,
+        petition=petition,
+        recipient=petition.submitter,
+        phone=petition.contact_phone,
+    )
+
+
+def _escalate_locked(petition: Petition, *, actor: Any, note: str, automatic: bool, now: datetime) -> None:
+    """Move a locked petition one tier up (grid → community → street → district).
+
+    At the district there is no tier above: an automatic escalation marks it overdue and
+    supervised, stops the clock and alerts the district centre.
+    """
+    from_status, from_tier = petition.status, petition.tier
+    event = EventType.AUTO_ESCALATED if automatic else EventType.ESCALATED
+    if from_tier is None or from_tier >= Tier.DISTRICT:
+        if not automatic:
+            raise DomainError(_("The petition is already at the district; there is no tier above."), code="top_tier")
+        petition.overdue = True
+        petition.supervised = True
+        _base.save(petition, ["overdue", "supervised", *stop_clock(petition)])
+        _base.record(petition, event, actor=actor, from_status=from_status, from_tier=from_tier, note=note, at=now)
+        notify_area_staff(
+            area=petition.handler_area,
+            petition=petition,
+            kind="overdue",
+            message=_("Petition %(no)s is overdue at the district.") % {"no": petition.tracking_no},
+        )
+        return
+    tier = Tier(from_tier + 1)
+    area = _base.area_for_tier(petition, tier)
+    petition.tier = tier
+    petition.overdue = petition.overdue or automatic
+    fields = ["tier", "overdue"]
+    if petition.status == Status.DISPATCHED:
+        # Departments keep the case; the tier above now supervises it and owns its deadline.
+        petition.supervised = True
+        fields += ["supervised", *start_clock(petition, phase="handle", at=now)]
+    else:
+        petition.status = Status.ASSIGNED
+        petition.handler_area = area
+        petition.accepted_at = None
+        fields += ["status", "handler_area", "accepted_at", *start_clock(petition, phase="accept", at=now)]
+    _base.save(petition, fields)
+    _base.record(
+        petition,
+        event,
+        actor=actor,
+        from_status=from_status,
+        from_tier=from_tier,
+        note=note,
+        extra={"area": area.code if area else None},
+        at=now,
+    )
+    notify_area_staff(
+        area=area,
+        petition=petition,
+        kind="escalated",
+        message=_("Petition %(no)s was escalated to you: %(title)s")
+        % {"no": petition.tracking_no, "title": petition.title},
+    )
+
+
+def petition_escalate(*, petition_id: int, actor: Any, note: str) -> Petition:
+    """大事不出社区: the handling unit passes what it cannot solve one tier up."""
+    note = _required_text(note, "note", _("Please say why the petition goes up a tier."))
+    with transaction.atomic():
+        petition, _move = _base.begin(petition_id, "escalate")
+        _base.require_handler(actor, petition)
+        _escalate_locked(petition, actor=actor, note=note, automatic=False, now=_base.now())
+    return petition
+
+
+def petition_return(*, petition_id: int, actor: Any, reason: str, department_id: int | None = None) -> Petition:
+    """退单: a wrongly routed case goes back to the tier above (or the dispatcher) with a reason.
+
+    The returned case waits in that tier's queue (status "returned") where the dispute is visible,
+    until someone there re-routes it.
+    """
+    reason = _required_text(reason, "reason", _("Please give the reason for returning the petition."))
+    with transaction.atomic():
+        petition, move = _base.begin(petition_id, "return")
+        from_status, from_tier = petition.status, petition.tier
+        now = _base.now()
+        if petition.status == Status.DISPATCHED:
+            if department_id is None:
+                raise DomainError(_("Say which department returns the petition."), code="validation_error")
+            _base.require_department_member(actor, department_id)
+            assignment = (
+                Assignment.objects.select_for_update()
+                .filter(
+                    petition=petition,
+                    department_id=department_id,
+                    status__in=[AssignmentStatus.DISPATCHED, AssignmentStatus.REPORTED_IN],
+                )
+                .first()
+            )
+            if assignment is None:
+                raise DomainError(_("This department holds no open part of the petition."), code="not_assigned")
+            Assignment.objects.filter(petition=petition).exclude(status=AssignmentStatus.CANCELLED).update(
+                status=AssignmentStatus.CANCELLED
+            )
+            petition.handler_department = None
+            target_area = petition.handler_area  # the dispatching street or district re-routes it
+        else:
+            _base.require_handler(actor, petition)
+            upper = Tier(min((petition.tier or Tier.GRID) + 1, Tier.DISTRICT))
+            target_area = _base.area_for_tier(petition, upper) or petition.handler_area
+            petition.tier = upper
+        petition.status = move.target
+        petition.handler_area = target_area
+        fields = ["status", "tier", "handler_area", "handler_department", *stop_clock(petition)]
+        _base.save(petition, fields)
+        _base.record(
+            petition,
+            EventType.RETURNED,
+            actor=actor,
+            from_status=from_status,
+            from_tier=from_tier,
+            note=reason,
+            extra={"department_id": department_id} if department_id else {},
+            at=now,
+        )
+        notify_area_staff(
+            area=target_area,
+            petition=petition,
+            kind="returned",
+            message=_("Petition %(no)s was returned: %(reason)s") % {"no": petition.tracking_no, "reason": reason},
+        )
+    return petition
+
+
+def petition_ask_extension(*, petition_id: int, actor: Any, reason: str, new_deadline: datetime) -> ExtensionRequest:
+    """延期: asked before the deadline passes; the tier above decides."""
+    reason = _required_text(reason, "reason", _("Please give the reason for the extension."))
+    with transaction.atomic():
+        petition, _move = _base.begin(petition_id, "ask_extension")
+        if petition.status == Status.DISPATCHED and petition.handler_department_id:
+            _base.require_department_member(actor, petition.handler_department_id)
+        else:
+            _base.require_handler(actor, petition)
+        now = _base.now()
+        if petition.deadline_at is None or petition.deadline_at <= now:
+            raise DomainError(_("An extension must be asked before the deadline passes."), code="deadline_passed")
+        if new_deadline <= petition.deadline_at:
+            raise DomainError(_("The new deadline must be later than the current one."), code="validation_error")
+        if petition.extensions.filter(status=ExtensionStatus.PENDING).exists():
+            raise DomainError(_("An extension request is already waiting for a decision."), code="extension_pending")
+        request = ExtensionRequest.objects.create(
+            petition=petition, requested_by=actor, requested_at=now, reason=reason, new_deadline=new_deadline
+        )
+        _base.record(
+            petition,
+            EventType.EXTENSION_ASKED,
+            actor=actor,
+            from_status=petition.status,
+            note=reason,
+            extra={"request_id": request.pk, "new_deadline": new_deadline.isoformat()},
+            at=now,
+        )
+    return request
+
+
+def petition_decide_extension(*, request_id: int, actor: Any, grant: bool, note: str = "") -> ExtensionRequest:
+    with transaction.atomic():
+        request = ExtensionRequest.objects.select_for_update().get(pk=request_id)
+        petition, _move = _base.begin(request.petition_id, "decide_extension")
+        _base.require_upper_tier(actor, petition)
+        if request.status != ExtensionStatus.PENDING:
+            raise DomainError(_("This extension request was already decided."), code="already_decided")
+        now = _base.now()
+        request.status = ExtensionStatus.GRANTED if grant else ExtensionStatus.REFUSED
+        request.decided_by = actor
+        request.decided_at = now
+        request.decision_note = note
+        request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        if grant:
+            petition.deadline_at = request.new_deadline
+            petition.remind_at = None
+            _base.save(petition, ["deadline_at", "remind_at"])
+        _base.record(
+            petition,
+            EventType.EXTENSION_GRANTED if grant else EventType.EXTENSION_REFUSED,
+            actor=actor,
+            from_status=petition.status,
+            note=note,
+            extra={"request_id": request.pk},
+            at=now,
+        )
+    return request
+
+
+def petition_urge(*, petition_id: int, actor: Any, note: str = "") -> Petition:
+    """催办: an upper tier prods the handling unit."""
+    with transaction.atomic():
+        petition, _move = _base.begin(petition_id, "urge")
+        _base.require_upper_tier(actor, petition)
+        petition.urge_count += 1
+        _base.save(petition, ["urge_count"])
+        _base.record(petition, EventType.URGED, actor=actor, from_status=petition.status, note=note)
+        _notify_handler(
+            petition, "urged", _("Petition %(no)s was urged: please speed up.") % {"no": petition.tracking_no}
+        )
+    return petition
+
+
+def petition_supervise(*, petition_id: int, actor: Any, note: str = "") -> Petition:
+    """督办: an upper tier puts the petition under supervision; it shows on supervision lists."""
+    with transaction.atomic():
+        petition, _move = _base.begin(petition_id, "supervise")
+        _base.require_upper_tier(actor, petition)
+        petition.supervised = True
+        _base.save(petition, ["supervised"])
+        _base.record(petition, EventType.SUPERVISED, actor=actor, from_status=petition.status, note=note)
+        _notify_handler(petition, "supervised", _("Petition %(no)s is now supervised.") % {"no": petition.tracking_no})
+    return petition
+
+
+def _notify_handler(petition: Petition, kind: str, message: str) -> None:
+    if petition.status == Status.DISPATCHED and petition.handler_department_id:
+        notify_department(department_id=petition.handler_department_id, petition=petition, kind=kind, message=message)
+    else:
+        notify_area_staff(area=petition.handler_area, petition=petition, kind=kind, message=message)
+
+
+def user_can_decide_extensions(actor: Any, petition: Petition) -> bool:
+    scope = scope_for(actor)
+    return scope.sees_all or _base.actor_tier(actor) > (petition.tier or 0)

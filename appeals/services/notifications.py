@@ -1,0 +1,130 @@
+"""The notification outbox: rows written inside the causing transaction, sent after it.
+
+Sending happens outside any transaction: a batch is claimed (leased) in a short transaction,
+sent, and each row marked sent or rescheduled with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from appeals.models import Notification, NotificationStatus, Petition
+from governance.models import StaffPost
+from grids.models import Area
+
+logger = logging.getLogger(__name__)
+
+SEND_BATCH_SIZE = 100
+MAX_ATTEMPTS = 6
+# While a sender holds a claimed row, nobody else takes it; a crashed sender's rows come back then.
+LEASE = timedelta(minutes=5)
+
+
+def notification_create(
+    *, message: str, kind: str, petition: Petition | None = None, recipient: Any = None, phone: str = ""
+) -> Notification:
+    from appeals.services._base import enqueue  # local: _base imports the models this module uses
+    from appeals.tasks import send_notifications
+
+    row = Notification.objects.create(
+        recipient=recipient,
+        phone=phone,
+        petition=petition,
+        kind=kind,
+        message=message,
+        next_attempt_at=timezone.now(),
+    )
+    enqueue(send_notifications)
+    return row
+
+
+def notify_area_staff(*, area: Area | None, petition: Petition, kind: str, message: str) -> int:
+    """One notification per active staff member posted to `area` itself."""
+    if area is None:
+        return 0
+    user_ids = list(StaffPost.objects.filter(area=area, is_active=True).values_list("user_id", flat=True).distinct())
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient_id=uid, petition=petition, kind=kind, message=message, next_attempt_at=now)
+            for uid in user_ids
+        ]
+    )
+    if user_ids:
+        from appeals.services._base import enqueue
+        from appeals.tasks import send_notifications
+
+        enqueue(send_notifications)
+    return len(user_ids)
+
+
+def notify_department(*, department_id: int, petition: Petition, kind: str, message: str) -> int:
+    user_ids = list(
+        StaffPost.objects.filter(department_id=department_id, is_active=True).values_list("user_id", flat=True)
+    )
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient_id=uid, petition=petition, kind=kind, message=message, next_attempt_at=now)
+            for uid in set(user_ids)
+        ]
+    )
+    return len(user_ids)
+
+
+class ConsoleBackend:
+    """Writes messages to the log: the default, so a laptop shows what would be sent."""
+
+    def send(self, notification: Notification) -> None:
+        target = notification.phone or f"user:{notification.recipient_id}"
+        logger.info("NOTIFY %s [%s] %s", target, notification.kind, notification.message)
+
+
+def get_backend() -> Any:
+    return import_string(settings.NOTIFICATION_BACKEND)()
+
+
+def _claim_due(now) -> list[Notification]:
+    with transaction.atomic():
+        rows = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=NotificationStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")[:SEND_BATCH_SIZE]
+        )
+        if rows:
+            Notification.objects.filter(pk__in=[r.pk for r in rows]).update(next_attempt_at=now + LEASE)
+    return rows
+
+
+def notifications_send_due(*, backend: Any = None) -> dict[str, int]:
+    """Send one batch of due notifications; returns counts of sent and failed attempts."""
+    backend = backend or get_backend()
+    now = timezone.now()
+    sent = failed = 0
+    for row in _claim_due(now):
+        try:
+            backend.send(row)
+        except Exception as exc:  # noqa: BLE001 - any channel failure is retried with backoff
+            failed += 1
+            attempts = row.attempts + 1
+            give_up = attempts >= MAX_ATTEMPTS
+            Notification.objects.filter(pk=row.pk).update(
+                attempts=attempts,
+                last_error=str(exc)[:500],
+                status=NotificationStatus.FAILED if give_up else NotificationStatus.PENDING,
+                next_attempt_at=timezone.now() + timedelta(seconds=30 * 2**attempts),
+            )
+            logger.warning("Notification %s failed (attempt %s): %s", row.pk, attempts, exc)
+        else:
+            sent += 1
+            Notification.objects.filter(pk=row.pk).update(
+                status=NotificationStatus.SENT, sent_at=timezone.now(), attempts=row.attempts + 1
+            )
+    return {"sent": sent, "failed": failed}

@@ -14,6 +14,9 @@ urlpatterns = [
     path("areas/", include("grids.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("grids.apis")),
+    path("api/v1/", include("appeals.apis")),
+    path("open311/v2/", include("appeals.open311")),
+    path("petitions/", include("appeals.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

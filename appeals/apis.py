@@ -1,0 +1,3 @@
+"""REST API of petitions (built in appeals issue; see docs/petitions.md)."""
+
+urlpatterns: list = []

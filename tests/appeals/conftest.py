@@ -1,0 +1,53 @@
+"""Petition fixtures: a small taxonomy, and petitions routed into grid A (DS0C0G0)."""
+
+from __future__ import annotations
+
+import pytest
+
+from appeals.models import Category, CategoryKind, Channel
+from appeals.services import petition_route, petition_submit
+from grids.spatial import invalidate_index
+
+# A point inside micro-grid DS0C0G0M0 (the unit square at 120.00–120.01, 36.00–36.01).
+POINT_A = (120.005, 36.005)
+# Inside DS1C1G1M1, in the other street.
+POINT_OTHER_STREET = (120.035, 36.035)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_spatial_index():
+    invalidate_index()
+    yield
+    invalidate_index()
+
+
+@pytest.fixture
+def category(db, department):
+    parent = Category.objects.create(code="01", name="市容环境", kind=CategoryKind.EVENT)
+    return Category.objects.create(
+        code="0101", name="暴露垃圾", kind=CategoryKind.EVENT, parent=parent, default_department=department
+    )
+
+
+@pytest.fixture
+def submit(tree, category):
+    """Submit and route a petition synchronously; returns the routed petition."""
+
+    def _submit(point=POINT_A, *, route: bool = True, **overrides):
+        values = {
+            "channel": Channel.MOBILE,
+            "title": "小区门口垃圾堆积",
+            "description": "幸福路12号院门口垃圾三天没人清运，气味很大。",
+            "contact_phone": "13800138000",
+            "category": category,
+            "lon": point[0] if point else None,
+            "lat": point[1] if point else None,
+        }
+        values.update(overrides)
+        petition = petition_submit(**values).petition
+        if route:
+            petition_route(petition_id=petition.pk)
+            petition.refresh_from_db()
+        return petition
+
+    return _submit

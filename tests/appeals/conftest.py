@@ -23,9 +23,9 @@ def _fresh_spatial_index():
 
 @pytest.fixture
 def category(db, department):
-    parent = Category.objects.create(code="01", name="市容环境", kind=CategoryKind.EVENT)
+    parent = Category.objects.create(code="T01", name="测试市容环境", kind=CategoryKind.EVENT)
     return Category.objects.create(
-        code="0101", name="暴露垃圾", kind=CategoryKind.EVENT, parent=parent, default_department=department
+        code="T0101", name="测试暴露垃圾", kind=CategoryKind.EVENT, parent=parent, default_department=department
     )
 
 

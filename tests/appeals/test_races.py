@@ -91,8 +91,8 @@ def test_two_conflicting_transitions_at_once_exactly_one_wins(submit, grid_worke
     for _round in range(5):
         petition = submit()
         results = run_in_threads(
-            lambda: petition_accept(petition_id=petition.pk, actor=grid_worker_a),
-            lambda: petition_accept(petition_id=petition.pk, actor=community_secretary),
+            lambda pk=petition.pk: petition_accept(petition_id=pk, actor=grid_worker_a),
+            lambda pk=petition.pk: petition_accept(petition_id=pk, actor=community_secretary),
         )
         winners = [r for r in results if isinstance(r, Petition)]
         losers = [r for r in results if isinstance(r, Exception)]
@@ -109,8 +109,8 @@ def test_a_rating_and_a_reopen_at_once_leave_one_consistent_outcome(submit, grid
         petition_accept(petition_id=petition.pk, actor=grid_worker_a)
         petition_reply(petition_id=petition.pk, actor=grid_worker_a, reply="已处理")
         results = run_in_threads(
-            lambda: petition_rate(petition_id=petition.pk, rating="satisfied", contact_phone="13800138000"),
-            lambda: petition_reopen(petition_id=petition.pk, contact_phone="13800138000", reason="没有修好"),
+            lambda pk=petition.pk: petition_rate(petition_id=pk, rating="satisfied", contact_phone="13800138000"),
+            lambda pk=petition.pk: petition_reopen(petition_id=pk, contact_phone="13800138000", reason="没有修好"),
         )
         assert sum(isinstance(r, Petition) for r in results) == 1, results
         petition.refresh_from_db()

@@ -145,3 +145,47 @@ class CalendarDayAdmin(AdministratorWriteMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
         transaction.on_commit(calendar_cache_clear)
+
+
+# API clients: appended here so the admin above stays untouched.
+from django.utils.translation import gettext_lazy  # noqa: E402
+
+from governance.models import ApiClient  # noqa: E402
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(AdministratorWriteMixin, admin.ModelAdmin):
+    """Administrators only. The plain key is shown once, in a message after add or "new key"."""
+
+    list_display = ["name", "key_prefix", "is_active", "created_at", "last_used_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "key_prefix"]
+    fields = ["name", "is_active", "key_prefix", "created_at", "last_used_at"]
+    readonly_fields = ["key_prefix", "created_at", "last_used_at"]
+    actions = ["issue_new_key"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._is_admin(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._is_admin(request)
+
+    def _show_key(self, request: HttpRequest, client: ApiClient, key: str) -> None:
+        messages.warning(
+            request,
+            gettext("API key for %(name)s: %(key)s — copy it now; it will not be shown again.")
+            % {"name": client.name, "key": key},
+        )
+
+    def save_model(self, request, obj, form, change):
+        key = None if change else obj.set_new_key()
+        super().save_model(request, obj, form, change)
+        if key is not None:
+            self._show_key(request, obj, key)
+
+    @admin.action(description=gettext_lazy("Issue a new key (the old one stops working)"))
+    def issue_new_key(self, request: HttpRequest, queryset) -> None:
+        for client in queryset:
+            key = client.set_new_key()
+            client.save(update_fields=["key_prefix", "key_hash"])
+            self._show_key(request, client, key)

@@ -6,6 +6,9 @@ department (the cases dispatched to it). Administrators hold a post with neither
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -156,3 +159,47 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date.isoformat()} {self.get_kind_display()} {self.name}".strip()
+
+
+class ApiClient(models.Model):
+    """An outside system that submits through an API (today: Open311 clients such as city apps).
+
+    Only a SHA-256 hash of the key is stored; the plain key is shown once, when it is made.
+    """
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    # The first characters of the key, so an administrator can tell keys apart without the secret.
+    key_prefix = models.CharField(_("key prefix"), max_length=8, editable=False)
+    # unique=True also indexes it: every authenticated call looks the client up by this hash.
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def set_new_key(self) -> str:
+        """Give the client a fresh key (not saved yet) and return it; the old key stops working."""
+        key = secrets.token_urlsafe(32)
+        self.key_prefix = key[:8]
+        self.key_hash = self.hash_key(key)
+        return key
+
+    @classmethod
+    def create_with_key(cls, *, name: str) -> tuple[ApiClient, str]:
+        """A new active client and its plain key, which is not stored anywhere."""
+        client = cls(name=name.strip())
+        key = client.set_new_key()
+        client.full_clean()
+        client.save()
+        return client, key

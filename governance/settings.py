@@ -287,3 +287,66 @@ REPEAT_SIMILARITY = env_float("REPEAT_SIMILARITY", 0.3, minimum=0.0)
 REPEAT_WINDOW_DAYS = env_int("REPEAT_WINDOW_DAYS", 30, minimum=1)
 # Resolved petitions nobody rated are closed after this many days (after the call-back window).
 PETITION_AUTO_CLOSE_DAYS = env_int("PETITION_AUTO_CLOSE_DAYS", 7, minimum=1)
+
+# --- 12345 hotline import ----------------------------------------------------------------------------
+# Which column of a hotline export (CSV or XLSX, header row) feeds which petition field: a JSON
+# object {"<column header>": "<field>"} in HOTLINE_COLUMNS. Exports differ between cities and
+# between versions of the hotline system, so this is configuration, not code (docs/hotline.md).
+HOTLINE_FIELDS = (
+    "order_no",
+    "received_at",
+    "contact_name",
+    "contact_phone",
+    "title",
+    "description",
+    "address",
+    "category",
+    "lon",
+    "lat",
+    "urgency",
+)
+HOTLINE_DEFAULT_COLUMNS = {
+    "工单编号": "order_no",
+    "来电时间": "received_at",
+    "来电人": "contact_name",
+    "联系电话": "contact_phone",
+    "诉求标题": "title",
+    "诉求内容": "description",
+    "问题地址": "address",
+    "问题分类": "category",
+    "经度": "lon",
+    "纬度": "lat",
+    "紧急程度": "urgency",
+}
+
+
+def parse_hotline_columns(value: str, *, name: str = "HOTLINE_COLUMNS") -> dict[str, str]:
+    """A JSON object of column header → petition field; every field known, none mapped twice."""
+    import json
+
+    try:
+        mapping = json.loads(value)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} is not valid JSON ({error}).") from None
+    if not isinstance(mapping, dict) or not all(
+        isinstance(key, str) and isinstance(field, str) for key, field in mapping.items()
+    ):
+        raise ImproperlyConfigured(f'{name} must be a JSON object of strings, like {{"工单编号": "order_no"}}.')
+    unknown = sorted(set(mapping.values()) - set(HOTLINE_FIELDS))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{name} maps to unknown field(s) {', '.join(unknown)}; known fields: {', '.join(HOTLINE_FIELDS)}."
+        )
+    targets = list(mapping.values())
+    twice = sorted({field for field in targets if targets.count(field) > 1})
+    if twice:
+        raise ImproperlyConfigured(f"{name} maps several columns to {', '.join(twice)}; map each field once.")
+    return {key.strip(): field for key, field in mapping.items()}
+
+
+_hotline_columns = env_str("HOTLINE_COLUMNS")
+HOTLINE_COLUMNS = parse_hotline_columns(_hotline_columns) if _hotline_columns else dict(HOTLINE_DEFAULT_COLUMNS)
+
+# --- Open311 -----------------------------------------------------------------------------------------
+# Our GeoReport v2 jurisdiction; a request naming another one gets 404 (an empty one is ignored).
+OPEN311_JURISDICTION_ID = env_str("OPEN311_JURISDICTION_ID", "shibei.qingdao.gov.cn")

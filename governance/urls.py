@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("grids.apis")),
     path("api/v1/", include("appeals.apis")),
+    path("api/v1/", include("appeals.hotline_api")),
     path("open311/v2/", include("appeals.open311")),
     path("petitions/", include("appeals.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

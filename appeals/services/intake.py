@@ -46,13 +46,29 @@ class Submission:
 
 
 def _clean_phone(phone: str) -> str:
-    return re.sub(r"[\s()（）]", "", phone or "").removeprefix("+86")
+    cleaned = re.sub(r"[\s()（）]", "", phone or "").removeprefix("+86")
+    undashed = cleaned.replace("-", "")
+    # "138-0013-8000" is a mobile written in groups; a landline keeps its area-code dash.
+    return undashed if len(undashed) == 11 and undashed.startswith("1") else cleaned
 
 
 def _validate(
-    *, title: str, description: str, contact_phone: str, lon, lat, category: Category | None, channel: str
+    *,
+    title: str,
+    description: str,
+    contact_phone: str,
+    contact_name: str,
+    address: str,
+    lon,
+    lat,
+    category: Category | None,
+    channel: str,
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
+    if len(contact_name) > 50:
+        errors["contact_name"] = _("The name can be at most 50 characters.")
+    if len(address) > 200:
+        errors["address"] = _("The address can be at most 200 characters.")
     if not title.strip():
         errors["title"] = _("Please give the petition a short title.")
     elif len(title) > 100:
@@ -109,11 +125,16 @@ def petition_submit(
     """
     from appeals.tasks import route_petition
 
+    existing = _existing(idempotency_key, channel, external_ref)
+    if existing is not None:
+        return Submission(existing, created=False)
     contact_phone = _clean_phone(contact_phone)
     errors = _validate(
         title=title,
         description=description,
         contact_phone=contact_phone,
+        contact_name=contact_name.strip(),
+        address=address.strip(),
         lon=lon,
         lat=lat,
         category=category,
@@ -121,9 +142,6 @@ def petition_submit(
     )
     if errors:
         raise DomainError(_("Some fields are not valid."), code="validation_error", extra={"fields": errors})
-    existing = _existing(idempotency_key, channel, external_ref)
-    if existing is not None:
-        return Submission(existing, created=False)
     at = created_at or timezone.now()
     for _attempt in range(TRACKING_ATTEMPTS):
         try:

@@ -41,3 +41,21 @@ def test_it_enqueues_routing_only_after_commit(submit, django_capture_on_commit_
     with django_capture_on_commit_callbacks() as callbacks:
         submit(route=False)
     assert len(callbacks) == 1
+
+
+def test_it_accepts_a_mobile_written_in_groups(tree, category):
+    submission = petition_submit(channel=Channel.MOBILE, title="t", description="d", contact_phone="138-0013-8000")
+    assert submission.petition.contact_phone == "13800138000"
+
+
+def test_it_refuses_overlong_names_and_addresses_with_field_messages(tree):
+    with pytest.raises(DomainError) as caught:
+        petition_submit(
+            channel=Channel.MOBILE,
+            title="t",
+            description="d",
+            contact_phone="13800138000",
+            contact_name="名" * 51,
+            address="路" * 201,
+        )
+    assert {"contact_name", "address"} <= set(caught.value.extra["fields"])

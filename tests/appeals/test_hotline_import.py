@@ -1,0 +1,411 @@
+"""Importing 12345 hotline work orders: the service, the command and the upload API."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django.utils import timezone, translation
+from openpyxl import Workbook
+from rest_framework.test import APIClient
+
+from appeals.hotline import clean_phone, hotline_import, parse_received_at
+from appeals.hotline_api import MAX_UPLOAD_BYTES
+from appeals.models import Category, CategoryKind, Channel, EventType, Petition, Status, Tier, Urgency
+from appeals.services import petition_route
+from governance.errors import DomainError
+from governance.settings import parse_hotline_columns
+
+SAMPLE = Path(__file__).parent / "data" / "hotline_sample.csv"
+URL = "/api/v1/hotline/import/"
+
+
+def sample_rows() -> list[list[str]]:
+    return list(csv.reader(io.StringIO(SAMPLE.read_text(encoding="utf-8-sig"))))
+
+
+def csv_bytes(rows: list[list], encoding: str = "utf-8-sig") -> bytes:
+    out = io.StringIO(newline="")
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode(encoding)
+
+
+def xlsx_bytes(rows: list[list]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def outcomes(report) -> list[tuple[int, str, str]]:
+    return [(row.row, row.order_no, row.outcome) for row in report.rows]
+
+
+@pytest.fixture
+def taxonomy(tree, department):
+    """A sub-class of its own, so the tests do not depend on the seeded taxonomy."""
+    parent = Category.objects.create(code="HT1", name="热线测试类", kind=CategoryKind.EVENT)
+    return Category.objects.create(
+        code="HT101", name="热线测试垃圾", kind=CategoryKind.EVENT, parent=parent, default_department=department
+    )
+
+
+# --- The service -----------------------------------------------------------------------------------
+
+
+def test_it_imports_a_utf8_csv_with_bom(taxonomy, district_centre):
+    report = hotline_import(file=SAMPLE, actor=district_centre)
+
+    assert report.totals() == {"rows": 3, "created": 3, "skipped": 0, "failed": 0}
+    assert outcomes(report) == [
+        (2, "HL202611200001", "created"),
+        (3, "HL202611200002", "created"),
+        (4, "HL202611200003", "created"),
+    ]
+    first = Petition.objects.get(external_ref="HL202611200001")
+    assert first.channel == Channel.HOTLINE
+    assert first.tracking_no == report.rows[0].tracking_no
+    assert first.contact_name == "张先生" and first.contact_phone == "13800138000"
+    assert first.category == taxonomy
+    assert (first.lon, first.lat) == (120.005, 36.005)
+    assert timezone.localtime(first.created_at).replace(tzinfo=None) == datetime(2026, 11, 20, 9, 15)
+    event = first.events.get(type=EventType.SUBMITTED)
+    assert event.actor == district_centre and event.actor_label == "12345"
+
+
+def test_it_cleans_defaults_and_maps_urgency(taxonomy, district_centre):
+    hotline_import(file=SAMPLE, actor=district_centre)
+
+    second = Petition.objects.get(external_ref="HL202611200002")
+    assert second.title == second.description[:30]
+    assert second.contact_phone == "13800138001"
+    assert second.category == taxonomy  # matched by its unique sub-class name
+    assert second.urgency == Urgency.URGENT
+    assert timezone.localtime(second.created_at).replace(tzinfo=None) == datetime(2026, 11, 20, 9, 20)
+    third = Petition.objects.get(external_ref="HL202611200003")
+    assert third.category == taxonomy  # matched by "class/sub-class"
+    assert third.urgency == Urgency.EMERGENCY
+    assert third.contact_phone == "0532-88886666"
+
+
+def test_it_imports_a_gbk_csv(taxonomy):
+    report = hotline_import(file=csv_bytes(sample_rows(), "gbk"), fmt="csv")
+
+    assert report.created == 3
+    assert Petition.objects.get(external_ref="HL202611200001").contact_name == "张先生"
+
+
+def test_it_imports_an_xlsx_with_excel_dates_and_numbers(taxonomy):
+    rows = sample_rows()
+    rows[1][1] = datetime(2026, 11, 20, 8, 5)  # a real date cell
+    rows[1][3] = 13800138000  # Excel keeps long digit strings as numbers
+    rows[1][8], rows[1][9] = 120.005, 36.005
+    rows[2][1] = 46346.5  # an unformatted date: the Excel serial of 2026-11-20 12:00
+    report = hotline_import(file=xlsx_bytes(rows), fmt="xlsx")
+
+    assert report.totals()["created"] == 3, report.as_dict()
+    first = Petition.objects.get(external_ref="HL202611200001")
+    assert first.contact_phone == "13800138000"
+    assert timezone.localtime(first.created_at).replace(tzinfo=None) == datetime(2026, 11, 20, 8, 5)
+    second = Petition.objects.get(external_ref="HL202611200002")
+    assert timezone.localtime(second.created_at).replace(tzinfo=None) == datetime(2026, 11, 20, 12, 0)
+
+
+def test_it_guesses_xlsx_from_the_content_and_finds_a_header_below_a_title_line(taxonomy):
+    rows = [["青岛市12345热线工单导出"], [], *sample_rows()]
+    report = hotline_import(file=xlsx_bytes(rows))
+
+    assert [row.row for row in report.rows] == [4, 5, 6]
+    assert report.created == 3
+
+
+def test_a_reimport_skips_every_order_and_duplicates_nothing(taxonomy):
+    hotline_import(file=SAMPLE)
+    report = hotline_import(file=csv_bytes(sample_rows(), "gbk"))
+
+    assert report.totals() == {"rows": 3, "created": 0, "skipped": 3, "failed": 0}
+    assert Petition.objects.count() == 3
+    assert report.rows[0].tracking_no == Petition.objects.get(external_ref="HL202611200001").tracking_no
+
+
+def test_a_repeated_order_inside_one_file_is_created_once(taxonomy):
+    rows = sample_rows()
+    rows.append(list(rows[1]))
+    report = hotline_import(file=csv_bytes(rows))
+
+    assert outcomes(report)[-1] == (5, "HL202611200001", "skipped")
+    assert Petition.objects.filter(external_ref="HL202611200001").count() == 1
+
+
+def test_bad_rows_are_reported_with_their_row_numbers_and_the_rest_is_imported(taxonomy):
+    rows = sample_rows()
+    header, good = rows[0], rows[1]
+    no_description = ["HL-BAD-1", "2026-11-20 11:00", "赵", "13800138002", "标题", "", "", "HT101", "", "", "一般"]
+    unknown_category = [*good]
+    unknown_category[0], unknown_category[7] = "HL-BAD-2", "违章搭建"
+    bad_phone = [*good]
+    bad_phone[0], bad_phone[3] = "HL-BAD-3", "12345"
+    bad_time = [*good]
+    bad_time[0], bad_time[1], bad_time[10] = "HL-BAD-4", "昨天上午", "很急"
+    no_order = [*good]
+    no_order[0] = ""
+    file = csv_bytes([header, good, no_description, unknown_category, bad_phone, bad_time, no_order, rows[3]])
+
+    with translation.override("en"):
+        report = hotline_import(file=file)
+
+    assert outcomes(report) == [
+        (2, "HL202611200001", "created"),
+        (3, "HL-BAD-1", "error"),
+        (4, "HL-BAD-2", "error"),
+        (5, "HL-BAD-3", "error"),
+        (6, "HL-BAD-4", "error"),
+        (7, "", "error"),
+        (8, "HL202611200003", "created"),
+    ]
+    messages = {row.order_no: " ".join(row.messages) for row in report.errors}
+    assert "description" in messages["HL-BAD-1"]
+    assert "违章搭建" in messages["HL-BAD-2"]
+    assert "phone" in messages["HL-BAD-3"]
+    assert "昨天上午" in messages["HL-BAD-4"] and "很急" in messages["HL-BAD-4"]
+    assert "order number" in messages[""]
+    assert set(Petition.objects.values_list("external_ref", flat=True)) == {"HL202611200001", "HL202611200003"}
+
+
+def test_a_missing_required_column_is_named_and_nothing_is_written(taxonomy):
+    rows = [[cell for index, cell in enumerate(row) if index != 5] for row in sample_rows()]  # no 诉求内容
+
+    with pytest.raises(DomainError) as caught:
+        hotline_import(file=csv_bytes(rows))
+
+    assert caught.value.code == "missing_columns"
+    assert caught.value.extra["missing"] == ["诉求内容"]
+    assert "诉求内容" in caught.value.message
+    assert not Petition.objects.exists()
+
+
+def test_an_unreadable_file_is_refused(taxonomy):
+    with pytest.raises(DomainError) as caught:
+        hotline_import(file=b"PK\x03\x04 not really a zip", fmt="xlsx")
+    assert caught.value.code == "unreadable_file"
+    with pytest.raises(DomainError) as caught:
+        hotline_import(file=xlsx_bytes(sample_rows()), fmt="csv")
+    assert caught.value.code == "unreadable_file"
+    assert not Petition.objects.exists()
+
+
+def test_it_follows_a_custom_column_mapping(taxonomy):
+    columns = {"单号": "order_no", "内容": "description", "电话": "contact_phone", "类别": "category"}
+    rows = [["单号", "内容", "电话", "类别"], ["X-1", "路灯不亮，晚上很黑。", "13800138009", "HT101"]]
+
+    with override_settings(HOTLINE_COLUMNS=columns):
+        report = hotline_import(file=csv_bytes(rows))
+        with pytest.raises(DomainError) as caught:
+            hotline_import(file=SAMPLE)
+
+    assert report.created == 1
+    assert Petition.objects.get(external_ref="X-1").title == "路灯不亮，晚上很黑。"
+    assert set(caught.value.extra["missing"]) == {"单号", "内容", "电话"}
+
+
+def test_an_ambiguous_sub_class_name_is_a_row_error(taxonomy):
+    other = Category.objects.create(code="HT2", name="热线测试另一类", kind=CategoryKind.EVENT)
+    Category.objects.create(code="HT201", name="热线测试垃圾", kind=CategoryKind.EVENT, parent=other)
+
+    report = hotline_import(file=SAMPLE)
+
+    assert [row.outcome for row in report.rows] == ["created", "error", "created"]
+    assert "热线测试垃圾" in report.rows[1].messages[0]
+
+
+def test_it_imports_rows_given_as_dicts(taxonomy):
+    header, *data = sample_rows()
+    report = hotline_import(rows=[dict(zip(header, row, strict=True)) for row in data])
+
+    assert report.created == 3 and [row.row for row in report.rows] == [2, 3, 4]
+
+
+def test_imported_orders_with_a_point_are_routed_to_its_grid(taxonomy, tree):
+    hotline_import(file=SAMPLE)
+    petition = Petition.objects.get(external_ref="HL202611200001")
+    assert petition.status == Status.SUBMITTED
+
+    petition_route(petition_id=petition.pk)
+
+    petition.refresh_from_db()
+    assert petition.status == Status.ASSIGNED
+    assert petition.tier == Tier.GRID
+    assert petition.handler_area == tree["DS0C0G0"]
+
+
+def test_it_queues_routing_after_commit(taxonomy, django_capture_on_commit_callbacks, monkeypatch):
+    routed = []
+    monkeypatch.setattr("appeals.tasks.route_petition.delay", lambda petition_id: routed.append(petition_id))
+    with django_capture_on_commit_callbacks(execute=True):
+        hotline_import(file=SAMPLE)
+    assert sorted(routed) == sorted(Petition.objects.values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("138 0013 8000", "13800138000"),
+        ("+86 138-0013-8000", "13800138000"),
+        ("13800138000/13900139000", "13800138000"),
+        (13800138000.0, "13800138000"),
+        ("0532-88886666", "0532-88886666"),
+    ],
+)
+def test_it_cleans_phone_numbers(value, expected):
+    assert clean_phone(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-11-20 09:15:00", "2026/11/20 9:15", "2026-11-20T09:15", "2026年11月20日 09:15", "20261120091500"]
+)
+def test_it_parses_common_received_time_formats(value):
+    assert timezone.localtime(parse_received_at(value)).replace(tzinfo=None) == datetime(2026, 11, 20, 9, 15)
+
+
+# --- Settings ----------------------------------------------------------------------------------------
+
+
+def test_the_column_setting_fails_loudly_on_bad_values():
+    assert parse_hotline_columns('{"单号": "order_no"}') == {"单号": "order_no"}
+    with pytest.raises(ImproperlyConfigured, match="HOTLINE_COLUMNS is not valid JSON"):
+        parse_hotline_columns("{单号: order_no}")
+    with pytest.raises(ImproperlyConfigured, match="HOTLINE_COLUMNS maps to unknown field.*phone"):
+        parse_hotline_columns('{"电话": "phone"}')
+    with pytest.raises(ImproperlyConfigured, match="HOTLINE_COLUMNS must be a JSON object"):
+        parse_hotline_columns('["order_no"]')
+    with pytest.raises(ImproperlyConfigured, match="several columns to description"):
+        parse_hotline_columns('{"a": "description", "b": "description"}')
+
+
+# --- The command -------------------------------------------------------------------------------------
+
+
+def test_the_command_imports_and_writes_the_report(taxonomy, district_centre, tmp_path):
+    rows = sample_rows()
+    rows[2][5] = ""  # row 3: no description
+    source = tmp_path / "orders.csv"
+    source.write_bytes(csv_bytes(rows, "gbk"))
+    report_path = tmp_path / "report.csv"
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("import_hotline", str(source), user="district", report=str(report_path), stdout=out, stderr=err)
+
+    assert "3 rows: 2 created, 0 skipped (already imported), 1 failed." in out.getvalue()
+    assert "row 3 (HL202611200002)" in err.getvalue()
+    written = list(csv.DictReader(io.StringIO(report_path.read_text(encoding="utf-8-sig"))))
+    assert [(line["row"], line["outcome"]) for line in written] == [("2", "created"), ("3", "error"), ("4", "created")]
+    assert written[0]["tracking_no"] == Petition.objects.get(external_ref="HL202611200001").tracking_no
+    assert written[1]["messages"]
+
+
+def test_the_command_is_strict_only_when_asked(taxonomy, tmp_path):
+    rows = sample_rows()
+    rows[2][5] = ""
+    source = tmp_path / "orders.csv"
+    source.write_bytes(csv_bytes(rows))
+
+    call_command("import_hotline", str(source), stdout=io.StringIO(), stderr=io.StringIO())
+    with pytest.raises(CommandError, match="1 row"):
+        call_command("import_hotline", str(source), "--strict", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_the_command_fails_on_a_file_level_error(taxonomy, tmp_path):
+    source = tmp_path / "orders.csv"
+    source.write_bytes(csv_bytes([["工单编号", "诉求内容"], ["A1", "内容"]]))
+
+    with pytest.raises(CommandError, match="联系电话"):
+        call_command("import_hotline", str(source), stdout=io.StringIO(), stderr=io.StringIO())
+    with pytest.raises(CommandError, match="nobody"):
+        call_command("import_hotline", str(source), user="nobody", stdout=io.StringIO())
+    assert not Petition.objects.exists()
+
+
+# --- The API -----------------------------------------------------------------------------------------
+
+
+def post(client: APIClient, content: bytes, name: str = "orders.csv", **data):
+    return client.post(URL, {"file": SimpleUploadedFile(name, content), **data}, format="multipart")
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.mark.parametrize("persona", ["district_centre", "street_command", "administrator"])
+def test_the_api_imports_for_command_staff(taxonomy, api, persona, request):
+    api.force_authenticate(request.getfixturevalue(persona))
+
+    response = post(api, SAMPLE.read_bytes())
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["totals"] == {"rows": 3, "created": 3, "skipped": 0, "failed": 0}
+    assert response.json()["rows"][0]["tracking_no"]
+
+
+def test_a_reposted_file_is_all_skipped(taxonomy, api, district_centre):
+    api.force_authenticate(district_centre)
+    post(api, SAMPLE.read_bytes())
+
+    response = post(api, xlsx_bytes(sample_rows()), name="orders.xlsx")
+
+    assert response.status_code == 200
+    assert response.json()["totals"] == {"rows": 3, "created": 0, "skipped": 3, "failed": 0}
+    assert Petition.objects.count() == 3
+
+
+@pytest.mark.parametrize("persona", ["grid_worker_a", "community_secretary", "department_handler", "resident"])
+def test_the_api_refuses_other_users(taxonomy, api, persona, request):
+    api.force_authenticate(request.getfixturevalue(persona))
+
+    response = post(api, SAMPLE.read_bytes())
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden" and set(response.json()) == {"message", "code", "extra"}
+    assert not Petition.objects.exists()
+
+
+def test_the_api_refuses_anonymous_callers(taxonomy, api):
+    response = post(api, SAMPLE.read_bytes())
+
+    assert response.status_code in (401, 403)
+    assert set(response.json()) == {"message", "code", "extra"}
+    assert not Petition.objects.exists()
+
+
+def test_the_api_answers_400_on_file_level_errors(taxonomy, api, district_centre):
+    api.force_authenticate(district_centre)
+
+    missing = post(api, csv_bytes([["工单编号", "联系电话"], ["A1", "13800138000"]]))
+    no_file = api.post(URL, {}, format="multipart")
+    bad_format = post(api, SAMPLE.read_bytes(), format="pdf")
+
+    assert missing.status_code == 400 and missing.json()["code"] == "missing_columns"
+    assert missing.json()["extra"]["missing"] == ["诉求内容"]
+    assert no_file.status_code == 400 and no_file.json()["code"] == "file_required"
+    assert bad_format.status_code == 400 and bad_format.json()["code"] == "bad_format"
+    assert not Petition.objects.exists()
+
+
+def test_the_api_refuses_files_over_the_size_limit(taxonomy, api, district_centre):
+    api.force_authenticate(district_centre)
+
+    response = post(api, b"x" * (MAX_UPLOAD_BYTES + 1))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "file_too_large" and "MB" in response.json()["message"]

@@ -1,3 +1,509 @@
-"""REST API of petitions (built in appeals issue; see docs/petitions.md)."""
+"""REST API of petitions: scoped list and detail, submission, every transition, stats, public tracking.
 
-urlpatterns: list = []
+Each view parses input, fetches the petition through the caller's scope (missing and out of scope
+are the same 404), calls one service and renders. Refusals are `governance.errors.DomainError`s,
+rendered as `{"message", "code", "extra"}` by the project's exception handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.http import Http404
+from django.urls import path
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.filters import OrderingFilter
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from appeals import serializers as s
+from appeals.filters import PetitionFilter, PetitionPeriodFilter
+from appeals.models import (
+    Assignment,
+    ExtensionRequest,
+    Petition,
+    PetitionEvent,
+    Rating,
+    Status,
+)
+from appeals.selectors import petition_get_by_tracking, petition_get_for_user, petitions_visible_to
+from appeals.services import (
+    assignment_reply,
+    assignment_report_in,
+    petition_accept,
+    petition_ask_extension,
+    petition_callback,
+    petition_close,
+    petition_decide_extension,
+    petition_escalate,
+    petition_handle,
+    petition_merge,
+    petition_note_progress,
+    petition_place,
+    petition_rate,
+    petition_reopen,
+    petition_reply,
+    petition_return,
+    petition_submit,
+    petition_supervise,
+    petition_urge,
+    petition_whistle,
+)
+from governance.errors import DomainError, Forbidden
+from governance.models import Department
+from governance.scoping import scope_for
+from grids.models import Area, AreaLevel
+
+LIST_RELATED = ("category", "handler_area", "handler_department")
+TOP_CATEGORIES = 10
+IDEMPOTENCY_KEY_MAX = 64
+# Public look-ups per client IP; DEFAULT_THROTTLE_RATES["petition-track"] in settings overrides it.
+TRACK_RATE = "30/min"
+
+ERRORS = {
+    400: OpenApiResponse(s.ErrorSerializer, description="validation_error or a refused operation"),
+    403: OpenApiResponse(s.ErrorSerializer, description="forbidden"),
+    404: OpenApiResponse(s.ErrorSerializer, description="not_found (also when outside your scope)"),
+    409: OpenApiResponse(s.ErrorSerializer, description="invalid_transition; extra.allowed lists the moves"),
+}
+
+
+def _validation_error(field: str, message: str) -> DomainError:
+    return DomainError(_("Some fields are not valid."), code="validation_error", extra={"fields": {field: [message]}})
+
+
+def _with_details(petition: Petition) -> Petition:
+    """Load what the detail serializer reads, one query per relation."""
+    prefetch_related_objects(
+        [petition],
+        Prefetch("events", queryset=PetitionEvent.objects.select_related("actor").order_by("created_at", "id")),
+        Prefetch("assignments", queryset=Assignment.objects.select_related("department").order_by("id")),
+        Prefetch("extensions", queryset=ExtensionRequest.objects.order_by("id")),
+        "photos",
+    )
+    return petition
+
+
+def _detail(request: Request, petition: Petition) -> dict[str, Any]:
+    return s.PetitionDetailSerializer(_with_details(petition), context={"request": request}).data
+
+
+# --- List, create, detail ---------------------------------------------------------------------------
+
+
+class PetitionListCreateApi(ListAPIView):
+    serializer_class = s.PetitionListSerializer
+    filterset_class = PetitionFilter
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["created_at", "deadline_at"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self) -> QuerySet[Petition]:
+        return petitions_visible_to(self.request.user).select_related(*LIST_RELATED)
+
+    @extend_schema(summary="Petitions in your scope")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Submit a petition (staff entry or a signed-in resident)",
+        request=s.PetitionCreateSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key", str, OpenApiParameter.HEADER, description="A retry with the same key returns 200."
+            )
+        ],
+        responses={201: s.PetitionDetailSerializer, 200: s.PetitionDetailSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        params = s.PetitionCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        user = request.user
+        scope = scope_for(user)
+        key = request.headers.get("Idempotency-Key") or data.get("idempotency_key") or ""
+        if len(key) > IDEMPOTENCY_KEY_MAX:
+            raise _validation_error("idempotency_key", _("At most %(n)s characters.") % {"n": IDEMPOTENCY_KEY_MAX})
+        reported_area = data.get("reported_area")
+        if scope.is_staff_member:
+            channel = data.get("channel") or "staff"
+            if reported_area is not None and not scope.sees_area(reported_area):
+                raise _validation_error("reported_area", _("You can only name an area inside your own."))
+            if reported_area is None and len(scope.area_paths) == 1:
+                # Staff of one area: an unlocated petition waits in their own area's queue.
+                reported_area = Area.objects.filter(path=scope.area_paths[0]).first()
+            submitter, actor = None, user
+        else:
+            channel = "mobile"
+            if reported_area is not None and reported_area.level != AreaLevel.COMMUNITY:
+                raise _validation_error("reported_area", _("Name your community."))
+            submitter, actor = user, user
+        submission = petition_submit(
+            channel=channel,
+            title=data["title"],
+            description=data["description"],
+            contact_phone=data["contact_phone"],
+            contact_name=data["contact_name"],
+            category=data.get("category"),
+            lon=data.get("lon"),
+            lat=data.get("lat"),
+            address=data["address"],
+            reported_area=reported_area,
+            submitter=submitter,
+            need_type=data["need_type"],
+            urgency=data["urgency"],
+            # Keys are per user: one caller's key can never return another caller's petition.
+            idempotency_key=f"u{user.pk}:{key}" if key else None,
+            actor=actor,
+        )
+        petition = Petition.objects.select_related(*LIST_RELATED).get(pk=submission.petition.pk)
+        return Response(
+            _detail(request, petition), status=status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK
+        )
+
+
+class PetitionDetailApi(GenericAPIView):
+    queryset = Petition.objects.none()  # for the schema; reads go through petition_get_for_user
+    serializer_class = s.PetitionDetailSerializer
+
+    @extend_schema(
+        summary="One petition with its timeline", responses={200: s.PetitionDetailSerializer, 404: ERRORS[404]}
+    )
+    def get(self, request: Request, tracking_no: str) -> Response:
+        return Response(_detail(request, petition_get_for_user(request.user, tracking_no=tracking_no)))
+
+
+# --- Transitions -------------------------------------------------------------------------------------
+
+
+def _department_id(user: Any, department: Department | None) -> int:
+    """The department named, or the caller's only department."""
+    if department is not None:
+        return department.pk
+    ids = scope_for(user).department_ids
+    if len(ids) == 1:
+        return ids[0]
+    if not ids:
+        raise Forbidden(_("Only staff of a department may do this."))
+    raise _validation_error("department", _("You work for several departments: say which one."))
+
+
+def _return(user: Any, petition: Petition, data: dict[str, Any]) -> object:
+    department = data.get("department")
+    if department is None and petition.status == Status.DISPATCHED:
+        department_id = _department_id(user, None)
+    else:
+        department_id = department.pk if department else None
+    return petition_return(petition_id=petition.pk, actor=user, reason=data["reason"], department_id=department_id)
+
+
+def _decide_extension(user: Any, petition: Petition, data: dict[str, Any]) -> object:
+    if not ExtensionRequest.objects.filter(pk=data["request"], petition=petition).exists():
+        raise Http404
+    return petition_decide_extension(request_id=data["request"], actor=user, grant=data["grant"], note=data["note"])
+
+
+def _merge(user: Any, petition: Petition, data: dict[str, Any]) -> object:
+    master = petition_get_for_user(user, tracking_no=data["into"])
+    return petition_merge(petition_id=petition.pk, into_id=master.pk, actor=user, note=data["note"])
+
+
+@dataclass(frozen=True)
+class Action:
+    """An API action: how to parse its input and which one service it calls."""
+
+    input: type[serializers.Serializer]
+    run: Callable[[Any, Petition, dict[str, Any]], object]
+    summary: str
+
+
+ACTIONS: dict[str, Action] = {
+    "accept": Action(s.NoInputSerializer, lambda u, p, d: petition_accept(petition_id=p.pk, actor=u), "Accept (签收)"),
+    "handle": Action(
+        s.HandleSerializer,
+        lambda u, p, d: petition_handle(petition_id=p.pk, actor=u, note=d["note"], handling_mode=d["handling_mode"]),
+        "Start handling",
+    ),
+    "note-progress": Action(
+        s.RequiredNoteSerializer,
+        lambda u, p, d: petition_note_progress(petition_id=p.pk, actor=u, note=d["note"]),
+        "Note progress",
+    ),
+    "reply": Action(
+        s.ReplySerializer,
+        lambda u, p, d: petition_reply(petition_id=p.pk, actor=u, reply=d["reply"]),
+        "Reply to the resident and resolve",
+    ),
+    "escalate": Action(
+        s.RequiredNoteSerializer,
+        lambda u, p, d: petition_escalate(petition_id=p.pk, actor=u, note=d["note"]),
+        "Escalate one tier up",
+    ),
+    "return": Action(s.ReturnSerializer, _return, "Return a wrongly routed petition (退单)"),
+    "place": Action(
+        s.PlaceSerializer,
+        lambda u, p, d: petition_place(petition_id=p.pk, actor=u, area=d["area"], note=d["note"]),
+        "Place from the intake queue or re-route a returned petition",
+    ),
+    "whistle": Action(
+        s.WhistleSerializer,
+        lambda u, p, d: petition_whistle(
+            petition_id=p.pk,
+            actor=u,
+            lead_department_id=d["lead_department"].pk,
+            assisting_department_ids=[dept.pk for dept in d["assisting_departments"]],
+            note=d["note"],
+        ),
+        "Dispatch to departments (吹哨)",
+    ),
+    "report-in": Action(
+        s.DepartmentSerializer,
+        lambda u, p, d: assignment_report_in(
+            petition_id=p.pk, department_id=_department_id(u, d.get("department")), actor=u
+        ),
+        "A department reports in (报到)",
+    ),
+    "department-reply": Action(
+        s.DepartmentReplySerializer,
+        lambda u, p, d: assignment_reply(
+            petition_id=p.pk, department_id=_department_id(u, d.get("department")), actor=u, reply=d["reply"]
+        ),
+        "A department replies for its part",
+    ),
+    "ask-extension": Action(
+        s.AskExtensionSerializer,
+        lambda u, p, d: petition_ask_extension(
+            petition_id=p.pk, actor=u, reason=d["reason"], new_deadline=d["new_deadline"]
+        ),
+        "Ask for an extension (延期)",
+    ),
+    "decide-extension": Action(s.DecideExtensionSerializer, _decide_extension, "Grant or refuse an extension"),
+    "urge": Action(
+        s.NoteSerializer, lambda u, p, d: petition_urge(petition_id=p.pk, actor=u, note=d["note"]), "Urge (催办)"
+    ),
+    "supervise": Action(
+        s.NoteSerializer,
+        lambda u, p, d: petition_supervise(petition_id=p.pk, actor=u, note=d["note"]),
+        "Supervise (督办)",
+    ),
+    "rate": Action(
+        s.RateSerializer,
+        lambda u, p, d: petition_rate(petition_id=p.pk, actor=u, rating=d["rating"], note=d["note"]),
+        "Rate the outcome (the resident who filed it)",
+    ),
+    "reopen": Action(
+        s.ReasonSerializer,
+        lambda u, p, d: petition_reopen(petition_id=p.pk, actor=u, reason=d["reason"]),
+        "Reopen an unsatisfactory outcome",
+    ),
+    "callback": Action(
+        s.CallbackSerializer,
+        lambda u, p, d: petition_callback(petition_id=p.pk, actor=u, result=d["result"], note=d["note"]),
+        "Record a call-back (回访)",
+    ),
+    "close": Action(
+        s.NoteSerializer, lambda u, p, d: petition_close(petition_id=p.pk, actor=u, note=d["note"]), "Close"
+    ),
+    "merge": Action(s.MergeSerializer, _merge, "Merge into another petition (并单)"),
+}
+
+
+class PetitionActionApi(GenericAPIView):
+    """Base of the per-action views made by `_action_view`."""
+
+    queryset = Petition.objects.none()  # for the schema; reads go through petition_get_for_user
+    action_name = ""
+
+    def act(self, request: Request, tracking_no: str) -> Response:
+        action = ACTIONS[self.action_name]
+        petition = petition_get_for_user(request.user, tracking_no=tracking_no)
+        params = action.input(data=request.data)
+        params.is_valid(raise_exception=True)
+        action.run(request.user, petition, params.validated_data)
+        # Reload by id: the action may have moved the petition out of the caller's scope (a
+        # department returning it), and the caller is entitled to see the result of their act.
+        return Response(_detail(request, Petition.objects.select_related(*LIST_RELATED).get(pk=petition.pk)))
+
+
+def _action_view(name: str, action: Action) -> type[PetitionActionApi]:
+    class View(PetitionActionApi):
+        action_name = name
+
+        @extend_schema(
+            operation_id=f"petitions_{name.replace('-', '_')}",
+            summary=action.summary,
+            request=action.input,
+            responses={200: s.PetitionDetailSerializer, **ERRORS},
+        )
+        def post(self, request: Request, tracking_no: str) -> Response:
+            return self.act(request, tracking_no)
+
+    View.__name__ = View.__qualname__ = "Petition" + "".join(part.title() for part in name.split("-")) + "Api"
+    return View
+
+
+# --- Statistics ----------------------------------------------------------------------------------------
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def petition_stats(queryset: QuerySet[Petition]) -> dict[str, Any]:
+    """The figures the district reads, for any scoped queryset, in four aggregate queries.
+
+    Response: accepted/replied/reported-in among routed petitions. Resolution: resolved or closed
+    among all but merged ones. Satisfaction: satisfied or basically satisfied among rated ones.
+    """
+    queryset = queryset.order_by()
+    not_routed = [Status.SUBMITTED, Status.MERGED]
+    figures = queryset.aggregate(
+        total=Count("pk"),
+        counted=Count("pk", filter=~Q(status=Status.MERGED)),
+        routed=Count("pk", filter=~Q(status__in=not_routed)),
+        responded=Count("pk", filter=~Q(status__in=not_routed) & Q(first_response_at__isnull=False)),
+        resolved=Count("pk", filter=Q(status__in=[Status.RESOLVED, Status.CLOSED])),
+        rated=Count("pk", filter=~Q(rating="")),
+        satisfied=Count("pk", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASIC])),
+        overdue=Count("pk", filter=Q(overdue=True)),
+        supervised=Count("pk", filter=Q(supervised=True)),
+        with_repeats=Count("pk", filter=Q(repeat_count__gt=0)),
+        repeats=Count("pk", filter=Q(repeat_of__isnull=False)),
+    )
+    by_status = dict(queryset.values_list("status").annotate(n=Count("pk")))
+    by_tier = {str(tier or ""): n for tier, n in queryset.values_list("tier").annotate(n=Count("pk"))}
+    top = (
+        queryset.filter(category__isnull=False)
+        .values("category__code", "category__name")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "category__code")[:TOP_CATEGORIES]
+    )
+    return {
+        "total": figures["total"],
+        "by_status": by_status,
+        "by_tier": by_tier,
+        "overdue": figures["overdue"],
+        "supervised": figures["supervised"],
+        "response_rate": _rate(figures["responded"], figures["routed"]),
+        "resolution_rate": _rate(figures["resolved"], figures["counted"]),
+        "satisfaction_rate": _rate(figures["satisfied"], figures["rated"]),
+        "with_repeats": figures["with_repeats"],
+        "repeats": figures["repeats"],
+        "top_categories": [
+            {"code": row["category__code"], "name": row["category__name"], "count": row["count"]} for row in top
+        ],
+    }
+
+
+class PetitionStatsApi(GenericAPIView):
+    queryset = Petition.objects.none()  # for the schema; reads go through petitions_visible_to
+    filterset_class = PetitionPeriodFilter
+    filter_backends = [DjangoFilterBackend]
+
+    @extend_schema(
+        summary="Volumes and the three rates of your scope",
+        parameters=[
+            OpenApiParameter("created_after", str, description="ISO 8601"),
+            OpenApiParameter("created_before", str, description="ISO 8601"),
+        ],
+        responses={200: s.StatsSerializer, 400: ERRORS[400]},
+    )
+    def get(self, request: Request) -> Response:
+        queryset = self.filter_queryset(petitions_visible_to(request.user))
+        return Response(s.StatsSerializer(petition_stats(queryset)).data)
+
+
+# --- Public tracking -------------------------------------------------------------------------------------
+
+
+class TrackThrottle(ScopedRateThrottle):
+    def get_rate(self) -> str | None:
+        return self.THROTTLE_RATES.get(self.scope) or TRACK_RATE
+
+
+class PublicTrackingMixin:
+    """Anonymous: the tracking number and the phone given at submission identify the resident."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [TrackThrottle]
+    throttle_scope = "petition-track"
+
+    @staticmethod
+    def lookup(data: dict[str, Any]) -> Petition:
+        return petition_get_by_tracking(tracking_no=data["tracking_no"], contact_phone=data["phone"])
+
+    @staticmethod
+    def render(petition: Petition) -> Response:
+        prefetch_related_objects(
+            [petition], Prefetch("events", queryset=PetitionEvent.objects.order_by("created_at", "id"))
+        )
+        return Response(s.PublicPetitionSerializer(petition).data)
+
+
+class TrackApi(PublicTrackingMixin, GenericAPIView):
+    serializer_class = s.PublicPetitionSerializer
+    queryset = Petition.objects.none()
+
+    @extend_schema(
+        summary="Follow your petition (tracking number + phone)",
+        parameters=[s.TrackQuerySerializer],
+        responses={200: s.PublicPetitionSerializer, 404: ERRORS[404]},
+    )
+    def get(self, request: Request) -> Response:
+        params = s.TrackQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        return self.render(self.lookup(params.validated_data))
+
+
+class TrackRateApi(PublicTrackingMixin, GenericAPIView):
+    serializer_class = s.TrackRateSerializer
+    queryset = Petition.objects.none()
+
+    @extend_schema(summary="Rate your petition's outcome", responses={200: s.PublicPetitionSerializer, **ERRORS})
+    def post(self, request: Request) -> Response:
+        params = s.TrackRateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        petition = self.lookup(data)
+        petition = petition_rate(
+            petition_id=petition.pk, rating=data["rating"], contact_phone=petition.contact_phone, note=data["note"]
+        )
+        return self.render(petition)
+
+
+class TrackReopenApi(PublicTrackingMixin, GenericAPIView):
+    serializer_class = s.TrackReopenSerializer
+    queryset = Petition.objects.none()
+
+    @extend_schema(summary="Reopen your petition if unsatisfied", responses={200: s.PublicPetitionSerializer, **ERRORS})
+    def post(self, request: Request) -> Response:
+        params = s.TrackReopenSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        petition = self.lookup(data)
+        petition = petition_reopen(petition_id=petition.pk, contact_phone=petition.contact_phone, reason=data["reason"])
+        return self.render(petition)
+
+
+urlpatterns = [
+    path("petitions/", PetitionListCreateApi.as_view(), name="api-petition-list"),
+    path("petitions/stats/", PetitionStatsApi.as_view(), name="api-petition-stats"),
+    path("petitions/<str:tracking_no>/", PetitionDetailApi.as_view(), name="api-petition-detail"),
+    *[
+        path(f"petitions/<str:tracking_no>/{name}/", _action_view(name, action).as_view(), name=f"api-petition-{name}")
+        for name, action in ACTIONS.items()
+    ],
+    path("track/", TrackApi.as_view(), name="api-track"),
+    path("track/rate/", TrackRateApi.as_view(), name="api-track-rate"),
+    path("track/reopen/", TrackReopenApi.as_view(), name="api-track-reopen"),
+]

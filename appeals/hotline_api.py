@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.urls import path
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,6 +26,18 @@ class HotlineImportApi(APIView):
 
     parser_classes = [MultiPartParser]
 
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "HotlineImportUpload",
+                fields={
+                    "file": serializers.FileField(),
+                    "format": serializers.ChoiceField(choices=FORMATS, required=False),
+                },
+            )
+        },
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def post(self, request: Request) -> Response:
         scope = scope_for(request.user)
         if not (scope.sees_all or scope.has_role(*IMPORT_ROLES)):

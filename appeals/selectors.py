@@ -49,7 +49,9 @@ def petition_get_for_user(user: Any, *, tracking_no: str) -> Petition:
 
 def petition_get_by_tracking(*, tracking_no: str, contact_phone: str) -> Petition:
     """The public lookup: tracking number plus the phone given at submission (both must match)."""
-    phone = (contact_phone or "").strip().removeprefix("+86")
+    from appeals.services.intake import clean_phone
+
+    phone = clean_phone(contact_phone or "")
     if not tracking_no or not phone:
         raise Http404
     try:

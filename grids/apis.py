@@ -2,6 +2,7 @@
 
 from django.urls import path
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.request import Request
@@ -45,6 +46,7 @@ class LocateSerializer(serializers.Serializer):
 class LocateApi(APIView):
     """Which micro-grid holds a point. Answers only codes the caller may see."""
 
+    @extend_schema(parameters=[LocateSerializer], responses=AreaSerializer)
     def get(self, request: Request) -> Response:
         params = LocateSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)

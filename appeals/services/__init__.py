@@ -49,6 +49,7 @@ __all__ = [
     "petition_submit",
     "petition_supervise",
     "petition_urge",
+    "petition_whistle",
     "petitions_close_unrated",
     "petitions_escalate_overdue",
     "petitions_route_unrouted",

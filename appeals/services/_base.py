@@ -177,7 +177,7 @@ def enqueue(task: Any, *args: Any) -> None:
     def send() -> None:
         try:
             task.delay(*args)
-        except Exception:  # noqa: BLE001 - any broker failure; the pending row stays for the sweeper
+        except Exception:
             logger.warning("Could not enqueue %s%r; the sweeper will pick it up.", task.name, args, exc_info=True)
 
     transaction.on_commit(send)

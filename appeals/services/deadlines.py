@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from appeals.models import Petition, TimeLimit, Tier, Urgency
+from appeals.models import Petition, Tier, TimeLimit, Urgency
 from governance.workcalendar import TimeUnit, deadline_after, working_time_between
 
 REMINDER_FRACTION = Decimal("0.8")

@@ -21,7 +21,7 @@ from appeals.models import (
 from appeals.services import _base
 from appeals.services.deadlines import start_clock, stop_clock
 from appeals.services.notifications import notification_create, notify_area_staff, notify_department
-from governance.errors import DomainError
+from governance.errors import DomainError, NotFound
 from governance.scoping import scope_for
 
 
@@ -272,7 +272,9 @@ def petition_ask_extension(*, petition_id: int, actor: Any, reason: str, new_dea
 
 def petition_decide_extension(*, request_id: int, actor: Any, grant: bool, note: str = "") -> ExtensionRequest:
     with transaction.atomic():
-        request = ExtensionRequest.objects.select_for_update().get(pk=request_id)
+        request = ExtensionRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None:
+            raise NotFound(_("No such extension request."))
         petition, _move = _base.begin(request.petition_id, "decide_extension")
         _base.require_upper_tier(actor, petition)
         if request.status != ExtensionStatus.PENDING:

@@ -45,7 +45,7 @@ class Submission:
     created: bool
 
 
-def _clean_phone(phone: str) -> str:
+def clean_phone(phone: str) -> str:
     cleaned = re.sub(r"[\s()（）]", "", phone or "").removeprefix("+86")
     undashed = cleaned.replace("-", "")
     # "138-0013-8000" is a mobile written in groups; a landline keeps its area-code dash.
@@ -128,7 +128,7 @@ def petition_submit(
     existing = _existing(idempotency_key, channel, external_ref)
     if existing is not None:
         return Submission(existing, created=False)
-    contact_phone = _clean_phone(contact_phone)
+    contact_phone = clean_phone(contact_phone)
     errors = _validate(
         title=title,
         description=description,

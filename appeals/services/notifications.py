@@ -111,7 +111,7 @@ def notifications_send_due(*, backend: Any = None) -> dict[str, int]:
     for row in _claim_due(now):
         try:
             backend.send(row)
-        except Exception as exc:  # noqa: BLE001 - any channel failure is retried with backoff
+        except Exception as exc:
             failed += 1
             attempts = row.attempts + 1
             give_up = attempts >= MAX_ATTEMPTS

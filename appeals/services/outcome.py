@@ -178,13 +178,20 @@ def petition_merge(*, petition_id: int, into_id: int, actor: Any, note: str = ""
             raise DomainError(_("These petitions are already merged the other way."), code="validation_error")
         now = _base.now()
         from_status = petition.status
+        previous_root = petition.repeat_of_id
+        # repeat_count always equals the number of rows whose repeat_of points here: the duplicate's
+        # own cluster moves to the master, and the duplicate leaves any other cluster it was in.
+        moved = Petition.objects.filter(repeat_of=petition).update(repeat_of=master)
+        Petition.objects.filter(merged_into=petition).update(merged_into=master)
+        if previous_root and previous_root != master.pk:
+            Petition.objects.filter(pk=previous_root).update(repeat_count=F("repeat_count") - 1)
+        added = moved + (0 if previous_root == master.pk else 1)
+        Petition.objects.filter(pk=master.pk).update(repeat_count=F("repeat_count") + added)
         petition.status = move.target
         petition.merged_into = master
         petition.repeat_of = master
-        _base.save(petition, ["status", "merged_into", "repeat_of", *stop_clock(petition)])
-        # Anything merged into the duplicate now belongs to the master.
-        moved = Petition.objects.filter(merged_into=petition).update(merged_into=master, repeat_of=master)
-        Petition.objects.filter(pk=master.pk).update(repeat_count=F("repeat_count") + 1 + moved)
+        petition.repeat_count = 0
+        _base.save(petition, ["status", "merged_into", "repeat_of", "repeat_count", *stop_clock(petition)])
         _base.record(
             petition,
             EventType.MERGED,

@@ -97,3 +97,16 @@ def test_merging_folds_a_duplicate_into_its_master(submit, community_secretary, 
     assert master.events.filter(type=EventType.MERGED).count() == 1
     with pytest.raises(DomainError):
         petition_merge(petition_id=master.pk, into_id=master.pk, actor=community_secretary)
+
+
+def test_repeat_counts_always_equal_the_rows_pointing_at_them_after_merges(submit, community_secretary):
+    root, linked = submit(), submit()
+    other_root = submit((120.015, 36.005))  # grid DS0C0G1, ~900 m away: not a repeat
+    assert linked.repeat_of_id == root.pk
+    petition_merge(petition_id=linked.pk, into_id=root.pk, actor=community_secretary)
+    # A root with its own cluster folds into another master: the cluster moves with it.
+    petition_merge(petition_id=root.pk, into_id=other_root.pk, actor=community_secretary)
+    for petition in Petition.objects.all():
+        assert petition.repeat_count == Petition.objects.filter(repeat_of=petition).count(), petition.tracking_no
+    other_root.refresh_from_db()
+    assert other_root.repeat_count == 2

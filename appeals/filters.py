@@ -1,0 +1,56 @@
+"""Query-string filters of the petition list and the statistics endpoint."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from appeals.models import Channel, Petition, Status, Tier
+
+
+class RepeatChoice:
+    HAS_REPEATS = "has_repeats"
+    IS_REPEAT = "is_repeat"
+    CHOICES = [(HAS_REPEATS, _("has repeat complaints")), (IS_REPEAT, _("is a repeat complaint"))]
+
+
+class PetitionPeriodFilter(django_filters.FilterSet):
+    """The submission window; the statistics use only this part."""
+
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label=_("submitted at or after (ISO 8601)")
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label=_("submitted before (ISO 8601)")
+    )
+
+    class Meta:
+        model = Petition
+        fields: list[str] = []
+
+
+class PetitionFilter(PetitionPeriodFilter):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("status (repeat for several)"))
+    tier = django_filters.TypedChoiceFilter(choices=Tier.choices, coerce=int, label=_("tier"))
+    channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("channel"))
+    category = django_filters.CharFilter(field_name="category__code", label=_("category code (sub-class)"))
+    handler_area = django_filters.CharFilter(field_name="handler_area__code", label=_("handling area code"))
+    handler_department = django_filters.CharFilter(
+        field_name="handler_department__code", label=_("handling department code")
+    )
+    overdue = django_filters.BooleanFilter(label=_("overdue"))
+    supervised = django_filters.BooleanFilter(label=_("supervised"))
+    repeat = django_filters.ChoiceFilter(
+        choices=RepeatChoice.CHOICES, method="filter_repeat", label=_("repeat complaints")
+    )
+    q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label=_("title contains"))
+
+    class Meta:
+        model = Petition
+        fields: list[str] = []
+
+    def filter_repeat(self, queryset: QuerySet[Petition], name: str, value: str) -> QuerySet[Petition]:
+        if value == RepeatChoice.HAS_REPEATS:
+            return queryset.filter(repeat_count__gt=0)
+        return queryset.filter(repeat_of__isnull=False)

@@ -1,2 +1,18 @@
+from django.urls import path
+
+from appeals import views
+
 app_name = "appeals"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.petition_list, name="list"),
+    path("new/", views.petition_new, name="new"),
+    path("new/done/", views.petition_submitted, name="submitted"),
+    path("track/", views.petition_track, name="track"),
+    path("track/<str:tracking_no>/", views.petition_track_status, name="track_status"),
+    path("track/<str:tracking_no>/rate/", views.petition_track_rate, name="track_rate"),
+    path("track/<str:tracking_no>/reopen/", views.petition_track_reopen, name="track_reopen"),
+    path("mine/", views.petition_mine, name="mine"),
+    path("<str:tracking_no>/", views.petition_detail, name="detail"),
+    path("<str:tracking_no>/act/<str:action>/", views.petition_act, name="act"),
+    path("<str:tracking_no>/photos/<int:photo_id>/", views.petition_photo, name="photo"),
+]

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+from appeals.services.deadlines import limits_cache_clear
 from governance.models import Role
+from governance.workcalendar import calendar_cache_clear
+from grids.spatial import invalidate_index
 from tests.factories import Tree, build_tree, make_department, make_user
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Per-process caches outlive a test's rolled-back rows: each test starts without them."""
+    for clear in (invalidate_index, calendar_cache_clear, limits_cache_clear):
+        clear()
+    yield
+    for clear in (invalidate_index, calendar_cache_clear, limits_cache_clear):
+        clear()
 
 
 @pytest.fixture

@@ -6,19 +6,11 @@ import pytest
 
 from appeals.models import Category, CategoryKind, Channel
 from appeals.services import petition_route, petition_submit
-from grids.spatial import invalidate_index
 
 # A point inside micro-grid DS0C0G0M0 (the unit square at 120.00–120.01, 36.00–36.01).
 POINT_A = (120.005, 36.005)
 # Inside DS1C1G1M1, in the other street.
 POINT_OTHER_STREET = (120.035, 36.035)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_spatial_index():
-    invalidate_index()
-    yield
-    invalidate_index()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from governance.models import Heartbeat
@@ -9,9 +8,13 @@ from governance.scoping import scope_for
 from grids.selectors import area_roots_for
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """Staff see their posts and areas; everyone else the resident entry points."""
+    if not request.user.is_authenticated:
+        return render(request, "landing.html")
     scope = scope_for(request.user)
+    if not scope.is_staff_member:
+        return redirect("appeals:mine")
     posts = request.user.posts.filter(is_active=True).select_related("area", "department")
     return render(
         request,

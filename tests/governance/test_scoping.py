@@ -106,3 +106,14 @@ def test_it_scopes_the_admin_area_list(tree, client):
     assert {area.code[:3] for area in everything.context["cl"].result_list} == {"DS1"}
     assert client.get(reverse("admin:grids_area_change", args=[tree["DS0C0"].pk])).status_code in (302, 404)
     assert client.get(reverse("admin:grids_area_change", args=[tree["DS1C0"].pk])).status_code == 200
+
+
+def test_it_shows_anonymous_visitors_the_resident_entry_points(client, db):
+    page = client.get(reverse("home"))
+    assert page.status_code == 200
+    assert reverse("appeals:new") in page.content.decode()
+
+
+def test_it_sends_a_resident_home_to_their_own_petitions(client, resident):
+    client.force_login(resident)
+    assert client.get(reverse("home"))["Location"] == reverse("appeals:mine")

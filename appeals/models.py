@@ -245,8 +245,14 @@ class Petition(models.Model):
         verbose_name = _("petition")
         verbose_name_plural = _("petitions")
         indexes = [
-            # Scoped lists: `area_path LIKE 'prefix%' ORDER BY created_at DESC` (pattern ops on PG).
-            models.Index(fields=["area_path", "-created_at"], name="appeals_pet_scope_recent"),
+            # Scoped lists: `area_path LIKE 'prefix%' ORDER BY created_at DESC`. PostgreSQL serves a
+            # LIKE prefix from a btree only with the pattern operator class (the database collation
+            # is not "C"); other backends ignore opclasses.
+            models.Index(
+                fields=["area_path", "-created_at"],
+                opclasses=["varchar_pattern_ops", "timestamptz_ops"],
+                name="appeals_pet_scope_recent",
+            ),
             # The deadline sweeper: open rows whose deadline passed, oldest first.
             models.Index(
                 fields=["deadline_at"],

@@ -14,6 +14,8 @@ Prints seconds (goal < SECONDS_TARGET), the ratio sweep / baseline and the claim
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import random
 import sys
 import time
@@ -127,6 +129,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--profile", action="store_true", help="print where the sweep spends its time")
     args = parser.parse_args()
     cleanup = bench_database(require_postgres=True)
     try:
@@ -178,9 +181,15 @@ def run(args: argparse.Namespace) -> int:
         transaction.set_rollback(True)
     baseline = time.perf_counter() - started
 
+    profiler = cProfile.Profile() if args.profile else None
     started = time.perf_counter()
+    if profiler:
+        profiler.enable()
     escalated = petitions_escalate_overdue()
     sweep = time.perf_counter() - started
+    if profiler:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
     left = Petition.objects.filter(status__in=TIMED_STATUSES, deadline_at__lte=timezone.now()).count()
 
     print(f"baseline: {baseline:.3f} s  (SELECT … FOR UPDATE SKIP LOCKED of {len(ids):,} rows + one UPDATE)")

@@ -15,7 +15,7 @@ import threading
 import time as monotonic_clock
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -95,6 +95,12 @@ def package_covers_year(year: int) -> bool:
     return True
 
 
+@lru_cache(maxsize=4096)
+def _package_is_workday(d: date) -> bool:
+    # The package's data never changes in a process, and its lookup rescans its whole table.
+    return chinese_calendar.is_workday(d)
+
+
 def _warn_uncovered(year: int, override_count: int) -> None:
     if year in _warned_years:
         return
@@ -117,7 +123,7 @@ def is_workday(d: date) -> bool:
     if kind is not None:
         return kind == CalendarDayKind.WORKDAY
     if package_covers_year(d.year):
-        return chinese_calendar.is_workday(d)
+        return _package_is_workday(d)
     _warn_uncovered(d.year, len(overrides))
     return d.weekday() < 5
 

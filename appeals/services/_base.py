@@ -60,7 +60,7 @@ def begin(petition_id: int, action: str) -> tuple[Petition, Move]:
     return petition, check_move(petition.status, action)
 
 
-def record(
+def build_event(
     petition: Petition,
     event_type: str,
     *,
@@ -72,7 +72,8 @@ def record(
     extra: dict | None = None,
     at=None,
 ) -> PetitionEvent:
-    return PetitionEvent.objects.create(
+    """An unsaved event row describing the petition's state now (see `record`)."""
+    return PetitionEvent(
         petition=petition,
         type=event_type,
         actor=actor if getattr(actor, "pk", None) else None,
@@ -87,8 +88,64 @@ def record(
     )
 
 
+def record(petition: Petition, event_type: str, **fields: Any) -> PetitionEvent:
+    event = build_event(petition, event_type, **fields)
+    event.save()
+    return event
+
+
 def save(petition: Petition, fields: Iterable[str]) -> None:
     petition.save(update_fields=[*set(fields), "updated_at"])
+
+
+class Writes:
+    """Where a transition's writes go: at once, or (`bulk=True`) collected and flushed together.
+
+    A sweep over a batch of locked rows writes each row's update, event and notifications with one
+    statement per kind instead of four round trips per row; the transition logic is the same.
+    """
+
+    def __init__(self, *, bulk: bool = False):
+        self.bulk = bulk
+        self._rows: dict[int, Petition] = {}
+        self._fields: set[str] = set()
+        self._events: list[PetitionEvent] = []
+        self._notices: list[Any] = []
+
+    def save(self, petition: Petition, fields: Iterable[str]) -> None:
+        if not self.bulk:
+            save(petition, fields)
+            return
+        self._rows[petition.pk] = petition
+        self._fields.update(fields)
+
+    def record(self, petition: Petition, event_type: str, **fields: Any) -> None:
+        if self.bulk:
+            self._events.append(build_event(petition, event_type, **fields))
+        else:
+            record(petition, event_type, **fields)
+
+    def notify(self, notice: Any) -> None:
+        from appeals.services.notifications import notify_staff
+
+        if self.bulk:
+            self._notices.append(notice)
+        else:
+            notify_staff([notice])
+
+    def flush(self) -> None:
+        from appeals.services.notifications import notify_staff
+
+        if self._rows:
+            stamp = now()
+            for petition in self._rows.values():
+                petition.updated_at = stamp
+            Petition.objects.bulk_update(list(self._rows.values()), [*sorted(self._fields), "updated_at"])
+        if self._events:
+            PetitionEvent.objects.bulk_create(self._events)
+        if self._notices:
+            notify_staff(self._notices)
+        self._rows, self._fields, self._events, self._notices = {}, set(), [], []
 
 
 def actor_tier(actor: Any) -> int:
@@ -172,7 +229,17 @@ def area_for_tier(petition: Petition, tier: int) -> Area | None:
 
 
 def enqueue(task: Any, *args: Any) -> None:
-    """Send a task after commit; a broker outage only logs, the row's sweeper finishes the work."""
+    """Send a task after commit; a broker outage only logs, the row's sweeper finishes the work.
+
+    The same task with the same arguments is sent once per transaction, however often a
+    transaction asks (a sweep that writes 500 notifications nudges the sender once).
+    """
+    key = (task.name, args)
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        getattr(func, "enqueue_key", None) == key for _sids, func, _robust in connection.run_on_commit
+    ):
+        return
 
     def send() -> None:
         try:
@@ -180,6 +247,7 @@ def enqueue(task: Any, *args: Any) -> None:
         except Exception:
             logger.warning("Could not enqueue %s%r; the sweeper will pick it up.", task.name, args, exc_info=True)
 
+    send.enqueue_key = key
     transaction.on_commit(send)
 
 

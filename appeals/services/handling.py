@@ -20,7 +20,7 @@ from appeals.models import (
 )
 from appeals.services import _base
 from appeals.services.deadlines import start_clock, stop_clock
-from appeals.services.notifications import notification_create, notify_area_staff, notify_department
+from appeals.services.notifications import Notice, notification_create, notify_area_staff, notify_staff
 from governance.errors import DomainError, NotFound
 from governance.scoping import scope_for
 
@@ -114,12 +114,16 @@ def _notify_submitter(petition: Petition, kind: str, template: str, **values: st
     )
 
 
-def _escalate_locked(petition: Petition, *, actor: Any, note: str, automatic: bool, now: datetime) -> None:
+def escalate_locked(
+    petition: Petition, *, actor: Any, note: str, automatic: bool, now: datetime, writes: _base.Writes | None = None
+) -> None:
     """Move a locked petition one tier up (grid → community → street → district).
 
     At the district there is no tier above: an automatic escalation marks it overdue and
-    supervised, stops the clock and alerts the district centre.
+    supervised, stops the clock and alerts the district centre. `writes` lets a sweep collect the
+    writes of a whole batch.
     """
+    writes = writes or _base.Writes()
     from_status, from_tier = petition.status, petition.tier
     event = EventType.AUTO_ESCALATED if automatic else EventType.ESCALATED
     if from_tier is None or from_tier >= Tier.DISTRICT:
@@ -127,13 +131,15 @@ def _escalate_locked(petition: Petition, *, actor: Any, note: str, automatic: bo
             raise DomainError(_("The petition is already at the district; there is no tier above."), code="top_tier")
         petition.overdue = True
         petition.supervised = True
-        _base.save(petition, ["overdue", "supervised", *stop_clock(petition)])
-        _base.record(petition, event, actor=actor, from_status=from_status, from_tier=from_tier, note=note, at=now)
-        notify_area_staff(
-            area=petition.handler_area,
-            petition=petition,
-            kind="overdue",
-            message=_("Petition %(no)s is overdue at the district.") % {"no": petition.tracking_no},
+        writes.save(petition, ["overdue", "supervised", *stop_clock(petition)])
+        writes.record(petition, event, actor=actor, from_status=from_status, from_tier=from_tier, note=note, at=now)
+        writes.notify(
+            Notice(
+                petition,
+                "overdue",
+                _("Petition %(no)s is overdue at the district.") % {"no": petition.tracking_no},
+                area_id=petition.handler_area_id,
+            )
         )
         return
     tier = Tier(from_tier + 1)
@@ -150,8 +156,8 @@ def _escalate_locked(petition: Petition, *, actor: Any, note: str, automatic: bo
         petition.handler_area = area
         petition.accepted_at = None
         fields += ["status", "handler_area", "accepted_at", *start_clock(petition, phase="accept", at=now)]
-    _base.save(petition, fields)
-    _base.record(
+    writes.save(petition, fields)
+    writes.record(
         petition,
         event,
         actor=actor,
@@ -161,13 +167,16 @@ def _escalate_locked(petition: Petition, *, actor: Any, note: str, automatic: bo
         extra={"area": area.code if area else None},
         at=now,
     )
-    notify_area_staff(
-        area=area,
-        petition=petition,
-        kind="escalated",
-        message=_("Petition %(no)s was escalated to you: %(title)s")
-        % {"no": petition.tracking_no, "title": petition.title},
-    )
+    if area is not None:
+        writes.notify(
+            Notice(
+                petition,
+                "escalated",
+                _("Petition %(no)s was escalated to you: %(title)s")
+                % {"no": petition.tracking_no, "title": petition.title},
+                area_id=area.pk,
+            )
+        )
 
 
 def petition_escalate(*, petition_id: int, actor: Any, note: str) -> Petition:
@@ -176,7 +185,7 @@ def petition_escalate(*, petition_id: int, actor: Any, note: str) -> Petition:
     with transaction.atomic():
         petition, _move = _base.begin(petition_id, "escalate")
         _base.require_handler(actor, petition)
-        _escalate_locked(petition, actor=actor, note=note, automatic=False, now=_base.now())
+        escalate_locked(petition, actor=actor, note=note, automatic=False, now=_base.now())
     return petition
 
 
@@ -309,8 +318,12 @@ def petition_urge(*, petition_id: int, actor: Any, note: str = "") -> Petition:
         petition.urge_count += 1
         _base.save(petition, ["urge_count"])
         _base.record(petition, EventType.URGED, actor=actor, from_status=petition.status, note=note)
-        _notify_handler(
-            petition, "urged", _("Petition %(no)s was urged: please speed up.") % {"no": petition.tracking_no}
+        notify_staff(
+            [
+                handler_notice(
+                    petition, "urged", _("Petition %(no)s was urged: please speed up.") % {"no": petition.tracking_no}
+                )
+            ]
         )
     return petition
 
@@ -323,15 +336,21 @@ def petition_supervise(*, petition_id: int, actor: Any, note: str = "") -> Petit
         petition.supervised = True
         _base.save(petition, ["supervised"])
         _base.record(petition, EventType.SUPERVISED, actor=actor, from_status=petition.status, note=note)
-        _notify_handler(petition, "supervised", _("Petition %(no)s is now supervised.") % {"no": petition.tracking_no})
+        notify_staff(
+            [
+                handler_notice(
+                    petition, "supervised", _("Petition %(no)s is now supervised.") % {"no": petition.tracking_no}
+                )
+            ]
+        )
     return petition
 
 
-def _notify_handler(petition: Petition, kind: str, message: str) -> None:
+def handler_notice(petition: Petition, kind: str, message: str) -> Notice:
+    """A notice for whoever handles the petition now: its lead department, or its handling area."""
     if petition.status == Status.DISPATCHED and petition.handler_department_id:
-        notify_department(department_id=petition.handler_department_id, petition=petition, kind=kind, message=message)
-    else:
-        notify_area_staff(area=petition.handler_area, petition=petition, kind=kind, message=message)
+        return Notice(petition, kind, message, department_id=petition.handler_department_id)
+    return Notice(petition, kind, message, area_id=petition.handler_area_id)
 
 
 def user_can_decide_extensions(actor: Any, petition: Petition) -> bool:

@@ -7,6 +7,7 @@ sent, and each row marked sent or rescheduled with exponential backoff.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -45,38 +46,63 @@ def notification_create(
     return row
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A message for the staff of one area (posted to it) or of one department."""
+
+    petition: Petition
+    kind: str
+    message: str
+    area_id: int | None = None
+    department_id: int | None = None
+
+
+def notify_staff(notices: list[Notice]) -> int:
+    """Write one notification per recipient of each notice: two lookups and one insert in all."""
+    area_ids = {n.area_id for n in notices if n.area_id}
+    department_ids = {n.department_id for n in notices if n.department_id}
+    by_area: dict[int, set[int]] = {}
+    by_department: dict[int, set[int]] = {}
+    if area_ids:
+        for area_id, user_id in StaffPost.objects.filter(area_id__in=area_ids, is_active=True).values_list(
+            "area_id", "user_id"
+        ):
+            by_area.setdefault(area_id, set()).add(user_id)
+    if department_ids:
+        for department_id, user_id in StaffPost.objects.filter(
+            department_id__in=department_ids, is_active=True
+        ).values_list("department_id", "user_id"):
+            by_department.setdefault(department_id, set()).add(user_id)
+    now = timezone.now()
+    rows = [
+        Notification(
+            recipient_id=user_id,
+            petition=notice.petition,
+            kind=notice.kind,
+            message=notice.message,
+            next_attempt_at=now,
+        )
+        for notice in notices
+        for user_id in sorted(by_area.get(notice.area_id, set()) | by_department.get(notice.department_id, set()))
+    ]
+    if rows:
+        from appeals.services._base import enqueue
+        from appeals.tasks import send_notifications
+
+        Notification.objects.bulk_create(rows)
+        enqueue(send_notifications)
+    return len(rows)
+
+
 def notify_area_staff(*, area: Area | None, petition: Petition, kind: str, message: str) -> int:
     """One notification per active staff member posted to `area` itself."""
     if area is None:
         return 0
-    user_ids = list(StaffPost.objects.filter(area=area, is_active=True).values_list("user_id", flat=True).distinct())
-    now = timezone.now()
-    Notification.objects.bulk_create(
-        [
-            Notification(recipient_id=uid, petition=petition, kind=kind, message=message, next_attempt_at=now)
-            for uid in user_ids
-        ]
-    )
-    if user_ids:
-        from appeals.services._base import enqueue
-        from appeals.tasks import send_notifications
-
-        enqueue(send_notifications)
-    return len(user_ids)
+    return notify_staff([Notice(petition, kind, message, area_id=area.pk)])
 
 
 def notify_department(*, department_id: int, petition: Petition, kind: str, message: str) -> int:
-    user_ids = list(
-        StaffPost.objects.filter(department_id=department_id, is_active=True).values_list("user_id", flat=True)
-    )
-    now = timezone.now()
-    Notification.objects.bulk_create(
-        [
-            Notification(recipient_id=uid, petition=petition, kind=kind, message=message, next_attempt_at=now)
-            for uid in set(user_ids)
-        ]
-    )
-    return len(user_ids)
+    return notify_staff([Notice(petition, kind, message, department_id=department_id)])
 
 
 class ConsoleBackend:

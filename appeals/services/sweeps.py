@@ -10,12 +10,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appeals.lifecycle import check_move
 from appeals.models import TIMED_STATUSES, EventType, Petition, Status
 from appeals.services import _base
-from appeals.services.handling import _escalate_locked, _notify_handler
+from appeals.services.handling import escalate_locked, handler_notice
 
 SWEEP_BATCH_SIZE = 500
 # A submitted petition older than this without routing was dropped by the broker.
@@ -38,9 +39,12 @@ def petitions_escalate_overdue(*, max_batches: int = 100) -> int:
         with transaction.atomic():
             now = _base.now()
             rows = _locked_batch(status__in=TIMED_STATUSES, deadline_at__lte=now)
+            writes = _base.Writes(bulk=True)
+            note = _("Deadline passed.")
             for petition in rows:
                 check_move(petition.status, "auto_escalate")
-                _escalate_locked(petition, actor=None, note=_("Deadline passed."), automatic=True, now=now)
+                escalate_locked(petition, actor=None, note=note, automatic=True, now=now, writes=writes)
+            writes.flush()
         total += len(rows)
         if len(rows) < SWEEP_BATCH_SIZE:
             break
@@ -59,16 +63,21 @@ def petitions_send_reminders(*, max_batches: int = 100) -> int:
                 .filter(status__in=TIMED_STATUSES, remind_at__lte=now)
                 .order_by("remind_at")[:SWEEP_BATCH_SIZE]
             )
+            writes = _base.Writes(bulk=True)
             for petition in rows:
                 petition.remind_at = None
-                _base.save(petition, ["remind_at"])
-                _base.record(petition, EventType.REMINDED, from_status=petition.status, at=now)
-                _notify_handler(
-                    petition,
-                    "reminder",
-                    _("Petition %(no)s is due at %(deadline)s.")
-                    % {"no": petition.tracking_no, "deadline": petition.deadline_at.strftime("%Y-%m-%d %H:%M")},
+                writes.save(petition, ["remind_at"])
+                writes.record(petition, EventType.REMINDED, from_status=petition.status, at=now)
+                deadline = timezone.localtime(petition.deadline_at).strftime("%Y-%m-%d %H:%M")
+                writes.notify(
+                    handler_notice(
+                        petition,
+                        "reminder",
+                        _("Petition %(no)s is due at %(deadline)s.")
+                        % {"no": petition.tracking_no, "deadline": deadline},
+                    )
                 )
+            writes.flush()
         total += len(rows)
         if len(rows) < SWEEP_BATCH_SIZE:
             break

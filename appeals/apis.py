@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -122,7 +122,7 @@ class PetitionListCreateApi(ListAPIView):
                 "Idempotency-Key", str, OpenApiParameter.HEADER, description="A retry with the same key returns 200."
             )
         ],
-        responses={201: s.PetitionDetailSerializer, 200: s.PetitionDetailSerializer, **ERRORS},
+        responses={201: s.PetitionCreatedSerializer, 200: s.PetitionCreatedSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
         params = s.PetitionCreateSerializer(data=request.data)
@@ -165,9 +165,11 @@ class PetitionListCreateApi(ListAPIView):
             idempotency_key=f"u{user.pk}:{key}" if key else None,
             actor=actor,
         )
-        petition = Petition.objects.select_related(*LIST_RELATED).get(pk=submission.petition.pk)
+        petition = submission.petition
         return Response(
-            _detail(request, petition), status=status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK
+            s.PetitionCreatedSerializer(petition).data,
+            status=status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK,
+            headers={"Location": reverse("api-petition-detail", args=[petition.tracking_no])},
         )
 
 

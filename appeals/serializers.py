@@ -369,6 +369,20 @@ def _active_departments():
     return Department.objects.filter(is_active=True)
 
 
+class PetitionCreatedSerializer(serializers.ModelSerializer):
+    """What a create answers: enough to follow the petition, built without another query.
+
+    The full record (timeline included) is at the `Location` header's URL.
+    """
+
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Petition
+        fields = ["tracking_no", "status", "status_display", "channel", "title", "created_at"]
+        read_only_fields = fields
+
+
 class PetitionCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=2000)

@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/governance .venv/bin/python bench/deadline_sweep.py [--rows N]
 
-Creates and drops its own database `bench_governance` (see bench/intake.py). Writes the demo
+Creates and drops its own database (`bench_sweep`) (see bench/intake.py). Writes the demo
 district's areas and staff, then the open petitions with COPY. Times:
 - baseline: in one transaction, `SELECT … FOR UPDATE SKIP LOCKED` of the same overdue rows (the
   sweeper's own claim query, without the work) followed by a plain UPDATE of them;
@@ -131,7 +131,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--profile", action="store_true", help="print where the sweep spends its time")
     args = parser.parse_args()
-    cleanup = bench_database(require_postgres=True)
+    cleanup = bench_database(require_postgres=True, name="bench_sweep")
     try:
         return run(args)
     finally:

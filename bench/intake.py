@@ -8,9 +8,10 @@ URL it uses a temporary SQLite file. The demo district's area tree is generated 
 routing finds real micro-grids.
 
 Measured per petition:
-- api: `POST /api/v1/petitions/` through django.test.Client as a logged-in staff member, with
-  routing executed inline (CELERY_TASK_ALWAYS_EAGER: the on-commit routing task runs in the
-  request) — validation, insert, event, routing to the micro-grid, notifications, repeat check.
+- api: `POST /api/v1/petitions/` through django.test.Client as a logged-in staff member:
+  validation, insert, event, and the routing task published to the broker after commit (Redis
+  when REDIS_URL is set), as in production. `--route-inline` runs routing inside the request
+  instead (eager), to see the whole chain's cost.
   When the API is not there yet (404), `appeals.services.petition_submit` is timed instead and the
   output says so.
 - bare: `Petition.objects.create(...)` with the same values, nothing else (the baseline).
@@ -20,7 +21,9 @@ The ratio is API throughput / bare-insert throughput (goal ≥ RATIO_TARGET).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import random
 import statistics
 import sys
@@ -117,9 +120,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--petitions", type=int, default=300)
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--profile", action="store_true", help="print where the API requests spend their time")
+    parser.add_argument(
+        "--route-inline",
+        action="store_true",
+        help="run the routing task inside the request (eager) instead of enqueueing it as production does",
+    )
     args = parser.parse_args()
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
-    cleanup = bench_database(require_postgres=False)
+    if args.route_inline:
+        os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
+    cleanup = bench_database(require_postgres=False, name="bench_intake")
     try:
         return run(args)
     finally:
@@ -171,6 +181,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             petition_submit(**{**data, "category": by_code[data["category"]]}, actor=staff)
 
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler:
+        profiler.enable()
     api_ms: list[float] = []
     for i in range(args.petitions):
         data = payload(i)
@@ -183,6 +196,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             petition_submit(**{**data, "category": by_code[data["category"]]}, actor=staff)
         api_ms.append((time.perf_counter() - started) * 1000)
+    if profiler:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
     routed = Petition.objects.exclude(status=Status.SUBMITTED).count()
 
     bare_ms: list[float] = []
@@ -210,7 +226,8 @@ def run(args: argparse.Namespace) -> int:
         else f"appeals.services.petition_submit (API answered {probe.status_code}: not ready)"
     )
     print(f"database: {database_label()}")
-    print(f"intake:   {what}, routing inline (eager task after commit)")
+    routing = "routing inline (eager task after commit)" if args.route_inline else "routing task published after commit"
+    print(f"intake:   {what}, {routing}")
     print(f"          {routed} of {args.petitions + 6} petitions routed")
     print(
         f"api:      {api_mean:7.2f} ms mean, p50 {percentile(api_ms, 0.5):.2f}, p95 {percentile(api_ms, 0.95):.2f}"

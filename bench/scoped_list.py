@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/governance .venv/bin/python bench/scoped_list.py [--rows N]
 
-Creates and drops its own database `bench_governance` (see bench/intake.py). Writes the demo
+Creates and drops its own database (`bench_scoped_list`) (see bench/intake.py). Writes the demo
 district (grids.demo: 7,082 micro-grids) with its staff, then N petitions spread over the
 micro-grids with COPY (a year of them, 97 % closed), and ANALYZEs. Then times the first page of a
 list screen — `appeals.selectors.petitions_visible_to(user)` with the list API's select_related, ORDER BY
@@ -67,7 +67,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--no-proposal", action="store_true", help="Do not try the proposed index.")
     args = parser.parse_args()
-    cleanup = bench_database(require_postgres=True)
+    cleanup = bench_database(require_postgres=True, name="bench_scoped_list")
     try:
         return run(args)
     finally:

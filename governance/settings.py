@@ -281,6 +281,9 @@ WORKING_HOURS = parse_working_hours(env_str("WORKING_HOURS", "08:30-12:00,14:00-
 # Dotted path of the class that sends notifications (SMS, WeChat template messages…); the default
 # logs them. The outbox and retries are the same whatever the channel.
 NOTIFICATION_BACKEND = env_str("NOTIFICATION_BACKEND", "appeals.services.notifications.ConsoleBackend")
+# For appeals.services.notifications.WebhookBackend: the gateway that turns JSON into SMS/WeChat.
+NOTIFICATION_WEBHOOK_URL = env_url("NOTIFICATION_WEBHOOK_URL", schemes=("http", "https"))
+NOTIFICATION_WEBHOOK_TIMEOUT = env_float("NOTIFICATION_WEBHOOK_TIMEOUT", 5.0, minimum=0.1)
 PETITION_MAX_REOPENS = env_int("PETITION_MAX_REOPENS", 2, minimum=0)
 # Repeat complaints: same category, within this distance (metres) or the same micro-grid, text at
 # least this similar (character-bigram Jaccard), submitted within this many days.

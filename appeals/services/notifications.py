@@ -6,12 +6,15 @@ sent, and each row marked sent or rescheduled with exponential backoff.
 
 from __future__ import annotations
 
+import json
 import logging
+import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -111,6 +114,39 @@ class ConsoleBackend:
     def send(self, notification: Notification) -> None:
         target = notification.phone or f"user:{notification.recipient_id}"
         logger.info("NOTIFY %s [%s] %s", target, notification.kind, notification.message)
+
+
+class WebhookBackend:
+    """POSTs each message as JSON to an SMS or WeChat-template gateway (NOTIFICATION_WEBHOOK_URL).
+
+    Body: {"id", "kind", "phone", "user_id", "petition", "message"}; any 2xx answer is success,
+    anything else raises so the outbox retries with backoff. Called outside transactions only.
+    """
+
+    def __init__(self, url: str | None = None, timeout: float | None = None):
+        self.url = url or settings.NOTIFICATION_WEBHOOK_URL
+        self.timeout = timeout or settings.NOTIFICATION_WEBHOOK_TIMEOUT
+        if not self.url:
+            raise ImproperlyConfigured("WebhookBackend needs NOTIFICATION_WEBHOOK_URL.")
+
+    def send(self, notification: Notification) -> None:
+        body = json.dumps(
+            {
+                "id": notification.pk,
+                "kind": notification.kind,
+                "phone": notification.phone,
+                "user_id": notification.recipient_id,
+                "petition": notification.petition_id,
+                "message": notification.message,
+            },
+            ensure_ascii=False,
+        ).encode()
+        request = urllib.request.Request(
+            self.url, data=body, method="POST", headers={"Content-Type": "application/json; charset=utf-8"}
+        )
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            if not 200 <= response.status < 300:
+                raise ConnectionError(f"gateway answered {response.status}")
 
 
 def get_backend() -> Any:

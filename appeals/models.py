@@ -187,12 +187,22 @@ class Petition(models.Model):
     reported_area = models.ForeignKey(
         Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("reported area")
     )
+    # The areas the petition lies in, one column per level; their (column, created_at) indexes
+    # below serve the scoped lists.
     microgrid = models.ForeignKey(
-        Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("micro-grid")
+        Area,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("micro-grid"),
+        db_index=False,
     )
-    grid = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    community = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    street = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    grid = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
+    community = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    street = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
     # Path of the deepest known area: every scoped list is `area_path LIKE '<scope>%'`.
     area_path = models.CharField(max_length=255, blank=True, editable=False)
 
@@ -245,7 +255,12 @@ class Petition(models.Model):
         verbose_name = _("petition")
         verbose_name_plural = _("petitions")
         indexes = [
-            # Scoped lists: `area_path LIKE 'prefix%' ORDER BY created_at DESC`. PostgreSQL serves a
+            # Scoped lists of one area (appeals.selectors.petitions_visible_to): newest first.
+            models.Index(fields=["street", "-created_at"], name="appeals_pet_street_recent"),
+            models.Index(fields=["community", "-created_at"], name="appeals_pet_community_recent"),
+            models.Index(fields=["grid", "-created_at"], name="appeals_pet_grid_recent"),
+            models.Index(fields=["microgrid", "-created_at"], name="appeals_pet_microgrid_recent"),
+            # Subtree queries by path (the admin, reports): `area_path LIKE 'prefix%'`. PostgreSQL serves a
             # LIKE prefix from a btree only with the pattern operator class (the database collation
             # is not "C"); other backends ignore opclasses.
             models.Index(

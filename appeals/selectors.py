@@ -9,6 +9,16 @@ from django.http import Http404
 
 from appeals.models import Assignment, AssignmentStatus, Category, Petition, PetitionEvent
 from governance.scoping import scope_for
+from grids.models import AreaLevel
+
+# A petition stores its area at every level; a scope at one of these levels is one equality on an
+# index led by that column (ORDER BY created_at reads the first page straight from it).
+LEVEL_FIELDS = {
+    AreaLevel.STREET: "street_id",
+    AreaLevel.COMMUNITY: "community_id",
+    AreaLevel.GRID: "grid_id",
+    AreaLevel.MICROGRID: "microgrid_id",
+}
 
 
 def petitions_visible_to(user: Any) -> QuerySet[Petition]:
@@ -24,7 +34,7 @@ def petitions_visible_to(user: Any) -> QuerySet[Petition]:
         if user is None or not getattr(user, "is_authenticated", False):
             return queryset.none()
         return queryset.filter(submitter=user)
-    condition = scope.area_condition("area_path") or Q(pk__in=[])
+    condition = scope.level_condition(LEVEL_FIELDS, "area_path") or Q(pk__in=[])
     if scope.department_ids:
         dispatched = Assignment.objects.filter(petition=OuterRef("pk"), department_id__in=scope.department_ids).exclude(
             status=AssignmentStatus.CANCELLED

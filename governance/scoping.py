@@ -31,6 +31,8 @@ class Scope:
     user_id: int | None
     sees_all: bool = False
     area_paths: tuple[str, ...] = ()
+    # (path, level, id) of each area in `area_paths`, for records that store one column per level.
+    areas: tuple[tuple[str, int, int], ...] = ()
     department_ids: tuple[int, ...] = ()
     roles: frozenset[str] = field(default_factory=frozenset)
 
@@ -50,6 +52,21 @@ class Scope:
         if not self.area_paths:
             return None
         return reduce(or_, (Q(**{f"{path_field}__startswith": path}) for path in self.area_paths))
+
+    def level_condition(self, level_fields: dict[int, str], path_field: str) -> Q | None:
+        """Like `area_condition`, for records that also store the id of their area at each level.
+
+        `level_fields` maps an area level to the record's column holding its area of that level
+        (e.g. {COMMUNITY: "community_id"}). Equality on that column, served by an index led by it,
+        replaces the path prefix where it can; other levels keep the prefix on `path_field`.
+        """
+        if not self.areas:
+            return None
+        conditions = []
+        for path, level, area_id in self.areas:
+            field_name = level_fields.get(level)
+            conditions.append(Q(**{field_name: area_id}) if field_name else Q(**{f"{path_field}__startswith": path}))
+        return reduce(or_, conditions)
 
     def filter(
         self, queryset: QuerySet[M], *, path_field: str | None = "path", department_field: str | None = None
@@ -94,13 +111,20 @@ def scope_for(user: Any) -> Scope:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    posts = list(StaffPost.objects.filter(user=user, is_active=True).values_list("role", "area__path", "department_id"))
-    roles = frozenset(role for role, _path, _dept in posts)
+    posts = list(
+        StaffPost.objects.filter(user=user, is_active=True).values_list(
+            "role", "area__path", "department_id", "area__level", "area_id"
+        )
+    )
+    roles = frozenset(post[0] for post in posts)
+    paths = _minimal_paths([post[1] for post in posts if post[1]])
+    by_path = {post[1]: (post[1], post[3], post[4]) for post in posts if post[1]}
     scope = Scope(
         user_id=user.pk,
         sees_all=bool(user.is_superuser) or Role.ADMINISTRATOR in roles,
-        area_paths=_minimal_paths([path for _role, path, _dept in posts if path]),
-        department_ids=tuple(sorted({dept for _role, _path, dept in posts if dept})),
+        area_paths=paths,
+        areas=tuple(by_path[path] for path in paths),
+        department_ids=tuple(sorted({post[2] for post in posts if post[2]})),
         roles=roles,
     )
     setattr(user, _CACHE_ATTR, scope)

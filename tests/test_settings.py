@@ -59,7 +59,7 @@ def test_it_runs_on_sqlite_and_the_filesystem_broker_with_no_environment(tmp_pat
 
     assert loaded["engine"] == "django.db.backends.sqlite3"
     assert loaded["name"] == str(tmp_path / "data" / "governance.sqlite3")
-    assert loaded["broker"] == "filesystem://"
+    assert loaded["broker"] == "filesystem://localhost//"
     assert loaded["cache"].endswith("LocMemCache")
     assert loaded["debug"] is True
     assert (tmp_path / "data" / "broker" / "queue").is_dir()

@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from grids.geojson import MAX_PROBLEMS, BoundaryError, boundaries_export, boundaries_import
 from grids.models import Area, BoundaryRevision
 from tests.factories import STEP, rectangle
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # The assertions read the command's English messages; the UI default is Chinese.
+    with translation.override("en"):
+        yield
 
 
 def snapshot() -> list[tuple]:

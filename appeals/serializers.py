@@ -5,7 +5,6 @@ Serializers only parse and render; every write goes through one service in `appe
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -26,15 +25,12 @@ from appeals.models import (
     PetitionPhoto,
     Rating,
     Status,
-    Tier,
     Urgency,
 )
-from appeals.services._base import actor_tier
+from appeals.privacy import contact_fields_for
 from governance.models import Department
 from governance.scoping import scope_for
 from grids.models import Area
-
-pii_logger = logging.getLogger("appeals.pii")
 
 STAFF_CHANNELS = (Channel.STAFF, Channel.PATROL)
 
@@ -65,51 +61,11 @@ API_ACTIONS = {
 
 # --- Personal data ---------------------------------------------------------------------------------
 
-OWN = "own"
-HANDLER = "handler"
-MASKED = "masked"
-
-
-def contact_access(user: Any, petition: Petition) -> str:
-    """How `user` may see the petition's contact details: OWN, HANDLER (unmasked, logged) or MASKED.
-
-    Needs `petition.handler_area` loaded (select_related) and no query otherwise: the scope is
-    cached on the user for the request.
-    """
-    if petition.submitter_id is not None and petition.submitter_id == getattr(user, "pk", None):
-        return OWN
-    scope = scope_for(user)
-    if petition.status == Status.DISPATCHED and petition.handler_department_id in scope.department_ids:
-        return HANDLER
-    if (
-        petition.handler_area_id
-        and scope.area_paths
-        and actor_tier(user) <= Tier.COMMUNITY
-        and scope.sees_path(petition.handler_area.path)
-    ):
-        return HANDLER
-    return MASKED
-
-
-def mask_phone(phone: str) -> str:
-    if not phone:
-        return ""
-    if len(phone) < 7:
-        return "*" * len(phone)
-    return f"{phone[:3]}****{phone[-4:]}"
-
-
-def mask_name(name: str) -> str:
-    return f"{name[0]}{'*' * (len(name) - 1)}" if name else ""
-
-
-MASKERS = {"contact_phone": mask_phone, "contact_name": mask_name}
-
 
 class ContactMaskingMixin:
-    """Masks personal data unless the viewer needs it to do the work.
+    """Masks personal data unless the viewer needs it to do the work (appeals.privacy).
 
-    The rule (docs/permissions.md, "Masking"):
+    The rule, for reference (docs/permissions.md, "Masking"):
 
     * the resident who filed the petition sees their own details;
     * the unit that handles the petition now sees them in full, because it must call the resident:
@@ -127,22 +83,7 @@ class ContactMaskingMixin:
     def to_representation(self, instance: Petition) -> dict[str, Any]:
         data = super().to_representation(instance)  # type: ignore[misc]
         request = self.context.get("request")  # type: ignore[attr-defined]
-        user = getattr(request, "user", None)
-        access = contact_access(user, instance)
-        for field in self.contact_fields:
-            value = getattr(instance, field)
-            if access == MASKED:
-                data[field] = MASKERS[field](value)
-            else:
-                data[field] = value
-                if access == HANDLER and value:
-                    pii_logger.info(
-                        "unmasked %s of petition %s shown to user %s",
-                        field,
-                        instance.tracking_no,
-                        user.pk,
-                        extra={"user_id": user.pk, "petition": instance.tracking_no, "field": field},
-                    )
+        data.update(contact_fields_for(getattr(request, "user", None), instance, self.contact_fields))
         return data
 
 

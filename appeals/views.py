@@ -36,6 +36,7 @@ from appeals.models import (
     Status,
     Tier,
 )
+from appeals.privacy import contact_fields_for
 from appeals.selectors import (
     petition_get_by_tracking,
     petition_get_for_user,
@@ -70,7 +71,6 @@ from governance.models import Role
 from governance.scoping import Scope, scope_for
 
 logger = logging.getLogger(__name__)
-pii_logger = logging.getLogger("appeals.pii")
 
 PAGE_SIZE = 20
 # The session remembers which petitions this browser proved it may follow (tracking no → phone).
@@ -96,12 +96,6 @@ RESIDENT_EVENTS = frozenset(
 )
 # Form fields of the service's validation errors, as named in `DomainError.extra["fields"]`.
 SUBMIT_FIELD_MAP = {"location": None, "channel": None}
-
-
-def mask_phone(phone: str) -> str:
-    if len(phone) >= 8:
-        return f"{phone[:3]}****{phone[-4:]}"
-    return "****" if phone else ""
 
 
 def _add_service_errors(form: Any, error: DomainError, field_map: dict[str, str | None] | None = None) -> bool:
@@ -481,13 +475,6 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-def _is_handling_unit(scope: Scope, petition: Petition) -> bool:
-    """The unit holding the case now: its handling area's own staff, or its lead department."""
-    if petition.handler_area_id and petition.handler_area.path in scope.area_paths:
-        return True
-    return bool(petition.handler_department_id and petition.handler_department_id in scope.department_ids)
-
-
 def _visible_actions(petition: Petition, user: Any, scope: Scope, case_departments: set[int]) -> list[str]:
     names = []
     for name in allowed_actions(petition.status):
@@ -533,20 +520,14 @@ def _render_detail(
         action_forms.append({"name": name, "label": TRANSITIONS[name].label, "form": form})
     if bound and bound[0] not in {a["name"] for a in action_forms}:
         action_forms.insert(0, {"name": bound[0], "label": TRANSITIONS[bound[0]].label, "form": bound[1]})
-    show_phone = _is_handling_unit(scope, petition)
-    if show_phone and petition.contact_phone:
-        pii_logger.info(
-            "user %s viewed the phone of petition %s",
-            user.pk,
-            petition.tracking_no,
-            extra={"user_id": user.pk, "tracking_no": petition.tracking_no},
-        )
+    contact = contact_fields_for(user, petition, ("contact_phone", "contact_name"))
     return render(
         request,
         "appeals/petition_detail.html",
         {
             "petition": petition,
-            "phone": petition.contact_phone if show_phone else mask_phone(petition.contact_phone),
+            "phone": contact["contact_phone"],
+            "contact_name": contact["contact_name"],
             "photos": list(petition.photos.order_by("pk")),
             "timeline": petition_timeline(petition),
             "assignments": assignments,

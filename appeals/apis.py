@@ -7,12 +7,10 @@ rendered as `{"message", "code", "extra"}` by the project's exception handler.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
-from django.http import Http404
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -26,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from appeals import serializers as s
+from appeals.actions import action_perform
 from appeals.filters import PetitionFilter, PetitionPeriodFilter
 from appeals.models import (
     Assignment,
@@ -37,29 +36,11 @@ from appeals.models import (
 )
 from appeals.selectors import petition_get_by_tracking, petition_get_for_user, petitions_visible_to
 from appeals.services import (
-    assignment_reply,
-    assignment_report_in,
-    petition_accept,
-    petition_ask_extension,
-    petition_callback,
-    petition_close,
-    petition_decide_extension,
-    petition_escalate,
-    petition_handle,
-    petition_merge,
-    petition_note_progress,
-    petition_place,
     petition_rate,
     petition_reopen,
-    petition_reply,
-    petition_return,
     petition_submit,
-    petition_supervise,
-    petition_urge,
-    petition_whistle,
 )
-from governance.errors import DomainError, Forbidden
-from governance.models import Department
+from governance.errors import DomainError
 from governance.scoping import scope_for
 from grids.models import Area, AreaLevel
 
@@ -187,135 +168,35 @@ class PetitionDetailApi(GenericAPIView):
 # --- Transitions -------------------------------------------------------------------------------------
 
 
-def _department_id(user: Any, department: Department | None) -> int:
-    """The department named, or the caller's only department."""
-    if department is not None:
-        return department.pk
-    ids = scope_for(user).department_ids
-    if len(ids) == 1:
-        return ids[0]
-    if not ids:
-        raise Forbidden(_("Only staff of a department may do this."))
-    raise _validation_error("department", _("You work for several departments: say which one."))
-
-
-def _return(user: Any, petition: Petition, data: dict[str, Any]) -> object:
-    department = data.get("department")
-    if department is None and petition.status == Status.DISPATCHED:
-        department_id = _department_id(user, None)
-    else:
-        department_id = department.pk if department else None
-    return petition_return(petition_id=petition.pk, actor=user, reason=data["reason"], department_id=department_id)
-
-
-def _decide_extension(user: Any, petition: Petition, data: dict[str, Any]) -> object:
-    if not ExtensionRequest.objects.filter(pk=data["request"], petition=petition).exists():
-        raise Http404
-    return petition_decide_extension(request_id=data["request"], actor=user, grant=data["grant"], note=data["note"])
-
-
-def _merge(user: Any, petition: Petition, data: dict[str, Any]) -> object:
-    master = petition_get_for_user(user, tracking_no=data["into"])
-    return petition_merge(petition_id=petition.pk, into_id=master.pk, actor=user, note=data["note"])
-
-
 @dataclass(frozen=True)
 class Action:
-    """An API action: how to parse its input and which one service it calls."""
+    """An API action: how to parse its input; `appeals.actions` runs it."""
 
     input: type[serializers.Serializer]
-    run: Callable[[Any, Petition, dict[str, Any]], object]
     summary: str
 
 
+# URL names use dashes; the service table (appeals.actions) uses the lifecycle's names.
 ACTIONS: dict[str, Action] = {
-    "accept": Action(s.NoInputSerializer, lambda u, p, d: petition_accept(petition_id=p.pk, actor=u), "Accept (签收)"),
-    "handle": Action(
-        s.HandleSerializer,
-        lambda u, p, d: petition_handle(petition_id=p.pk, actor=u, note=d["note"], handling_mode=d["handling_mode"]),
-        "Start handling",
-    ),
-    "note-progress": Action(
-        s.RequiredNoteSerializer,
-        lambda u, p, d: petition_note_progress(petition_id=p.pk, actor=u, note=d["note"]),
-        "Note progress",
-    ),
-    "reply": Action(
-        s.ReplySerializer,
-        lambda u, p, d: petition_reply(petition_id=p.pk, actor=u, reply=d["reply"]),
-        "Reply to the resident and resolve",
-    ),
-    "escalate": Action(
-        s.RequiredNoteSerializer,
-        lambda u, p, d: petition_escalate(petition_id=p.pk, actor=u, note=d["note"]),
-        "Escalate one tier up",
-    ),
-    "return": Action(s.ReturnSerializer, _return, "Return a wrongly routed petition (退单)"),
-    "place": Action(
-        s.PlaceSerializer,
-        lambda u, p, d: petition_place(petition_id=p.pk, actor=u, area=d["area"], note=d["note"]),
-        "Place from the intake queue or re-route a returned petition",
-    ),
-    "whistle": Action(
-        s.WhistleSerializer,
-        lambda u, p, d: petition_whistle(
-            petition_id=p.pk,
-            actor=u,
-            lead_department_id=d["lead_department"].pk,
-            assisting_department_ids=[dept.pk for dept in d["assisting_departments"]],
-            note=d["note"],
-        ),
-        "Dispatch to departments (吹哨)",
-    ),
-    "report-in": Action(
-        s.DepartmentSerializer,
-        lambda u, p, d: assignment_report_in(
-            petition_id=p.pk, department_id=_department_id(u, d.get("department")), actor=u
-        ),
-        "A department reports in (报到)",
-    ),
-    "department-reply": Action(
-        s.DepartmentReplySerializer,
-        lambda u, p, d: assignment_reply(
-            petition_id=p.pk, department_id=_department_id(u, d.get("department")), actor=u, reply=d["reply"]
-        ),
-        "A department replies for its part",
-    ),
-    "ask-extension": Action(
-        s.AskExtensionSerializer,
-        lambda u, p, d: petition_ask_extension(
-            petition_id=p.pk, actor=u, reason=d["reason"], new_deadline=d["new_deadline"]
-        ),
-        "Ask for an extension (延期)",
-    ),
-    "decide-extension": Action(s.DecideExtensionSerializer, _decide_extension, "Grant or refuse an extension"),
-    "urge": Action(
-        s.NoteSerializer, lambda u, p, d: petition_urge(petition_id=p.pk, actor=u, note=d["note"]), "Urge (催办)"
-    ),
-    "supervise": Action(
-        s.NoteSerializer,
-        lambda u, p, d: petition_supervise(petition_id=p.pk, actor=u, note=d["note"]),
-        "Supervise (督办)",
-    ),
-    "rate": Action(
-        s.RateSerializer,
-        lambda u, p, d: petition_rate(petition_id=p.pk, actor=u, rating=d["rating"], note=d["note"]),
-        "Rate the outcome (the resident who filed it)",
-    ),
-    "reopen": Action(
-        s.ReasonSerializer,
-        lambda u, p, d: petition_reopen(petition_id=p.pk, actor=u, reason=d["reason"]),
-        "Reopen an unsatisfactory outcome",
-    ),
-    "callback": Action(
-        s.CallbackSerializer,
-        lambda u, p, d: petition_callback(petition_id=p.pk, actor=u, result=d["result"], note=d["note"]),
-        "Record a call-back (回访)",
-    ),
-    "close": Action(
-        s.NoteSerializer, lambda u, p, d: petition_close(petition_id=p.pk, actor=u, note=d["note"]), "Close"
-    ),
-    "merge": Action(s.MergeSerializer, _merge, "Merge into another petition (并单)"),
+    "accept": Action(s.NoInputSerializer, "Accept (签收)"),
+    "handle": Action(s.HandleSerializer, "Start handling"),
+    "note-progress": Action(s.RequiredNoteSerializer, "Note progress"),
+    "reply": Action(s.ReplySerializer, "Reply to the resident and resolve"),
+    "escalate": Action(s.RequiredNoteSerializer, "Escalate one tier up"),
+    "return": Action(s.ReturnSerializer, "Return a wrongly routed petition (退单)"),
+    "place": Action(s.PlaceSerializer, "Place from the intake queue or re-route a returned petition"),
+    "whistle": Action(s.WhistleSerializer, "Dispatch to departments (吹哨)"),
+    "report-in": Action(s.DepartmentSerializer, "A department reports in (报到)"),
+    "department-reply": Action(s.DepartmentReplySerializer, "A department replies for its part"),
+    "ask-extension": Action(s.AskExtensionSerializer, "Ask for an extension (延期)"),
+    "decide-extension": Action(s.DecideExtensionSerializer, "Grant or refuse an extension"),
+    "urge": Action(s.NoteSerializer, "Urge (催办)"),
+    "supervise": Action(s.NoteSerializer, "Supervise (督办)"),
+    "rate": Action(s.RateSerializer, "Rate the outcome (the resident who filed it)"),
+    "reopen": Action(s.ReasonSerializer, "Reopen an unsatisfactory outcome"),
+    "callback": Action(s.CallbackSerializer, "Record a call-back (回访)"),
+    "close": Action(s.NoteSerializer, "Close"),
+    "merge": Action(s.MergeSerializer, "Merge into another petition (并单)"),
 }
 
 
@@ -330,7 +211,9 @@ class PetitionActionApi(GenericAPIView):
         petition = petition_get_for_user(request.user, tracking_no=tracking_no)
         params = action.input(data=request.data)
         params.is_valid(raise_exception=True)
-        action.run(request.user, petition, params.validated_data)
+        action_perform(
+            self.action_name.replace("-", "_"), petition=petition, actor=request.user, data=params.validated_data
+        )
         # Reload by id: the action may have moved the petition out of the caller's scope (a
         # department returning it), and the caller is entitled to see the result of their act.
         return Response(_detail(request, Petition.objects.select_related(*LIST_RELATED).get(pk=petition.pk)))

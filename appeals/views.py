@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from appeals import forms as f
+from appeals.actions import action_perform
 from appeals.lifecycle import TRANSITIONS, allowed_actions
 from appeals.models import (
     Assignment,
@@ -44,26 +44,9 @@ from appeals.selectors import (
     petitions_visible_to,
 )
 from appeals.services import (
-    assignment_reply,
-    assignment_report_in,
-    petition_accept,
-    petition_ask_extension,
-    petition_callback,
-    petition_close,
-    petition_decide_extension,
-    petition_escalate,
-    petition_handle,
-    petition_merge,
-    petition_note_progress,
-    petition_place,
     petition_rate,
     petition_reopen,
-    petition_reply,
-    petition_return,
     petition_submit,
-    petition_supervise,
-    petition_urge,
-    petition_whistle,
 )
 from appeals.services.handling import user_can_decide_extensions
 from governance.errors import DomainError
@@ -384,95 +367,42 @@ def _without(params: Any, key: str) -> str:
 @dataclass(frozen=True)
 class Action:
     form: type[f.PetitionActionForm]
-    run: Callable[[Petition, Any, dict], Any]
     # Who gets the form on the page (the service still decides): "area", "department" or "upper".
     audience: str = "area"
 
 
-def _decide_extension(petition: Petition, user: Any, data: dict) -> Any:
-    pending = petition.extensions.filter(status=ExtensionStatus.PENDING).first()
-    if pending is None:
-        raise DomainError(_("No extension request is waiting for a decision."), code="no_pending_extension")
-    return petition_decide_extension(
-        request_id=pending.pk, actor=user, grant=data["decision"] == "grant", note=data["note"]
-    )
-
-
-def _merge(petition: Petition, user: Any, data: dict) -> Any:
-    try:
-        master = petition_get_for_user(user, tracking_no=data["into"].strip())
-    except Http404:
-        message = _("No petition with this tracking number in your area.")
-        raise DomainError(message, code="validation_error", extra={"fields": {"into": message}}) from None
-    return petition_merge(petition_id=petition.pk, into_id=master.pk, actor=user, note=data["note"])
-
-
-# One table: action → (form, the service call the API makes too).
+# The page's forms; `appeals.actions` maps each action to its service, for the API too.
 ACTIONS: dict[str, Action] = {
-    "accept": Action(f.EmptyActionForm, lambda p, u, d: petition_accept(petition_id=p.pk, actor=u)),
-    "handle": Action(
-        f.HandleForm,
-        lambda p, u, d: petition_handle(petition_id=p.pk, actor=u, note=d["note"], handling_mode=d["handling_mode"]),
-    ),
-    "note_progress": Action(
-        f.RequiredNoteActionForm, lambda p, u, d: petition_note_progress(petition_id=p.pk, actor=u, note=d["note"])
-    ),
-    "reply": Action(f.ReplyForm, lambda p, u, d: petition_reply(petition_id=p.pk, actor=u, reply=d["reply"])),
-    "escalate": Action(f.EscalateForm, lambda p, u, d: petition_escalate(petition_id=p.pk, actor=u, note=d["note"])),
-    "return": Action(
-        f.ReturnForm,
-        lambda p, u, d: petition_return(
-            petition_id=p.pk, actor=u, reason=d["reason"], department_id=d.get("department")
-        ),
-    ),
-    "place": Action(
-        f.PlaceForm, lambda p, u, d: petition_place(petition_id=p.pk, actor=u, area=d["area"], note=d["note"])
-    ),
-    "whistle": Action(
-        f.WhistleForm,
-        lambda p, u, d: petition_whistle(
-            petition_id=p.pk,
-            actor=u,
-            lead_department_id=d["lead"].pk,
-            assisting_department_ids=[dept.pk for dept in d["assisting"]],
-            note=d["note"],
-        ),
-    ),
-    "report_in": Action(
-        f.DepartmentActionForm,
-        lambda p, u, d: assignment_report_in(petition_id=p.pk, department_id=d["department"], actor=u),
-        audience="department",
-    ),
-    "department_reply": Action(
-        f.DepartmentReplyForm,
-        lambda p, u, d: assignment_reply(petition_id=p.pk, department_id=d["department"], actor=u, reply=d["reply"]),
-        audience="department",
-    ),
-    "ask_extension": Action(
-        f.AskExtensionForm,
-        lambda p, u, d: petition_ask_extension(
-            petition_id=p.pk, actor=u, reason=d["reason"], new_deadline=d["new_deadline"]
-        ),
-    ),
-    "decide_extension": Action(f.DecideExtensionForm, _decide_extension, audience="upper"),
-    "urge": Action(
-        f.NoteActionForm, lambda p, u, d: petition_urge(petition_id=p.pk, actor=u, note=d["note"]), audience="upper"
-    ),
-    "supervise": Action(
-        f.NoteActionForm,
-        lambda p, u, d: petition_supervise(petition_id=p.pk, actor=u, note=d["note"]),
-        audience="upper",
-    ),
-    "reopen": Action(
-        f.ReopenActionForm, lambda p, u, d: petition_reopen(petition_id=p.pk, actor=u, reason=d["reason"])
-    ),
-    "callback": Action(
-        f.CallbackForm,
-        lambda p, u, d: petition_callback(petition_id=p.pk, actor=u, result=d["result"], note=d["note"]),
-    ),
-    "close": Action(f.NoteActionForm, lambda p, u, d: petition_close(petition_id=p.pk, actor=u, note=d["note"])),
-    "merge": Action(f.MergeForm, _merge),
+    "accept": Action(f.EmptyActionForm),
+    "handle": Action(f.HandleForm),
+    "note_progress": Action(f.RequiredNoteActionForm),
+    "reply": Action(f.ReplyForm),
+    "escalate": Action(f.EscalateForm),
+    "return": Action(f.ReturnForm),
+    "place": Action(f.PlaceForm),
+    "whistle": Action(f.WhistleForm),
+    "report_in": Action(f.DepartmentActionForm, audience="department"),
+    "department_reply": Action(f.DepartmentReplyForm, audience="department"),
+    "ask_extension": Action(f.AskExtensionForm),
+    "decide_extension": Action(f.DecideExtensionForm, audience="upper"),
+    "urge": Action(f.NoteActionForm, audience="upper"),
+    "supervise": Action(f.NoteActionForm, audience="upper"),
+    "reopen": Action(f.ReopenActionForm),
+    "callback": Action(f.CallbackForm),
+    "close": Action(f.NoteActionForm),
+    "merge": Action(f.MergeForm),
 }
+
+
+def _canonical(cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The forms' field names as `appeals.actions` expects them."""
+    data = dict(cleaned)
+    if "lead" in data:
+        data["lead_department"] = data.pop("lead")
+        data["assisting_departments"] = data.pop("assisting", [])
+    if "decision" in data:
+        data["grant"] = data.pop("decision") == "grant"
+    return data
 
 
 def _visible_actions(petition: Petition, user: Any, scope: Scope, case_departments: set[int]) -> list[str]:
@@ -562,11 +492,12 @@ def petition_act(request: HttpRequest, tracking_no: str, action: str) -> HttpRes
     form = entry.form(request.POST, petition=petition, user=request.user, prefix=action)
     if form.is_valid():
         try:
-            entry.run(petition, request.user, form.cleaned_data)
+            action_perform(action, petition=petition, actor=request.user, data=_canonical(form.cleaned_data))
         except DomainError as error:
-            _add_service_errors(form, error)
+            # A refusal that names fields is the form's error (400), whatever the API would answer.
+            status = 400 if _add_service_errors(form, error) else error.http_status
             messages.error(request, error.message)
-            return _render_detail(request, petition, bound=(action, form), status=error.http_status)
+            return _render_detail(request, petition, bound=(action, form), status=status)
         messages.success(request, _("Done: %(action)s.") % {"action": TRANSITIONS[action].label})
         return redirect("appeals:detail", tracking_no=tracking_no)
     messages.error(request, _("Please correct the errors below."))

@@ -78,7 +78,7 @@ def _decide_extension(petition: Petition, user: Any, data: Mapping[str, Any]) ->
     else:
         found = requests.filter(status=ExtensionStatus.PENDING).first()
     if found is None:
-        raise NotFound(_("No extension request of this petition is waiting for a decision."))
+        raise NotFound(_("No extension request is waiting for a decision."))
     return petition_decide_extension(request_id=found.pk, actor=user, grant=data["grant"], note=data.get("note", ""))
 
 

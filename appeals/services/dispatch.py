@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from appeals.models import Assignment, AssignmentRole, AssignmentStatus, EventType, HandlingMode, Petition, Tier
 from appeals.services import _base
 from appeals.services.deadlines import start_clock, stop_clock
-from appeals.services.notifications import notification_create, notify_department
+from appeals.services.notifications import notify_department, notify_submitter_resolved
 from governance.errors import DomainError, Forbidden
 from governance.models import Department, Role
 
@@ -177,13 +177,5 @@ def assignment_reply(*, petition_id: int, department_id: int, actor: Any, reply:
             _base.record(
                 petition, EventType.RESOLVED, actor=actor, from_status=from_status, note=assignment.reply, at=now
             )
-            if petition.contact_phone or petition.submitter_id:
-                notification_create(
-                    message=_("Your petition %(no)s has been handled: %(reply)s")
-                    % {"no": petition.tracking_no, "reply": assignment.reply},
-                    kind="resolved",
-                    petition=petition,
-                    recipient=petition.submitter,
-                    phone=petition.contact_phone,
-                )
+            notify_submitter_resolved(petition)
     return assignment

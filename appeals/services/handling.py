@@ -20,7 +20,7 @@ from appeals.models import (
 )
 from appeals.services import _base
 from appeals.services.deadlines import start_clock, stop_clock
-from appeals.services.notifications import Notice, notification_create, notify_area_staff, notify_staff
+from appeals.services.notifications import Notice, notify_area_staff, notify_staff, notify_submitter_resolved
 from governance.errors import DomainError, NotFound
 from governance.scoping import scope_for
 
@@ -98,20 +98,8 @@ def petition_reply(*, petition_id: int, actor: Any, reply: str) -> Petition:
             note=reply,
             at=now,
         )
-        _notify_submitter(petition, "resolved", _("Your petition %(no)s has been handled: %(reply)s"), reply=reply)
+        notify_submitter_resolved(petition)
     return petition
-
-
-def _notify_submitter(petition: Petition, kind: str, template: str, **values: str) -> None:
-    if not (petition.contact_phone or petition.submitter_id):
-        return
-    notification_create(
-        message=template % {"no": petition.tracking_no, **values},
-        kind=kind,
-        petition=petition,
-        recipient=petition.submitter,
-        phone=petition.contact_phone,
-    )
 
 
 def escalate_locked(

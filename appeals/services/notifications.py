@@ -18,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from appeals.models import Notification, NotificationStatus, Petition
 from governance.models import StaffPost
@@ -47,6 +48,20 @@ def notification_create(
     )
     enqueue(send_notifications)
     return row
+
+
+def notify_submitter_resolved(petition: Petition) -> Notification | None:
+    """Tell the resident their petition was handled, with the reply (by SMS to the phone given)."""
+    if not (petition.contact_phone or petition.submitter_id):
+        return None
+    return notification_create(
+        message=_("Your petition %(no)s has been handled: %(reply)s")
+        % {"no": petition.tracking_no, "reply": petition.reply},
+        kind="resolved",
+        petition=petition,
+        recipient=petition.submitter,
+        phone=petition.contact_phone,
+    )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from appeals.models import Category, Notification, Petition, PetitionEvent, TimeLimit
-from governance.admin import AdministratorWriteMixin, ScopedAdminMixin
+from governance.admin import AdministratorWriteMixin, ScopedAdminMixin, StaffViewMixin
 from governance.scoping import scope_for
 
 
@@ -25,19 +25,6 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
-
-
-class StaffViewMixin:
-    """Any active member of staff may read the taxonomy their deadlines and forms come from."""
-
-    def _is_staff_member(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_staff and scope_for(request.user).is_staff_member
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser or self._is_staff_member(request)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.is_superuser or self._is_staff_member(request)
 
 
 class TimeLimitInline(admin.TabularInline):

@@ -53,6 +53,19 @@ class AdministratorWriteMixin:
         return self._is_admin(request)
 
 
+class StaffViewMixin:
+    """Any active member of staff may read reference tables (calendar, taxonomy) their work uses."""
+
+    def _is_staff_member(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_staff and scope_for(request.user).is_staff_member
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or self._is_staff_member(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser or self._is_staff_member(request)
+
+
 @admin.register(Department)
 class DepartmentAdmin(AdministratorWriteMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "kind", "is_active"]
@@ -102,23 +115,13 @@ from governance.workcalendar import calendar_cache_clear, calendar_coverage_warn
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(AdministratorWriteMixin, admin.ModelAdmin):
+class CalendarDayAdmin(AdministratorWriteMixin, StaffViewMixin, admin.ModelAdmin):
     """Holidays and swapped working days that override the chinese-calendar package."""
 
     list_display = ["date", "kind", "name", "updated_at"]
     list_filter = ["kind"]
     search_fields = ["name"]
     date_hierarchy = "date"
-
-    def _is_staff_member(self, request: HttpRequest) -> bool:
-        # Every member of staff may read the calendar their deadlines come from.
-        return request.user.is_active and request.user.is_staff and scope_for(request.user).is_staff_member
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser or self._is_staff_member(request)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.is_superuser or self._is_staff_member(request)
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         for year in calendar_coverage_warnings():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from appeals.services._base import broker_breaker_reset
 from appeals.services.deadlines import limits_cache_clear
 from governance.models import Role
 from governance.workcalendar import calendar_cache_clear
@@ -14,10 +15,10 @@ from tests.factories import Tree, build_tree, make_department, make_user
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """Per-process caches outlive a test's rolled-back rows: each test starts without them."""
-    for clear in (invalidate_index, calendar_cache_clear, limits_cache_clear):
+    for clear in (invalidate_index, calendar_cache_clear, limits_cache_clear, broker_breaker_reset):
         clear()
     yield
-    for clear in (invalidate_index, calendar_cache_clear, limits_cache_clear):
+    for clear in (invalidate_index, calendar_cache_clear, limits_cache_clear, broker_breaker_reset):
         clear()
 
 

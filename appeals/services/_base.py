@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -228,6 +230,16 @@ def area_for_tier(petition: Petition, tier: int) -> Area | None:
     return Area.objects.filter(code=district_code, level=AreaLevel.DISTRICT).first()
 
 
+# Until when (time.monotonic()) publishing is skipped after a broker failure, in this process.
+_broker_down_until = 0.0
+
+
+def broker_breaker_reset() -> None:
+    """Try the broker again at the next enqueue (tests; an operator after an outage)."""
+    global _broker_down_until
+    _broker_down_until = 0.0
+
+
 def enqueue(task: Any, *args: Any) -> None:
     """Send a task after commit; a broker outage only logs, the row's sweeper finishes the work.
 
@@ -242,9 +254,14 @@ def enqueue(task: Any, *args: Any) -> None:
         return
 
     def send() -> None:
+        global _broker_down_until
+        if time.monotonic() < _broker_down_until:
+            return  # the broker failed moments ago: leave the work to the sweeper, answer at once
         try:
             task.delay(*args)
         except Exception:
+            # One caller pays the broker's timeout; the next BROKER_RETRY_AFTER seconds don't.
+            _broker_down_until = time.monotonic() + settings.BROKER_RETRY_AFTER
             logger.warning("Could not enqueue %s%r; the sweeper will pick it up.", task.name, args, exc_info=True)
 
     send.enqueue_key = key

@@ -7,6 +7,7 @@ thread against it, on real PostgreSQL.
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -118,6 +119,7 @@ def test_it_stores_every_petition_while_redis_is_down_and_routes_them_when_it_re
         with django_capture_on_commit_callbacks(execute=True):
             during.append(submit(route=False))
         slowest = max(slowest, time.monotonic() - started)
+    print(f"slowest submission while Redis was down: {slowest:.2f} s")
     assert slowest < MAX_SECONDS_PER_SUBMISSION_WHILE_DOWN
     ids = [p.pk for p in before + during]
     assert Petition.objects.filter(pk__in=ids, status=Status.SUBMITTED).count() == len(ids)
@@ -136,3 +138,27 @@ def test_it_stores_every_petition_while_redis_is_down_and_routes_them_when_it_re
     assert Petition.objects.filter(pk__in=ids, status=Status.ASSIGNED).count() == len(ids)
     routed = PetitionEvent.objects.filter(petition_id__in=ids, type=EventType.ROUTED)
     assert routed.count() == len(ids)
+
+
+def test_a_stalled_redis_costs_one_request_the_timeout_and_the_rest_nothing(
+    own_redis, submit, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    """Redis accepts connections but never answers (SIGSTOP): the worst case for a public form."""
+    settings.BROKER_RETRY_AFTER = 30
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(route=False)  # a pooled connection exists before the stall
+    own_redis.process.send_signal(signal.SIGSTOP)
+    try:
+        timings = []
+        petitions = []
+        for _ in range(BURST_DURING):
+            started = time.monotonic()
+            with django_capture_on_commit_callbacks(execute=True):
+                petitions.append(submit(route=False))
+            timings.append(time.monotonic() - started)
+    finally:
+        own_redis.process.send_signal(signal.SIGCONT)
+    print(f"stalled Redis: first submission {timings[0]:.2f} s, slowest of the rest {max(timings[1:]):.3f} s")
+    assert timings[0] < MAX_SECONDS_PER_SUBMISSION_WHILE_DOWN
+    assert max(timings[1:]) < 0.5
+    assert Petition.objects.filter(pk__in=[p.pk for p in petitions], status=Status.SUBMITTED).count() == BURST_DURING

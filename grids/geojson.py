@@ -28,7 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 
 from governance.errors import DomainError
-from grids.models import PATH_SEPARATOR, Area, AreaLevel, BoundaryRevision
+from grids.models import PATH_SEPARATOR, Area, AreaLevel, BoundaryChange, BoundaryRevision
 from grids.services import boundary_revision_bump
 
 LEVEL_NAMES: dict[int, str] = {
@@ -183,7 +183,7 @@ def geojson_load(raw: str | bytes) -> dict:
 
 
 @transaction.atomic
-def boundaries_import(*, data: dict) -> ImportResult:
+def boundaries_import(*, data: dict, actor: str = "", source: str = "") -> ImportResult:
     """Create or update the areas of a FeatureCollection; all or nothing.
 
     Raises BoundaryError listing every problem found (up to MAX_PROBLEMS) and writes nothing then.
@@ -198,7 +198,7 @@ def boundaries_import(*, data: dict) -> ImportResult:
     existing = _check_tree(features, problems)
     _check_geometry(features, existing, problems)
     problems.raise_if_any()
-    return _write(features, existing)
+    return _write(features, existing, actor=actor, source=source)
 
 
 def _parse_features(data: Any, problems: _Problems) -> dict[str, _Feature]:
@@ -526,9 +526,11 @@ def _point_text(geometry: BaseGeometry) -> str:
     }
 
 
-def _write(features: dict[str, _Feature], existing: dict[str, Area]) -> ImportResult:
+def _write(features: dict[str, _Feature], existing: dict[str, Area], *, actor: str, source: str) -> ImportResult:
     now = timezone.now()
     created = updated = unchanged = 0
+    created_codes: list[str] = []
+    updated_codes: list[str] = []
     by_code = dict(existing)
     for level in sorted(LEVEL_NAMES):
         to_create: list[Area] = []
@@ -564,7 +566,16 @@ def _write(features: dict[str, _Feature], existing: dict[str, Area]) -> ImportRe
             Area.objects.bulk_update(to_update, ["name", "boundary", "households", "updated_at"], batch_size=500)
         created += len(to_create)
         updated += len(to_update)
+        created_codes += [area.code for area in to_create]
+        updated_codes += [area.code for area in to_update]
     bumped = bool(created or updated)
     if bumped:
         boundary_revision_bump()
+        BoundaryChange.objects.create(
+            actor=actor or "system",
+            source=source[:255],
+            revision=BoundaryRevision.objects.get(pk=1).revision,
+            created_codes=created_codes,
+            updated_codes=updated_codes,
+        )
     return ImportResult(created=created, updated=updated, unchanged=unchanged, revision_bumped=bumped)

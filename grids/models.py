@@ -78,3 +78,22 @@ class BoundaryRevision(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="grids_boundaryrevision_single_row")]
+
+
+class BoundaryChange(models.Model):
+    """Append-only audit of boundary imports: who, when, from where, which areas changed."""
+
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    actor = models.CharField(_("by"), max_length=100)
+    source = models.CharField(_("source"), max_length=255, blank=True)
+    revision = models.PositiveBigIntegerField(_("boundary revision"))
+    created_codes = models.JSONField(_("areas created"), default=list)
+    updated_codes = models.JSONField(_("areas updated"), default=list)
+
+    class Meta:
+        verbose_name = _("boundary change")
+        verbose_name_plural = _("boundary changes")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor}"

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 
 from grids.geojson import MAX_PROBLEMS, BoundaryError, boundaries_export, boundaries_import
-from grids.models import Area, BoundaryRevision
+from grids.models import Area, BoundaryChange, BoundaryRevision
 from tests.factories import STEP, rectangle
 
 
@@ -28,7 +28,7 @@ def snapshot() -> list[tuple]:
         "code", "name", "level", "parent_id", "path", "boundary", "households", "updated_at"
     )
     revision = BoundaryRevision.objects.values_list("revision", flat=True).first()
-    return [*rows, ("revision", revision)]
+    return [*rows, ("revision", revision), ("audit rows", BoundaryChange.objects.count())]
 
 
 def feature(data: dict, code: str) -> dict:
@@ -132,6 +132,10 @@ def test_it_updates_changed_areas_and_bumps_the_revision(tree, tmp_path):
     changed = Area.objects.get(code="DS1C1G1M1")
     assert (changed.name, changed.households) == ("海岸微网格", 88)
     assert BoundaryRevision.objects.get().revision == revision + 1
+    audit = BoundaryChange.objects.get()
+    assert audit.updated_codes == ["DS0C0G0M0", "DS0C0G0M1", "DS1C1G1M1"] and audit.created_codes == []
+    assert audit.revision == revision + 1 and audit.source.endswith("boundaries.geojson")
+    assert audit.actor.startswith("manage.py boundaries")
 
 
 def test_it_creates_areas_under_a_parent_in_the_database(tree, tmp_path):

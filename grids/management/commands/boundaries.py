@@ -5,6 +5,7 @@ Only argument parsing and file handling live here; grids.geojson does the work a
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -55,7 +56,9 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(_("Cannot read %(file)s: %(error)s") % {"file": file, "error": error}) from None
         try:
-            result = boundaries_import(data=geojson_load(raw))
+            result = boundaries_import(
+                data=geojson_load(raw), actor=f"manage.py boundaries ({getpass.getuser()})", source=file
+            )
         except BoundaryError as error:
             lines = [error.message, *(f"- {problem.message}" for problem in error.problems)]
             if error.truncated:

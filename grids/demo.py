@@ -303,6 +303,7 @@ def seed_areas(specs: Iterable[AreaSpec]) -> int:
         by_level.setdefault(spec.level, []).append(spec)
     known: dict[str, tuple[int, str]] = {}
     written = 0
+    codes: list[str] = []
     for level in sorted(by_level):
         level_specs = by_level[level]
         parent_codes = {spec.parent_code for spec in level_specs if spec.parent_code and spec.parent_code not in known}
@@ -334,8 +335,9 @@ def seed_areas(specs: Iterable[AreaSpec]) -> int:
                 area.pk = ids[area.code]
         known.update((area.code, (area.pk, area.path)) for area in created)
         written += len(created)
+        codes += [area.code for area in created]
     if written:
-        boundary_revision_bump()
+        boundary_revision_bump(actor="seed_demo", source="grids.demo", created=codes)
     return written
 
 
@@ -345,7 +347,8 @@ def delete_areas(district_code: str = DISTRICT_CODE) -> int:
     if district is None:
         return 0
     deleted = 0
+    codes = list(Area.objects.filter(path__startswith=district.path).values_list("code", flat=True))
     for level in reversed(AreaLevel.values):
         deleted += Area.objects.filter(level=level, path__startswith=district.path).delete()[1].get(Area._meta.label, 0)
-    boundary_revision_bump()
+    boundary_revision_bump(actor="seed_demo --reset", source="grids.demo", deleted=codes)
     return deleted

@@ -28,7 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 
 from governance.errors import DomainError
-from grids.models import PATH_SEPARATOR, Area, AreaLevel, BoundaryChange, BoundaryRevision
+from grids.models import PATH_SEPARATOR, Area, AreaLevel, BoundaryRevision
 from grids.services import boundary_revision_bump
 
 LEVEL_NAMES: dict[int, str] = {
@@ -570,12 +570,5 @@ def _write(features: dict[str, _Feature], existing: dict[str, Area], *, actor: s
         updated_codes += [area.code for area in to_update]
     bumped = bool(created or updated)
     if bumped:
-        boundary_revision_bump()
-        BoundaryChange.objects.create(
-            actor=actor or "system",
-            source=source[:255],
-            revision=BoundaryRevision.objects.get(pk=1).revision,
-            created_codes=created_codes,
-            updated_codes=updated_codes,
-        )
+        boundary_revision_bump(actor=actor or "system", source=source, created=created_codes, updated=updated_codes)
     return ImportResult(created=created, updated=updated, unchanged=unchanged, revision_bumped=bumped)

@@ -81,7 +81,11 @@ class BoundaryRevision(models.Model):
 
 
 class BoundaryChange(models.Model):
-    """Append-only audit of boundary imports: who, when, from where, which areas changed."""
+    """Append-only audit of boundary changes: who, when, from where, which areas changed.
+
+    Written by `grids.services.boundary_revision_bump`, the one function every boundary change
+    (an import, the demo seed, a new area) goes through.
+    """
 
     at = models.DateTimeField(_("time"), auto_now_add=True)
     actor = models.CharField(_("by"), max_length=100)
@@ -89,6 +93,7 @@ class BoundaryChange(models.Model):
     revision = models.PositiveBigIntegerField(_("boundary revision"))
     created_codes = models.JSONField(_("areas created"), default=list)
     updated_codes = models.JSONField(_("areas updated"), default=list)
+    deleted_codes = models.JSONField(_("areas deleted"), default=list)
 
     class Meta:
         verbose_name = _("boundary change")

@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
                 ('revision', models.PositiveBigIntegerField(verbose_name='boundary revision')),
                 ('created_codes', models.JSONField(default=list, verbose_name='areas created')),
                 ('updated_codes', models.JSONField(default=list, verbose_name='areas updated')),
+                ('deleted_codes', models.JSONField(default=list, verbose_name='areas deleted')),
             ],
             options={
                 'verbose_name': 'boundary change',

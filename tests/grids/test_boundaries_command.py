@@ -132,7 +132,7 @@ def test_it_updates_changed_areas_and_bumps_the_revision(tree, tmp_path):
     changed = Area.objects.get(code="DS1C1G1M1")
     assert (changed.name, changed.households) == ("海岸微网格", 88)
     assert BoundaryRevision.objects.get().revision == revision + 1
-    audit = BoundaryChange.objects.get()
+    audit = BoundaryChange.objects.order_by("-revision").first()
     assert audit.updated_codes == ["DS0C0G0M0", "DS0C0G0M1", "DS1C1G1M1"] and audit.created_codes == []
     assert audit.revision == revision + 1 and audit.source.endswith("boundaries.geojson")
     assert audit.actor.startswith("manage.py boundaries")
@@ -355,3 +355,16 @@ def test_it_does_not_blame_children_for_a_refused_parent(tree):
 
     [problem] = caught.value.problems
     assert problem.kind == "bad_level" and problem.codes == ("DS9",)
+
+
+def test_every_boundary_change_leaves_an_audit_row(db):
+    from grids import demo
+
+    specs = demo.generate_areas(seed=1, scale=0.01)
+    demo.seed_areas(specs)
+    seeded = BoundaryChange.objects.get()
+    assert seeded.actor == "seed_demo" and len(seeded.created_codes) == len(specs)
+    demo.delete_areas()
+    deleted = BoundaryChange.objects.order_by("-revision").first()
+    assert sorted(deleted.deleted_codes) == sorted(spec.code for spec in specs)
+    assert deleted.revision == seeded.revision + 1

@@ -207,15 +207,24 @@ def area_chain(area: Area) -> dict[int, Area]:
     return {a.level: a for a in Area.objects.filter(code__in=area.ancestor_codes)}
 
 
-def place_in_area(petition: Petition, area: Area) -> list[str]:
-    """Set the petition's location areas from `area` (a micro-grid or any coarser area)."""
+def location_columns(area: Area) -> dict[str, Any]:
+    """The petition's location columns for `area` (a micro-grid or any coarser area): one query."""
     chain = area_chain(area)
-    petition.microgrid = chain.get(AreaLevel.MICROGRID)
-    petition.grid = chain.get(AreaLevel.GRID)
-    petition.community = chain.get(AreaLevel.COMMUNITY)
-    petition.street = chain.get(AreaLevel.STREET)
-    petition.area_path = area.path
-    return ["microgrid", "grid", "community", "street", "area_path"]
+    return {
+        "microgrid": chain.get(AreaLevel.MICROGRID),
+        "grid": chain.get(AreaLevel.GRID),
+        "community": chain.get(AreaLevel.COMMUNITY),
+        "street": chain.get(AreaLevel.STREET),
+        "area_path": area.path,
+    }
+
+
+def place_in_area(petition: Petition, area: Area) -> list[str]:
+    """Set the petition's location columns from `area`; returns the fields changed."""
+    columns = location_columns(area)
+    for name, value in columns.items():
+        setattr(petition, name, value)
+    return list(columns)
 
 
 def area_for_tier(petition: Petition, tier: int) -> Area | None:

@@ -167,7 +167,7 @@ def petition_submit(
                     suggested_department_id=category.default_department_id if category else None,
                     created_at=at,
                     # Visible from submission on to the staff of the reported area, as routing will place it.
-                    **_location_columns(reported_area),
+                    **(_base.location_columns(reported_area) if reported_area else {}),
                 )
                 _base.record(
                     petition,
@@ -185,19 +185,6 @@ def petition_submit(
             continue  # tracking-number collision: draw another
         return Submission(petition, created=True)
     raise DomainError(_("Could not allocate a tracking number; please try again."), code="busy")
-
-
-def _location_columns(area: Area | None) -> dict[str, Any]:
-    if area is None:
-        return {}
-    chain = _base.area_chain(area)
-    return {
-        "area_path": area.path,
-        "microgrid": chain.get(AreaLevel.MICROGRID),
-        "grid": chain.get(AreaLevel.GRID),
-        "community": chain.get(AreaLevel.COMMUNITY),
-        "street": chain.get(AreaLevel.STREET),
-    }
 
 
 def _existing(idempotency_key: str | None, channel: str, external_ref: str) -> Petition | None:

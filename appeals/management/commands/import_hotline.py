@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from appeals.hotline import FORMATS, ImportReport, hotline_import
 from governance.errors import DomainError
+from governance.exports import safe_row
 
 REPORT_HEADER = ["row", "order_no", "outcome", "tracking_no", "messages"]
 
@@ -59,5 +60,7 @@ class Command(BaseCommand):
             writer = csv.writer(out)
             writer.writerow(REPORT_HEADER)
             for row in result.rows:
-                writer.writerow([row.row, row.order_no, row.outcome, row.tracking_no, "; ".join(row.messages)])
+                writer.writerow(
+                    safe_row([row.row, row.order_no, row.outcome, row.tracking_no, "; ".join(row.messages)])
+                )
         self.stdout.write(f"Report written to {path}.")

@@ -122,7 +122,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 # Seconds to wait for the broker before giving up on an enqueue; durable work lives in rows and a
 # sweeper finishes it later, so a short wait keeps the public form answering while Redis is down.
-BROKER_TIMEOUT = env_float("BROKER_TIMEOUT", 2.0, minimum=0.1)
+# A stalled broker costs one request up to 3 × this (the publish, a reconnect, one retry).
+BROKER_TIMEOUT = env_float("BROKER_TIMEOUT", 0.8, minimum=0.1)
 # After a failed enqueue, a process stops trying the broker for this many seconds (the sweepers
 # finish the work), so one request pays BROKER_TIMEOUT during an outage, not every request.
 BROKER_RETRY_AFTER = env_float("BROKER_RETRY_AFTER", 30.0, minimum=0.0)

@@ -357,6 +357,17 @@ def test_the_command_report_never_carries_a_formula(taxonomy, tmp_path):
     assert written[0]["order_no"] == "'" + rows[1][0]
 
 
+def test_the_command_stores_nothing_with_all_or_nothing_when_a_row_fails(taxonomy, tmp_path):
+    rows = sample_rows()
+    rows[2][5] = ""
+    source = tmp_path / "orders.csv"
+    source.write_bytes(csv_bytes(rows))
+
+    with pytest.raises(CommandError, match="nothing was stored"):
+        call_command("import_hotline", str(source), all_or_nothing=True, stdout=io.StringIO(), stderr=io.StringIO())
+    assert not Petition.objects.exists()
+
+
 def test_the_command_is_strict_only_when_asked(taxonomy, tmp_path):
     rows = sample_rows()
     rows[2][5] = ""

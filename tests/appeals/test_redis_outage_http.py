@@ -2,9 +2,10 @@
 
 A redis-server of the test's own (free port) is the cache and the broker, with the production
 settings' timeouts. While it is down the public form still answers with the tracking number — the
-first request within 3 s, each of the next 20 within 100 ms — login and a staff list work; when
-it is back, a real worker routes every petition, each stored once. The figures are printed
-(`pytest -s`).
+first request within 3 s, each of the next 20 within 100 ms (or, on a machine so loaded that the
+same request took longer with Redis up, within LOAD_FACTOR times that) — login and a staff list
+work; when it is back, a real worker routes every petition, each stored once. The figures are
+printed (`pytest -s`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from django.core.cache import cache
 from django.test import Client
 
 from appeals.models import EventType, Petition, PetitionEvent, Status
-from appeals.services import sweeps
+from appeals.services import _base, sweeps
 from appeals.tasks import sweep_unrouted
+from governance.cache import cache_breaker_open
 from governance.celery import app as celery_app
 from tests.appeals.conftest import POINT_A
 from tests.redis_server import reset_connections
@@ -31,6 +33,10 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.
 FOLLOWING = 20
 FIRST_LIMIT = 3.0
 FOLLOWING_LIMIT = 0.1
+# On a loaded machine (a parallel test run) the same request takes longer with Redis up too; the
+# bound for the next 20 is then this many times the slowest request measured before the outage.
+LOAD_FACTOR = 2
+BASELINE = 5
 
 
 @pytest.fixture
@@ -118,7 +124,7 @@ def test_the_web_answers_while_redis_is_down_and_nothing_is_lost(
     redis_everywhere, form, street_command, monkeypatch, how
 ):
     # Pooled connections exist before the outage; the same requests with Redis up, for comparison.
-    up = [submit_over_http(form) for _ in range(3)]
+    up = [submit_over_http(form) for _ in range(BASELINE)]
     before = [tracking_no for *_, tracking_no in up]
     outage(redis_everywhere, how)
     try:
@@ -129,9 +135,11 @@ def test_the_web_answers_while_redis_is_down_and_nothing_is_lost(
             gets.append(get_seconds)
             numbers.append(tracking_no)
         login_seconds, list_seconds = staff_works("street0")
+        broker_breaker_open = time.monotonic() < _base._broker_down_until
         cache_started = time.monotonic()
         assert cache.get("warm") is None  # the cache answers "empty", at once
         cache_seconds = time.monotonic() - cache_started
+        cache_breaker = cache_breaker_open()
     finally:
         recover(redis_everywhere, how)
     ms = lambda values: "/".join(f"{value * 1000:.0f}" for value in (min(values), max(values)))  # noqa: E731
@@ -143,8 +151,12 @@ def test_the_web_answers_while_redis_is_down_and_nothing_is_lost(
         f"cache read {cache_seconds * 1000:.1f} ms"
     )
     assert posts[0] + gets[0] < FIRST_LIMIT
-    assert max(posts[1:]) < FOLLOWING_LIMIT, posts
-    assert max(gets[1:]) < FOLLOWING_LIMIT, gets
+    post_limit = max(FOLLOWING_LIMIT, LOAD_FACTOR * max(p for p, _, _ in up))
+    get_limit = max(FOLLOWING_LIMIT, LOAD_FACTOR * max(g for _, g, _ in up))
+    assert max(posts[1:]) < post_limit, posts
+    assert max(gets[1:]) < get_limit, gets
+    # After the first failure nothing waits for Redis any more, in this process.
+    assert broker_breaker_open and cache_breaker
     assert len(set(numbers)) == len(numbers)
     ids = list(Petition.objects.filter(tracking_no__in=[*before, *numbers]).values_list("pk", flat=True))
     assert len(ids) == Petition.objects.count() == len(before) + 1 + FOLLOWING  # each stored once

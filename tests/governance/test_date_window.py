@@ -64,3 +64,16 @@ def test_open311_refuses_dates_outside_the_window(client, tree, value):
 
 def test_open311_accepts_dates_inside_the_window(client, tree):
     assert client.get("/open311/v2/requests.json", {"start_date": "2026-01-01"}).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00", "9999-12-31T23:59:00"])
+def test_an_extension_deadline_outside_the_window_is_a_field_error(value):
+    from appeals.forms import AskExtensionForm
+    from appeals.serializers import AskExtensionSerializer
+
+    serializer = AskExtensionSerializer(data={"new_deadline": value, "reason": "等待配件"})
+    assert not serializer.is_valid()
+    assert "new_deadline" in serializer.errors
+    form = AskExtensionForm({"new_deadline": value[:16], "reason": "等待配件"}, petition=None, user=None)
+    assert not form.is_valid()
+    assert "new_deadline" in form.errors

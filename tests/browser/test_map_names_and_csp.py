@@ -57,3 +57,12 @@ def test_the_petition_form_runs_its_script_under_the_csp(page, tree):
     assert page.input_value("#id_lon") == "120.005000"
     assert page.locator("#location-status").inner_text() == "已添加位置。"
     assert violations == []
+
+
+def test_the_api_docs_render_under_the_csp(page, db):
+    violations = watch_csp(page)
+
+    page.goto("/api/docs/")
+    page.wait_for_selector(".swagger-ui .information-container")
+
+    assert [text for text in violations if "script" in text.lower()] == []

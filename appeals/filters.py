@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from appeals.models import Channel, Petition, Status, Tier
+from governance.inputs import filter_date_error
+
+
+class BoundedIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment within the dates this system can hold (year 0001 is a 400, not a 500)."""
+
+    def to_python(self, value):
+        try:
+            moment = super().to_python(value)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if moment is not None and (message := filter_date_error(moment)):
+            raise forms.ValidationError(message, code="out_of_range")
+        return moment
+
+
+class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
 
 
 class RepeatChoice:
@@ -18,10 +38,10 @@ class RepeatChoice:
 class PetitionPeriodFilter(django_filters.FilterSet):
     """The submission window; the statistics use only this part."""
 
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = BoundedIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=_("submitted at or after (ISO 8601)")
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = BoundedIsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", label=_("submitted before (ISO 8601)")
     )
 

@@ -23,6 +23,7 @@ from appeals.models import (
     Tier,
 )
 from appeals.selectors import categories_for_intake
+from governance.inputs import filter_date_error
 from governance.models import Department
 from governance.scoping import scope_for
 from grids.models import Area, AreaLevel
@@ -302,6 +303,12 @@ class AskExtensionForm(PetitionActionForm):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_new_deadline(self):
+        value = self.cleaned_data["new_deadline"]
+        if message := filter_date_error(value):
+            raise forms.ValidationError(message)
+        return value
 
 
 class DecideExtensionForm(PetitionActionForm):

@@ -1,9 +1,12 @@
 """Import of 12345 hotline work orders (工单) from a CSV or XLSX export (docs/hotline.md).
 
-The whole file is read and its header checked before any row is written: a file-level problem
-(unreadable, required columns missing) raises `DomainError` and stores nothing. After that every row
-is its own `petition_submit` call, so a bad row is reported and loses nothing else. The hotline's
-order number is the petition's `external_ref`, which makes a re-import skip what is already there.
+The whole file is read, its header checked and every row cleaned (control characters such as NUL,
+dates outside the accepted window, unknown categories …) before any row is written: a file-level
+problem (unreadable, required columns missing) raises `DomainError` and stores nothing. Then, by
+default (the command), every good row is its own `petition_submit` call, so a bad row is reported
+and loses nothing else. With `all_or_nothing=True` (the background job behind the API) the file is
+one transaction: any failed row, or any error at all, commits nothing. The hotline's order number is
+the petition's `external_ref`, which makes a re-import skip what is already there.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -20,12 +23,14 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appeals.models import Category, Channel, Petition, Urgency
 from appeals.services import petition_submit
 from governance.errors import DomainError
+from governance.inputs import date_window_error, has_control_characters
 
 CSV, XLSX = "csv", "xlsx"
 FORMATS = (CSV, XLSX)
@@ -65,10 +70,21 @@ CATEGORY_SEPARATORS = re.compile(r"\s*[/／>＞\\|-]\s*")
 PHONE_SEPARATORS = re.compile(r"[,，;；/、]")
 
 
+# How often (rows) an import reports its progress.
+PROGRESS_EVERY = 200
+
+
 class Outcome:
     CREATED = "created"
     SKIPPED = "skipped"
     ERROR = "error"
+    # A good row of an all-or-nothing import that stored nothing because another row failed.
+    NOT_STORED = "not_stored"
+
+
+class Phase:
+    CHECKING = "checking"
+    WRITING = "writing"
 
 
 @dataclass
@@ -92,6 +108,8 @@ class RowResult:
 @dataclass
 class ImportReport:
     rows: list[RowResult] = field(default_factory=list)
+    # False when an all-or-nothing import stored nothing because a row failed.
+    committed: bool = True
 
     def _count(self, outcome: str) -> int:
         return sum(1 for result in self.rows if result.outcome == outcome)
@@ -116,7 +134,11 @@ class ImportReport:
         return {"rows": len(self.rows), "created": self.created, "skipped": self.skipped, "failed": self.failed}
 
     def as_dict(self) -> dict[str, Any]:
-        return {"totals": self.totals(), "rows": [result.as_dict() for result in self.rows]}
+        return {
+            "totals": self.totals(),
+            "committed": self.committed,
+            "rows": [result.as_dict() for result in self.rows],
+        }
 
 
 class RowError(Exception):
@@ -324,7 +346,12 @@ def parse_received_at(value: Any) -> datetime | None:
                 % {"value": text}
             )
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment.replace(microsecond=0))
+        try:
+            moment = timezone.make_aware(moment.replace(microsecond=0))
+        except (OverflowError, ValueError):
+            raise RowError(_("The received time %(value)s is not a date.") % {"value": _text(value)}) from None
+    if message := date_window_error(moment):
+        raise RowError(_("The received time: %(problem)s") % {"problem": message})
     if moment > timezone.now() + FUTURE_TOLERANCE:
         raise RowError(_("The received time %(value)s lies in the future.") % {"value": _text(value)})
     return moment
@@ -374,6 +401,13 @@ class CategoryMatcher:
 def _submission(values: Mapping[str, Any], categories: CategoryMatcher) -> dict[str, Any]:
     """The keyword arguments of `petition_submit` for one row, or RowError with every problem."""
     problems: list[str] = []
+    by_field = {target: header for header, target in _columns().items()}
+    for name, value in values.items():
+        if isinstance(value, str) and has_control_characters(value):
+            problems.append(
+                _("The column %(column)s contains control characters (such as NUL).")
+                % {"column": by_field.get(name, name)}
+            )
 
     def attempt(function, *args):
         try:
@@ -414,25 +448,50 @@ def _submission(values: Mapping[str, Any], categories: CategoryMatcher) -> dict[
     return submission
 
 
-def _import_row(number: int, values: Mapping[str, Any], *, categories: CategoryMatcher, actor: Any) -> RowResult:
+@dataclass
+class _Row:
+    number: int
+    order_no: str
+    submission: dict[str, Any] | None = None
+    error: RowResult | None = None
+
+
+def _clean_row(number: int, values: Mapping[str, Any], *, categories: CategoryMatcher) -> _Row:
+    """The row checked and turned into `petition_submit` arguments; writes nothing."""
     order_no = _text(values.get("order_no"))
     if not order_no:
-        return RowResult(number, "", Outcome.ERROR, messages=[_("The order number (工单编号) is empty.")])
+        return _Row(
+            number,
+            "",
+            error=RowResult(number, "", Outcome.ERROR, messages=[_("The order number (工单编号) is empty.")]),
+        )
+    if has_control_characters(order_no):
+        message = _("The column %(column)s contains control characters (such as NUL).") % {"column": "工单编号"}
+        return _Row(number, "", error=RowResult(number, "", Outcome.ERROR, messages=[message]))
     if len(order_no) > MAX_LENGTHS["order_no"]:
         message = _("The order number is longer than %(limit)d characters.") % {"limit": MAX_LENGTHS["order_no"]}
-        return RowResult(number, order_no[:64], Outcome.ERROR, messages=[message])
-    # Checked before validating: an order imported earlier stays "skipped" even if its row would
-    # no longer pass (a category retired since, say).
+        return _Row(number, order_no, error=RowResult(number, order_no[:64], Outcome.ERROR, messages=[message]))
+    try:
+        return _Row(number, order_no, submission=_submission(values, categories))
+    except RowError as error:
+        return _Row(
+            number, order_no, error=RowResult(number, order_no, Outcome.ERROR, messages=[str(p) for p in error.args])
+        )
+
+
+def _write_row(row: _Row, *, actor: Any) -> RowResult:
+    number, order_no = row.number, row.order_no
+    # Checked before the row's own problems: an order imported earlier stays "skipped" even if its
+    # row would no longer pass (a category retired since, say).
     existing = Petition.objects.filter(channel=Channel.HOTLINE, external_ref=order_no).only("tracking_no").first()
     if existing is not None:
         return RowResult(number, order_no, Outcome.SKIPPED, existing.tracking_no, [_("Already imported.")])
+    if row.error is not None:
+        return row.error
     try:
-        submission = _submission(values, categories)
         result = petition_submit(
-            channel=Channel.HOTLINE, external_ref=order_no, actor=actor, actor_label=ACTOR_LABEL, **submission
+            channel=Channel.HOTLINE, external_ref=order_no, actor=actor, actor_label=ACTOR_LABEL, **row.submission
         )
-    except RowError as error:
-        return RowResult(number, order_no, Outcome.ERROR, messages=[str(problem) for problem in error.args])
     except DomainError as error:
         fields = error.extra.get("fields") or {}
         return RowResult(number, order_no, Outcome.ERROR, messages=[str(m) for m in fields.values()] or [error.message])
@@ -441,17 +500,26 @@ def _import_row(number: int, values: Mapping[str, Any], *, categories: CategoryM
     return RowResult(number, order_no, Outcome.CREATED, result.petition.tracking_no)
 
 
+class _RollBack(Exception):
+    pass
+
+
 def hotline_import(
     *,
     file: str | Path | bytes | BinaryIO | None = None,
     rows: Iterable[Mapping[str, Any]] | None = None,
     fmt: str | None = None,
     actor: Any = None,
+    all_or_nothing: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ImportReport:
     """Import hotline work orders from `file` (CSV or XLSX) or from `rows` keyed by column header.
 
     `fmt` is "csv" or "xlsx"; without it the file name or content decides. Raises DomainError for
-    a file-level problem before writing anything; row problems are in the report.
+    a file-level problem before writing anything; row problems are in the report. With
+    `all_or_nothing` any failed row leaves the database as it was (`report.committed` is False)
+    and any other exception rolls the whole file back. `progress(phase, done, total)` is called every
+    PROGRESS_EVERY rows, while checking the rows and while writing them.
     """
     if (file is None) == (rows is None):
         raise TypeError("hotline_import takes either file or rows")
@@ -468,7 +536,37 @@ def hotline_import(
         table = _xlsx_rows(data) if fmt == XLSX else _csv_rows(data)
         records = _records(table, columns)
     categories = CategoryMatcher()
+    total = len(records)
+    cleaned = []
+    for done, (number, values) in enumerate(records, start=1):
+        cleaned.append(_clean_row(number, values, categories=categories))
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(Phase.CHECKING, done, total)
     report = ImportReport()
-    for number, values in records:
-        report.rows.append(_import_row(number, values, categories=categories, actor=actor))
+    if not all_or_nothing:
+        _write_rows(cleaned, report, actor=actor, progress=progress)
+        return report
+    try:
+        with transaction.atomic():
+            _write_rows(cleaned, report, actor=actor, progress=progress)
+            if report.failed:
+                raise _RollBack
+    except _RollBack:
+        report.committed = False
+        for result in report.rows:
+            if result.outcome == Outcome.CREATED:
+                result.outcome, result.tracking_no = Outcome.NOT_STORED, ""
+                result.messages = [
+                    _("Not stored: other rows of the file failed, and the file is stored whole or not at all.")
+                ]
     return report
+
+
+def _write_rows(
+    cleaned: list[_Row], report: ImportReport, *, actor: Any, progress: Callable[[str, int, int], None] | None
+) -> None:
+    total = len(cleaned)
+    for done, row in enumerate(cleaned, start=1):
+        report.rows.append(_write_row(row, actor=actor))
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(Phase.WRITING, done, total)

@@ -1,8 +1,13 @@
-"""POST /api/v1/hotline/import/: upload a 12345 hotline export, get the per-row report."""
+"""The 12345 hotline import API (docs/hotline.md).
+
+POST /api/v1/hotline/import/ stores the upload as a job and answers 202 with the job's URL; a worker
+imports it all-or-nothing. GET /api/v1/hotline/imports/<id>/ shows the job's status, progress and,
+once it ends, the per-row report.
+"""
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -12,13 +17,36 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from appeals.hotline import FORMATS, hotline_import
-from governance.errors import DomainError, Forbidden
+from appeals.hotline import FORMATS
+from appeals.models import HotlineImportJob
+from appeals.services.hotline_jobs import hotline_job_create, hotline_job_progress
+from governance.errors import DomainError, Forbidden, NotFound
 from governance.models import Role
 from governance.scoping import scope_for
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 IMPORT_ROLES = (Role.DISTRICT_CENTRE, Role.STREET_COMMAND)
+
+
+def _require_importer(user) -> None:
+    scope = scope_for(user)
+    if not (scope.sees_all or scope.has_role(*IMPORT_ROLES)):
+        raise Forbidden(_("Only the district or a street command centre may import hotline orders."))
+
+
+def _job_body(request: Request, job: HotlineImportJob) -> dict:
+    return {
+        "id": job.pk,
+        "url": request.build_absolute_uri(reverse("api-hotline-import-job", args=[job.pk])),
+        "status": job.status,
+        "file_name": job.file_name,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "progress": hotline_job_progress(job),
+        "error": {"code": job.error_code, "message": job.error_message} if job.error_code else None,
+        "report": job.report or None,
+    }
 
 
 class HotlineImportApi(APIView):
@@ -36,12 +64,10 @@ class HotlineImportApi(APIView):
                 },
             )
         },
-        responses={200: OpenApiTypes.OBJECT},
+        responses={202: OpenApiTypes.OBJECT},
     )
     def post(self, request: Request) -> Response:
-        scope = scope_for(request.user)
-        if not (scope.sees_all or scope.has_role(*IMPORT_ROLES)):
-            raise Forbidden(_("Only the district or a street command centre may import hotline orders."))
+        _require_importer(request.user)
         upload = request.FILES.get("file")
         if upload is None:
             raise DomainError(_("Attach the export as the field “file”."), code="file_required")
@@ -54,10 +80,30 @@ class HotlineImportApi(APIView):
         fmt = request.data.get("format") or None
         if fmt is not None and fmt not in FORMATS:
             raise DomainError(_("Unknown format “%(fmt)s”; use csv or xlsx.") % {"fmt": fmt}, code="bad_format")
-        report = hotline_import(file=upload, fmt=fmt, actor=request.user)
-        return Response(report.as_dict())
+        job = hotline_job_create(
+            file_name=upload.name or "", content=upload.read(), file_format=fmt, actor=request.user
+        )
+        body = _job_body(request, job)
+        return Response(body, status=202, headers={"Location": body["url"]})
+
+
+class HotlineImportJobApi(APIView):
+    """One import job: its status, progress and, once it ends, the report. Its importer's, or the district's."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, job_id: int) -> Response:
+        _require_importer(request.user)
+        jobs = HotlineImportJob.objects.defer("content")
+        scope = scope_for(request.user)
+        if not (scope.sees_all or scope.has_role(Role.DISTRICT_CENTRE)):
+            jobs = jobs.filter(created_by=request.user)
+        job = jobs.filter(pk=job_id).first()
+        if job is None:
+            raise NotFound(_("No such import job."))
+        return Response(_job_body(request, job))
 
 
 urlpatterns = [
     path("hotline/import/", HotlineImportApi.as_view(), name="api-hotline-import"),
+    path("hotline/imports/<int:job_id>/", HotlineImportJobApi.as_view(), name="api-hotline-import-job"),
 ]

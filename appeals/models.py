@@ -512,3 +512,41 @@ class Notification(models.Model):
             # The sender's queue: pending rows due now.
             models.Index(fields=["next_attempt_at"], name="appeals_notify_due", condition=Q(status="pending")),
         ]
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class HotlineImportJob(models.Model):
+    """One uploaded 12345 export, imported all-or-nothing by a worker (docs/hotline.md).
+
+    The upload is kept in the row (≤ 10 MB) so any worker can read it, and dropped once the job
+    ends. `report` is `ImportReport.as_dict()`; a job that ends `failed` stored no petition.
+    """
+
+    status = models.CharField(max_length=8, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_format = models.CharField(max_length=4, blank=True)
+    content = models.BinaryField(blank=True, default=b"")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="hotline_import_jobs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    phase = models.CharField(max_length=16, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            # The sweeper's queue: jobs the broker never delivered, oldest first.
+            models.Index(fields=["created_at"], name="appeals_hotline_job_queued", condition=Q(status="queued")),
+        ]

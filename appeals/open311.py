@@ -29,6 +29,7 @@ from appeals.selectors import categories_for_intake
 from appeals.services import petition_submit
 from appeals.services.intake import PHONE_RE
 from governance.errors import DomainError
+from governance.inputs import filter_date_error
 from governance.models import ApiClient
 from residents.selectors import house_for_doorplate
 
@@ -165,7 +166,14 @@ def _when(raw: str, name: str, *, day_end: bool = False) -> datetime | None:
         parsed = None
     if parsed is None:
         raise Open311Error(400, _("%(name)s must be a W3C datetime such as 2010-05-24T00:00:00Z.") % {"name": name})
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+    try:
+        moment = timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+        message = filter_date_error(moment)
+    except (OverflowError, ValueError):
+        message = _("%(name)s must be a W3C datetime such as 2010-05-24T00:00:00Z.") % {"name": name}
+    if message:
+        raise Open311Error(400, f"{name}: {message}")
+    return moment
 
 
 def _csv(request: HttpRequest, name: str) -> list[str]:

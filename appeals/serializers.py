@@ -28,6 +28,7 @@ from appeals.models import (
     Urgency,
 )
 from appeals.privacy import contact_fields_for
+from governance.inputs import filter_date_error
 from governance.models import Department
 from governance.scoping import scope_for
 from grids.models import Area
@@ -411,8 +412,21 @@ class WhistleSerializer(NoteSerializer):
     )
 
 
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A moment between EARLIEST_DATE and 2100: year 0001 is a field error, not an OverflowError."""
+
+    def to_internal_value(self, value):
+        try:
+            moment = super().to_internal_value(value)
+        except (OverflowError, ValueError):
+            self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss][+HH:MM]")
+        if message := filter_date_error(moment):
+            raise serializers.ValidationError(message)
+        return moment
+
+
 class AskExtensionSerializer(serializers.Serializer):
-    new_deadline = serializers.DateTimeField()
+    new_deadline = BoundedDateTimeField()
     reason = serializers.CharField(max_length=2000)
 
 

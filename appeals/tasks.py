@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from appeals.services import intake, notifications, sweeps
+from appeals.services import hotline_jobs, intake, notifications, sweeps
 
 
 @shared_task(name="appeals.route_petition", ignore_result=True, acks_late=True)
@@ -31,3 +31,13 @@ def close_unrated() -> int:
 @shared_task(name="appeals.send_notifications", ignore_result=True, acks_late=True)
 def send_notifications() -> dict[str, int]:
     return notifications.notifications_send_due()
+
+
+@shared_task(name="appeals.hotline_import_run", ignore_result=True)
+def hotline_import_run(job_id: int) -> None:
+    hotline_jobs.hotline_job_run(job_id=job_id)
+
+
+@shared_task(name="appeals.hotline_import_sweep", ignore_result=True)
+def hotline_import_sweep() -> int:
+    return hotline_jobs.hotline_jobs_enqueue_stale()

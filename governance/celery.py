@@ -21,6 +21,8 @@ app.conf.beat_schedule = {
     "appeals.sweep_unrouted": {"task": "appeals.sweep_unrouted", "schedule": 60.0},
     # Every minute: send due notifications, including retries the broker never delivered.
     "appeals.send_notifications": {"task": "appeals.send_notifications", "schedule": 60.0},
+    # Every minute: send again hotline import jobs the broker dropped (or whose worker died).
+    "appeals.hotline_import_sweep": {"task": "appeals.hotline_import_sweep", "schedule": 60.0},
     # Hourly: close resolved petitions left unrated past the rating window.
     "appeals.close_unrated": {"task": "appeals.close_unrated", "schedule": 3600.0},
 }

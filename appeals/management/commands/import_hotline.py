@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from appeals.hotline import FORMATS, ImportReport, hotline_import
 from governance.errors import DomainError
+from governance.exports import safe_row
 
 REPORT_HEADER = ["row", "order_no", "outcome", "tracking_no", "messages"]
 
@@ -28,6 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Username recorded as the actor of the import.")
         parser.add_argument("--report", help="Write the per-row report to this CSV file.")
         parser.add_argument("--strict", action="store_true", help="Exit 1 if any row failed.")
+        parser.add_argument(
+            "--all-or-nothing",
+            action="store_true",
+            help="Store the file in one transaction: if any row fails, store nothing and exit 1 (like the API).",
+        )
 
     def handle(self, *args, file: str, format: str | None, user: str | None, report: str | None, **options):
         actor = None
@@ -38,7 +44,7 @@ class Command(BaseCommand):
         if not Path(file).is_file():
             raise CommandError(f"No such file: {file}")
         try:
-            result = hotline_import(file=file, fmt=format, actor=actor)
+            result = hotline_import(file=file, fmt=format, actor=actor, all_or_nothing=options["all_or_nothing"])
         except DomainError as error:
             raise CommandError(error.message) from None
         for row in result.errors:
@@ -50,6 +56,8 @@ class Command(BaseCommand):
             f"{totals['rows']} rows: {totals['created']} created, {totals['skipped']} skipped (already imported), "
             f"{totals['failed']} failed."
         )
+        if not result.committed:
+            raise CommandError(f"{result.failed} row(s) failed; nothing was stored.")
         if options["strict"] and result.failed:
             raise CommandError(f"{result.failed} row(s) failed.")
 
@@ -59,5 +67,7 @@ class Command(BaseCommand):
             writer = csv.writer(out)
             writer.writerow(REPORT_HEADER)
             for row in result.rows:
-                writer.writerow([row.row, row.order_no, row.outcome, row.tracking_no, "; ".join(row.messages)])
+                writer.writerow(
+                    safe_row([row.row, row.order_no, row.outcome, row.tracking_no, "; ".join(row.messages)])
+                )
         self.stdout.write(f"Report written to {path}.")

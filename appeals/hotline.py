@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from appeals.models import Category, Channel, Petition, Urgency
 from appeals.services import petition_submit
 from governance.errors import DomainError
+from governance.identity import normalize_phone
 
 CSV, XLSX = "csv", "xlsx"
 FORMATS = (CSV, XLSX)
@@ -284,13 +285,10 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def clean_phone(value: Any) -> str:
-    """The first number of the cell, without spaces, dashes inside a mobile number or +86."""
+def first_phone(value: Any) -> str:
+    """The first number of a cell that may list several, in normal form."""
     text = _text(value)
-    text = PHONE_SEPARATORS.split(text)[0] if text else ""
-    text = re.sub(r"[\s()（）]", "", text)
-    mobile = re.sub(r"^\+?86(?=1\d{10}$)", "", text.replace("-", ""))
-    return mobile if re.fullmatch(r"1\d{10}", mobile) else text
+    return normalize_phone(PHONE_SEPARATORS.split(text)[0] if text else "")
 
 
 def parse_received_at(value: Any) -> datetime | None:
@@ -398,7 +396,7 @@ def _submission(values: Mapping[str, Any], categories: CategoryMatcher) -> dict[
         "title": title,
         "description": description,
         "contact_name": _text(values.get("contact_name")),
-        "contact_phone": clean_phone(values.get("contact_phone")),
+        "contact_phone": first_phone(values.get("contact_phone")),
         "address": _text(values.get("address")),
         "category": category,
         "urgency": urgency,

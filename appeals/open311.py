@@ -27,8 +27,8 @@ from django.views.decorators.csrf import csrf_exempt
 from appeals.models import Category, Channel, Petition, Status
 from appeals.selectors import categories_for_intake
 from appeals.services import petition_submit
-from appeals.services.intake import PHONE_RE
 from governance.errors import DomainError
+from governance.identity import is_valid_phone, normalize_phone
 from governance.models import ApiClient
 from residents.selectors import house_for_doorplate
 
@@ -266,8 +266,8 @@ def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
     meta = {name: _param(request, name) for name in META_FIELDS if name != "address_id"}
     meta["address_id"] = location.address_id
     # Phone is optional here: one we cannot use for SMS is kept for staff instead of refusing the report.
-    phone = re.sub(r"[\s()（）]", "", meta["phone"]).removeprefix("+86")
-    if PHONE_RE.match(phone):
+    phone = normalize_phone(meta["phone"])
+    if is_valid_phone(phone):
         meta["phone"] = ""
     else:
         phone = ""

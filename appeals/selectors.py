@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from appeals.models import Assignment, AssignmentStatus, Category, Petition, PetitionEvent
+from governance.identity import normalize_phone
 from governance.scoping import scope_for
 from grids.models import AreaLevel
 
@@ -59,9 +60,7 @@ def petition_get_for_user(user: Any, *, tracking_no: str) -> Petition:
 
 def petition_get_by_tracking(*, tracking_no: str, contact_phone: str) -> Petition:
     """The public lookup: tracking number plus the phone given at submission (both must match)."""
-    from appeals.services.intake import clean_phone
-
-    phone = clean_phone(contact_phone or "")
+    phone = normalize_phone(contact_phone)
     if not tracking_no or not phone:
         raise Http404
     try:

@@ -7,7 +7,6 @@ Resident pages work without JavaScript: plain forms, POST → redirect → GET.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +49,7 @@ from appeals.services import (
 )
 from appeals.services.handling import user_can_decide_extensions
 from governance.errors import DomainError
+from governance.identity import normalize_phone
 from governance.models import Role
 from governance.scoping import Scope, scope_for
 
@@ -124,7 +124,7 @@ def petition_new(request: HttpRequest) -> HttpResponse:
                     form.add_error(None, error.message)
             else:
                 petition = submission.petition
-                if not submission.created and petition.contact_phone != _normalized_phone(data["contact_phone"]):
+                if not submission.created and petition.contact_phone != normalize_phone(data["contact_phone"]):
                     # A replayed key from someone else must not reveal the first petition.
                     form.add_error(None, _("This form was already used. Please reload the page and try again."))
                     return render(request, "appeals/petition_form.html", {"form": form}, status=400)
@@ -136,11 +136,6 @@ def petition_new(request: HttpRequest) -> HttpResponse:
     else:
         form = f.PetitionForm()
     return render(request, "appeals/petition_form.html", {"form": form}, status=400 if form.errors else 200)
-
-
-def _normalized_phone(phone: str) -> str:
-    """The phone as petition_submit stores it."""
-    return re.sub(r"[\s()（）]", "", phone or "").removeprefix("+86")
 
 
 def _save_photos(request: HttpRequest, petition: Petition, photos: list) -> None:

@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from openpyxl import Workbook
 from rest_framework.test import APIClient
 
-from appeals.hotline import clean_phone, hotline_import, parse_received_at
+from appeals.hotline import first_phone, hotline_import, parse_received_at
 from appeals.hotline_api import MAX_UPLOAD_BYTES
 from appeals.models import Category, CategoryKind, Channel, EventType, Petition, Status, Tier, Urgency
 from appeals.services import petition_route
@@ -264,10 +264,11 @@ def test_it_queues_routing_after_commit(taxonomy, django_capture_on_commit_callb
         ("13800138000/13900139000", "13800138000"),
         (13800138000.0, "13800138000"),
         ("0532-88886666", "0532-88886666"),
+        ("053288886666；13800138000", "0532-88886666"),
     ],
 )
 def test_it_cleans_phone_numbers(value, expected):
-    assert clean_phone(value) == expected
+    assert first_phone(value) == expected
 
 
 @pytest.mark.parametrize(

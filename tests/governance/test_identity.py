@@ -38,7 +38,9 @@ def test_it_gives_every_spelling_of_a_number_one_normal_form(value, expected):
     assert expected == "" or is_valid_phone(normalize_phone(value))
 
 
-@pytest.mark.parametrize("value", ["12345", "1380013800", "23800138000", "call me", "138001380001", "0532-123", "+1 415 555 0100"])
+@pytest.mark.parametrize(
+    "value", ["12345", "1380013800", "23800138000", "call me", "138001380001", "0532-123", "+1 415 555 0100"]
+)
 def test_it_refuses_what_is_no_phone_number(value):
     assert not is_valid_phone(normalize_phone(value))
 

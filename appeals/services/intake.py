@@ -116,8 +116,6 @@ def petition_submit(
 
     A repeated `idempotency_key` (or the same channel + `external_ref`) returns the first petition.
     """
-    from appeals.tasks import route_petition
-
     existing = _existing(idempotency_key, channel, external_ref)
     if existing is not None:
         return Submission(existing, created=False)
@@ -173,7 +171,7 @@ def petition_submit(
                     extra={"channel": channel},
                     at=at,
                 )
-                _base.enqueue(route_petition, petition.pk)
+                _base.enqueue("appeals.route_petition", petition.pk)
         except IntegrityError:
             existing = _existing(idempotency_key, channel, external_ref)
             if existing is not None:  # a concurrent retry of the same submission won the race

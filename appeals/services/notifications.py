@@ -36,7 +36,6 @@ def notification_create(
     *, message: str, kind: str, petition: Petition | None = None, recipient: Any = None, phone: str = ""
 ) -> Notification:
     from appeals.services._base import enqueue  # local: _base imports the models this module uses
-    from appeals.tasks import send_notifications
 
     row = Notification.objects.create(
         recipient=recipient,
@@ -46,7 +45,7 @@ def notification_create(
         message=message,
         next_attempt_at=timezone.now(),
     )
-    enqueue(send_notifications)
+    enqueue("appeals.send_notifications")
     return row
 
 
@@ -105,10 +104,9 @@ def notify_staff(notices: list[Notice]) -> int:
     ]
     if rows:
         from appeals.services._base import enqueue
-        from appeals.tasks import send_notifications
 
         Notification.objects.bulk_create(rows)
-        enqueue(send_notifications)
+        enqueue("appeals.send_notifications")
     return len(rows)
 
 

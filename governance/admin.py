@@ -192,3 +192,7 @@ class ApiClientAdmin(AdministratorWriteMixin, admin.ModelAdmin):
             key = client.set_new_key()
             client.save(update_fields=["key_prefix", "key_hash"])
             self._show_key(request, client, key)
+
+
+# The admin of areas lives here (it needs staff scoping, and grids imports nothing of ours).
+from governance import area_admin  # noqa: E402, F401

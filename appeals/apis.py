@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -33,6 +34,7 @@ from appeals.models import (
     PetitionEvent,
     Rating,
     Status,
+    overdue_condition,
 )
 from appeals.selectors import petition_get_by_tracking, petition_get_for_user, petitions_visible_to
 from appeals.services import (
@@ -259,7 +261,7 @@ def petition_stats(queryset: QuerySet[Petition]) -> dict[str, Any]:
         resolved=Count("pk", filter=Q(status__in=[Status.RESOLVED, Status.CLOSED])),
         rated=Count("pk", filter=~Q(rating="")),
         satisfied=Count("pk", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASIC])),
-        overdue=Count("pk", filter=Q(overdue=True)),
+        overdue=Count("pk", filter=overdue_condition(timezone.now())),
         supervised=Count("pk", filter=Q(supervised=True)),
         with_repeats=Count("pk", filter=Q(repeat_count__gt=0)),
         repeats=Count("pk", filter=Q(repeat_of__isnull=False)),

@@ -563,7 +563,7 @@ class _Life:
         grid = self.rng.choice(others)
         # petition_place with a grid: the location becomes that grid (no micro-grid).
         p.grid, p.microgrid, p.area_path = grid, None, grid.path
-        p.status, p.tier, p.handler_area, p.overdue = Status.ASSIGNED, Tier.GRID, grid, False
+        p.status, p.tier, p.handler_area, p.escalated_on_deadline = Status.ASSIGNED, Tier.GRID, grid, False
         self.start("accept")
         self.record(
             EventType.REROUTED,
@@ -581,7 +581,7 @@ class _Life:
         deadline = self.limit_deadline(phase, started)
         self.advance(max(deadline - self.at, timedelta(0)) + timedelta(seconds=self.rng.randint(5, 60)))
         from_status, from_tier = p.status, p.tier
-        p.overdue = True
+        p.escalated_on_deadline = True
         if p.tier >= Tier.DISTRICT:
             p.supervised, self.clock = True, None
             self.record(EventType.AUTO_ESCALATED, from_status=from_status, from_tier=from_tier, note="Deadline passed.")

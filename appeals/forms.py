@@ -183,7 +183,10 @@ class ListFilterForm(forms.Form):
         ("done", _("Done")),
         ("supervised", _("Supervised")),
         ("all", _("All")),
+        ("sweep_failed", _("Sweep failures")),
     ]
+    # Tabs only some roles see: rows the background sweeps could not process, for the district.
+    DISTRICT_TABS = frozenset({"sweep_failed"})
     tab = forms.ChoiceField(choices=TABS, required=False, widget=forms.HiddenInput)
     q = forms.CharField(label=_("Search"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)

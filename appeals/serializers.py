@@ -104,6 +104,7 @@ class PetitionListSerializer(ContactMaskingMixin, serializers.ModelSerializer):
     handler_department = CodeNameSerializer(read_only=True, allow_null=True)
     is_repeat = serializers.SerializerMethodField()
     contact_phone = serializers.CharField(read_only=True, help_text=_("Masked unless you handle the petition."))
+    overdue = serializers.BooleanField(read_only=True, help_text=_("Being handled and past its deadline now."))
 
     class Meta:
         model = Petition
@@ -121,6 +122,7 @@ class PetitionListSerializer(ContactMaskingMixin, serializers.ModelSerializer):
             "contact_phone",
             "deadline_at",
             "overdue",
+            "escalated_on_deadline",
             "supervised",
             "urge_count",
             "repeat_count",

@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -34,6 +35,7 @@ from appeals.models import (
     PetitionPhoto,
     Status,
     Tier,
+    overdue_condition,
 )
 from appeals.privacy import contact_fields_for
 from appeals.selectors import (
@@ -286,6 +288,8 @@ def _tab_condition(tab: str, scope: Scope) -> Q:
         return Q(status__in=[Status.RESOLVED, Status.CLOSED])
     if tab == "supervised":
         return Q(supervised=True)
+    if tab == "sweep_failed":
+        return Q(sweep_failed_at__isnull=False) if _sees_sweep_failures(scope) else Q(pk__in=[])
     if tab == "todo":
         mine = Q(pk__in=[])
         if scope.area_paths:
@@ -306,6 +310,10 @@ def _tab_condition(tab: str, scope: Scope) -> Q:
     return Q()
 
 
+def _sees_sweep_failures(scope: Scope) -> bool:
+    return scope.sees_all or scope.has_role(Role.DISTRICT_CENTRE)
+
+
 def _filtered(queryset: QuerySet[Petition], form: f.ListFilterForm, scope: Scope) -> QuerySet[Petition]:
     data = form.cleaned_data if form.is_valid() else {}
     queryset = queryset.filter(_tab_condition(data.get("tab") or "todo", scope))
@@ -316,7 +324,7 @@ def _filtered(queryset: QuerySet[Petition], form: f.ListFilterForm, scope: Scope
     if data.get("category"):
         queryset = queryset.filter(category_id=data["category"])
     if data.get("overdue"):
-        queryset = queryset.filter(overdue=True)
+        queryset = queryset.filter(overdue_condition(timezone.now()))
     if data.get("supervised"):
         queryset = queryset.filter(supervised=True)
     if q := (data.get("q") or "").strip():
@@ -346,7 +354,11 @@ def petition_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "tab": tab or "todo",
-            "tabs": f.ListFilterForm.TABS,
+            "tabs": [
+                (value, label)
+                for value, label in f.ListFilterForm.TABS
+                if value not in f.ListFilterForm.DISTRICT_TABS or _sees_sweep_failures(scope)
+            ],
             "query": params.urlencode(),
             "query_without_tab": _without(params, "tab"),
         },

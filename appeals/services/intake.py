@@ -298,14 +298,14 @@ def petition_place(*, petition_id: int, actor: Any, area: Area, note: str = "") 
         if area.level == AreaLevel.MICROGRID:
             area = area.parent
         from_status, from_tier = petition.status, petition.tier
-        fields = ["status", "tier", "handler_area", "handler_department", "overdue"]
+        fields = ["status", "tier", "handler_area", "handler_department", "escalated_on_deadline"]
         if area.level >= AreaLevel.GRID or not petition.area_path.startswith(area.path):
             fields += _base.place_in_area(petition, area)
         petition.status = move.target
         petition.tier = _base.LEVEL_TIER[area.level]
         petition.handler_area = area
         petition.handler_department = None
-        petition.overdue = False
+        petition.escalated_on_deadline = False
         now = _base.now()
         fields += start_clock(petition, phase="accept", at=now)
         _base.save(petition, fields)

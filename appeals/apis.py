@@ -36,7 +36,12 @@ from appeals.models import (
     Status,
     overdue_condition,
 )
-from appeals.selectors import petition_get_by_tracking, petition_get_for_user, petitions_visible_to
+from appeals.selectors import (
+    petition_get_by_tracking,
+    petition_get_for_user,
+    petition_resident_view,
+    petitions_visible_to,
+)
 from appeals.services import (
     petition_rate,
     petition_reopen,
@@ -331,10 +336,8 @@ class PublicTrackingMixin:
 
     @staticmethod
     def render(petition: Petition) -> Response:
-        prefetch_related_objects(
-            [petition], Prefetch("events", queryset=PetitionEvent.objects.order_by("created_at", "id"))
-        )
-        return Response(s.PublicPetitionSerializer(petition).data)
+        view = petition_resident_view(petition)
+        return Response(s.PublicPetitionSerializer(petition, context={"resident_view": view}).data)
 
 
 class TrackApi(PublicTrackingMixin, GenericAPIView):

@@ -383,6 +383,7 @@ class EventType(models.TextChoices):
     URGED = "urged", _("Urged (催办)")
     SUPERVISED = "supervised", _("Supervised (督办)")
     MERGED = "merged", _("Merged into another")
+    ABSORBED = "absorbed", _("Absorbed a duplicate")
     REPEAT_LINKED = "repeat_linked", _("Linked as a repeat")
     CALLBACK = "callback", _("Call-back recorded")
 

@@ -28,6 +28,7 @@ from appeals.models import (
     Urgency,
 )
 from appeals.privacy import contact_fields_for
+from appeals.selectors import petition_resident_view
 from governance.models import Department
 from governance.scoping import scope_for
 from grids.models import Area
@@ -255,12 +256,28 @@ class PublicEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MasterPetitionSerializer(serializers.ModelSerializer):
+    """The petition a merged one was folded into: its progress answers the merged one's resident."""
+
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Petition
+        fields = ["tracking_no", "status", "status_display", "resolved_at", "reply"]
+        read_only_fields = fields
+
+
 class PublicPetitionSerializer(serializers.ModelSerializer):
-    """What a resident sees with the tracking number and phone: no staff names, no internal notes."""
+    """What a resident sees with the tracking number and phone: no staff names, no internal notes.
+
+    Exactly the tracking page (`appeals.selectors.petition_resident_view`, passed as the
+    `resident_view` context): the same timeline, and a merged petition's master.
+    """
 
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     category = serializers.CharField(source="category.name", default=None, read_only=True)
-    timeline = PublicEventSerializer(source="events", many=True, read_only=True)
+    timeline = serializers.SerializerMethodField()
+    merged_into = serializers.SerializerMethodField()
     can_rate = serializers.SerializerMethodField()
     can_reopen = serializers.SerializerMethodField()
 
@@ -278,9 +295,23 @@ class PublicPetitionSerializer(serializers.ModelSerializer):
             "rating",
             "can_rate",
             "can_reopen",
+            "merged_into",
             "timeline",
         ]
         read_only_fields = fields
+
+    def _view(self, petition: Petition) -> Any:
+        view = self.context.get("resident_view")
+        return view if view is not None and view.petition.pk == petition.pk else petition_resident_view(petition)
+
+    @extend_schema_field(PublicEventSerializer(many=True))
+    def get_timeline(self, petition: Petition) -> list[dict[str, Any]]:
+        return PublicEventSerializer(self._view(petition).timeline, many=True).data
+
+    @extend_schema_field(MasterPetitionSerializer(allow_null=True))
+    def get_merged_into(self, petition: Petition) -> dict[str, Any] | None:
+        master = self._view(petition).master
+        return MasterPetitionSerializer(master).data if master is not None else None
 
     def get_can_rate(self, petition: Petition) -> bool:
         return petition.status == Status.RESOLVED and not petition.rating

@@ -29,7 +29,6 @@ from appeals.models import (
     Assignment,
     AssignmentStatus,
     Channel,
-    EventType,
     ExtensionStatus,
     Petition,
     PetitionPhoto,
@@ -41,6 +40,7 @@ from appeals.privacy import contact_fields_for
 from appeals.selectors import (
     petition_get_by_tracking,
     petition_get_for_user,
+    petition_resident_view,
     petition_timeline,
     petitions_visible_to,
 )
@@ -62,23 +62,6 @@ PAGE_SIZE = 20
 TRACKED_SESSION_KEY = "appeals_tracked"
 SUBMITTED_SESSION_KEY = "appeals_submitted"
 MAX_TRACKED = 20
-# What a resident sees of the timeline: outcomes, never who inside did what or internal notes.
-RESIDENT_EVENTS = frozenset(
-    {
-        EventType.SUBMITTED,
-        EventType.ROUTED,
-        EventType.PLACED,
-        EventType.ACCEPTED,
-        EventType.HANDLING,
-        EventType.ESCALATED,
-        EventType.WHISTLED,
-        EventType.RESOLVED,
-        EventType.RATED,
-        EventType.REOPENED,
-        EventType.CLOSED,
-        EventType.MERGED,
-    }
-)
 # Form fields of the service's validation errors, as named in `DomainError.extra["fields"]`.
 SUBMIT_FIELD_MAP = {"location": None, "channel": None}
 
@@ -213,7 +196,7 @@ def petition_track_status(request: HttpRequest, tracking_no: str) -> HttpRespons
 
 
 def _render_status(request: HttpRequest, petition: Petition, *, rate_form=None, reopen_form=None, status: int = 200):
-    timeline = [e for e in petition_timeline(petition) if e.type in RESIDENT_EVENTS]
+    view = petition_resident_view(petition)
     can_rate = petition.status == Status.RESOLVED and not petition.rating
     can_reopen = petition.status == Status.RESOLVED and petition.rating in ("", "unsatisfied")
     return render(
@@ -221,7 +204,8 @@ def _render_status(request: HttpRequest, petition: Petition, *, rate_form=None, 
         "appeals/track_status.html",
         {
             "petition": petition,
-            "timeline": timeline,
+            "master": view.master,
+            "timeline": view.timeline,
             "rate_form": rate_form or (f.RateForm() if can_rate else None),
             "reopen_form": reopen_form or (f.ReopenForm() if can_reopen else None),
         },

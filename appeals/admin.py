@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from appeals.models import Category, Notification, Petition, PetitionEvent, TimeLimit
 from appeals.services.sweeps import petition_sweep_failure_clear
 from governance.admin import AdministratorWriteMixin, ScopedAdminMixin, StaffViewMixin
+from governance.identity import person_name
 from governance.models import Role
 from governance.scoping import scope_for
 
@@ -76,7 +77,7 @@ class PetitionEventInline(admin.TabularInline):
     model = PetitionEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "type", "actor", "actor_label", "from_status", "to_status", "note"]
+    fields = ["created_at", "type", "actor_name", "from_status", "to_status", "note"]
     readonly_fields = fields
     ordering = ["created_at", "id"]
 
@@ -88,6 +89,10 @@ class PetitionEventInline(admin.TabularInline):
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return True
+
+    @admin.display(description=_("actor"))
+    def actor_name(self, event: PetitionEvent) -> str:
+        return person_name(event.actor) if event.actor_id else event.actor_label_display
 
 
 class SweepFailedFilter(admin.SimpleListFilter):
@@ -147,12 +152,16 @@ class PetitionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 @admin.register(PetitionEvent)
 class PetitionEventAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_path_field = "petition__area_path"
-    list_display = ["created_at", "petition", "type", "actor", "actor_label", "from_status", "to_status"]
+    list_display = ["created_at", "petition", "type", "actor_name", "from_status", "to_status"]
     list_filter = ["type"]
     search_fields = ["petition__tracking_no"]
     list_select_related = ["petition", "actor"]
     raw_id_fields = ["petition", "actor"]
     show_full_result_count = False
+
+    @admin.display(description=_("actor"))
+    def actor_name(self, event: PetitionEvent) -> str:
+        return person_name(event.actor) if event.actor_id else event.actor_label_display
 
 
 @admin.register(Notification)

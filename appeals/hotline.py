@@ -291,8 +291,12 @@ def first_phone(value: Any) -> str:
     return normalize_phone(PHONE_SEPARATORS.split(text)[0] if text else "")
 
 
-def parse_received_at(value: Any) -> datetime | None:
-    """An aware datetime from an Excel date cell, an Excel serial number or common text formats."""
+def parse_received_at(value: Any, *, column: str = "") -> datetime | None:
+    """An aware datetime from an Excel date cell, an Excel serial number or common text formats.
+
+    `column` names the cell in messages as the file names it (its header, e.g. 来电时间).
+    """
+    column = column or next((h for h, f in _columns().items() if f == "received_at"), "received_at")
     if _blank(value):
         return None
     if isinstance(value, datetime):
@@ -305,9 +309,9 @@ def parse_received_at(value: Any) -> datetime | None:
         try:
             moment = from_excel(value)
         except (ValueError, OverflowError):
-            raise RowError(_("The received time %(value)s is not a date.") % {"value": value}) from None
+            raise RowError(_("%(column)s %(value)s is not a date.") % {"column": column, "value": value}) from None
         if not isinstance(moment, datetime):
-            raise RowError(_("The received time %(value)s is not a date.") % {"value": value})
+            raise RowError(_("%(column)s %(value)s is not a date.") % {"column": column, "value": value})
     else:
         text = re.sub(r"\s+", " ", str(value).strip())
         for pattern in DATETIME_FORMATS:
@@ -318,13 +322,13 @@ def parse_received_at(value: Any) -> datetime | None:
                 continue
         else:
             raise RowError(
-                _("The received time “%(value)s” is not in a known format (e.g. 2026-11-23 09:15:00).")
-                % {"value": text}
+                _("%(column)s “%(value)s” is not in a known format (e.g. 2026-11-23 09:15:00).")
+                % {"column": column, "value": text}
             )
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment.replace(microsecond=0))
     if moment > timezone.now() + FUTURE_TOLERANCE:
-        raise RowError(_("The received time %(value)s lies in the future.") % {"value": _text(value)})
+        raise RowError(_("%(column)s %(value)s lies in the future.") % {"column": column, "value": _text(value)})
     return moment
 
 
@@ -334,7 +338,7 @@ def _coordinate(value: Any, label: str) -> float | None:
     try:
         return float(str(value).strip())
     except ValueError:
-        raise RowError(_("The %(label)s “%(value)s” is not a number.") % {"label": label, "value": value}) from None
+        raise RowError(_("%(column)s “%(value)s” is not a number.") % {"column": label, "value": value}) from None
 
 
 class CategoryMatcher:
@@ -369,8 +373,11 @@ class CategoryMatcher:
         raise RowError(_("Unknown category “%(value)s”.") % {"value": text})
 
 
-def _submission(values: Mapping[str, Any], categories: CategoryMatcher) -> dict[str, Any]:
-    """The keyword arguments of `petition_submit` for one row, or RowError with every problem."""
+def _submission(values: Mapping[str, Any], categories: CategoryMatcher, labels: Mapping[str, str]) -> dict[str, Any]:
+    """The keyword arguments of `petition_submit` for one row, or RowError with every problem.
+
+    Messages name each cell by the column header of the file (`labels`: field → header).
+    """
     problems: list[str] = []
 
     def attempt(function, *args):
@@ -382,15 +389,17 @@ def _submission(values: Mapping[str, Any], categories: CategoryMatcher) -> dict[
 
     description = _text(values.get("description"))
     if not description:
-        problems.append(_("The description (诉求内容) is empty."))
+        problems.append(_("%(column)s is empty.") % {"column": labels.get("description", "description")})
     title = _text(values.get("title")) or description[:TITLE_FROM_DESCRIPTION]
     urgency_text = _text(values.get("urgency"))
     urgency = URGENCY.get(urgency_text or "一般")
     if urgency is None:
         problems.append(_("Unknown urgency “%(value)s”; use 一般, 紧急 or 特急.") % {"value": urgency_text})
-    received_at = attempt(parse_received_at, values.get("received_at"))
-    lon = attempt(_coordinate, values.get("lon"), _("longitude"))
-    lat = attempt(_coordinate, values.get("lat"), _("latitude"))
+    received_at = attempt(
+        lambda value: parse_received_at(value, column=labels["received_at"]), values.get("received_at")
+    )
+    lon = attempt(_coordinate, values.get("lon"), labels.get("lon", "lon"))
+    lat = attempt(_coordinate, values.get("lat"), labels.get("lat", "lat"))
     category = attempt(categories.match, values.get("category"))
     submission = {
         "title": title,
@@ -406,18 +415,27 @@ def _submission(values: Mapping[str, Any], categories: CategoryMatcher) -> dict[
     }
     for name, limit in MAX_LENGTHS.items():
         if len(submission.get(name, "")) > limit:
-            problems.append(_("The %(field)s is longer than %(limit)d characters.") % {"field": name, "limit": limit})
+            problems.append(
+                _("%(column)s is longer than %(limit)d characters.")
+                % {"column": labels.get(name, name), "limit": limit}
+            )
     if problems:
         raise RowError(*problems)
     return submission
 
 
-def _import_row(number: int, values: Mapping[str, Any], *, categories: CategoryMatcher, actor: Any) -> RowResult:
+def _import_row(
+    number: int, values: Mapping[str, Any], *, categories: CategoryMatcher, actor: Any, labels: Mapping[str, str]
+) -> RowResult:
     order_no = _text(values.get("order_no"))
+    column = labels.get("order_no", "order_no")
     if not order_no:
-        return RowResult(number, "", Outcome.ERROR, messages=[_("The order number (工单编号) is empty.")])
+        return RowResult(number, "", Outcome.ERROR, messages=[_("%(column)s is empty.") % {"column": column}])
     if len(order_no) > MAX_LENGTHS["order_no"]:
-        message = _("The order number is longer than %(limit)d characters.") % {"limit": MAX_LENGTHS["order_no"]}
+        message = _("%(column)s is longer than %(limit)d characters.") % {
+            "column": column,
+            "limit": MAX_LENGTHS["order_no"],
+        }
         return RowResult(number, order_no[:64], Outcome.ERROR, messages=[message])
     # Checked before validating: an order imported earlier stays "skipped" even if its row would
     # no longer pass (a category retired since, say).
@@ -425,7 +443,7 @@ def _import_row(number: int, values: Mapping[str, Any], *, categories: CategoryM
     if existing is not None:
         return RowResult(number, order_no, Outcome.SKIPPED, existing.tracking_no, [_("Already imported.")])
     try:
-        submission = _submission(values, categories)
+        submission = _submission(values, categories, labels)
         result = petition_submit(
             channel=Channel.HOTLINE, external_ref=order_no, actor=actor, actor_label=ACTOR_LABEL, **submission
         )
@@ -466,7 +484,9 @@ def hotline_import(
         table = _xlsx_rows(data) if fmt == XLSX else _csv_rows(data)
         records = _records(table, columns)
     categories = CategoryMatcher()
+    labels = {field: header for header, field in columns.items()}
+    labels.setdefault("received_at", "received_at")
     report = ImportReport()
     for number, values in records:
-        report.rows.append(_import_row(number, values, categories=categories, actor=actor))
+        report.rows.append(_import_row(number, values, categories=categories, actor=actor, labels=labels))
     return report

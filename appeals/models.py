@@ -388,6 +388,15 @@ class EventType(models.TextChoices):
     CALLBACK = "callback", _("Call-back recorded")
 
 
+# Who acted when no user did: the stored code → what people read.
+ACTOR_LABELS = {
+    "system": _("System"),
+    "resident": _("Resident"),
+    "12345": _("12345 hotline"),
+    "hotline": _("12345 hotline"),
+}
+
+
 class PetitionEvent(models.Model):
     """Append-only: the petition's timeline and audit trail."""
 
@@ -416,6 +425,11 @@ class PetitionEvent(models.Model):
             # Reports: counts of one event type per month.
             models.Index(fields=["type", "created_at"], name="appeals_event_type_time"),
         ]
+
+    @property
+    def actor_label_display(self) -> str:
+        """The label translated for display: 系统, 居民, 12345热线; an Open311 client's own name as is."""
+        return str(ACTOR_LABELS.get(self.actor_label, self.actor_label))
 
 
 class AssignmentRole(models.TextChoices):
@@ -538,6 +552,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         indexes = [
             # The sender's queue: pending rows due now.
             models.Index(fields=["next_attempt_at"], name="appeals_notify_due", condition=Q(status="pending")),

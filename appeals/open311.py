@@ -28,7 +28,7 @@ from appeals.models import Category, Channel, Petition, Status
 from appeals.selectors import categories_for_intake
 from appeals.services import petition_submit
 from governance.errors import DomainError
-from governance.identity import is_valid_phone, normalize_phone
+from governance.identity import is_valid_phone, name_in_order, normalize_phone
 from governance.models import ApiClient
 from residents.selectors import house_for_doorplate
 
@@ -282,7 +282,7 @@ def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
     idempotency_key = request.headers.get("X-Idempotency-Key", "").strip()
     if len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
         raise Open311Error(400, _("X-Idempotency-Key can be at most %(n)s characters.") % {"n": MAX_IDEMPOTENCY_KEY})
-    name = " ".join(part for part in (_param(request, "last_name"), _param(request, "first_name")) if part)
+    name = name_in_order(_param(request, "last_name"), _param(request, "first_name"))
     try:
         submission = petition_submit(
             channel=Channel.OPEN311,

@@ -29,6 +29,7 @@ from appeals.models import (
 )
 from appeals.privacy import contact_fields_for
 from appeals.selectors import petition_resident_view
+from governance.identity import person_name
 from governance.models import Department
 from governance.scoping import scope_for
 from grids.models import Area
@@ -158,10 +159,10 @@ class EventSerializer(serializers.ModelSerializer):
     def get_actor(self, event: PetitionEvent) -> str:
         """Staff see who acted; residents see the role-free label, never a staff member's name."""
         if event.actor_id is None:
-            return event.actor_label
+            return event.actor_label_display
         if not self.context.get("show_staff_names", False):
             return str(_("staff"))
-        return event.actor.get_full_name() or event.actor.get_username()
+        return person_name(event.actor)
 
 
 # Plain strings rather than enums in the schema: "status" already names the petition's choice set.

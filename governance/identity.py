@@ -70,3 +70,23 @@ def is_valid_phone(value: str) -> bool:
 
 def is_mobile(value: str) -> bool:
     return bool(MOBILE_RE.fullmatch(value))
+
+
+# --- Names -------------------------------------------------------------------------------------------
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def name_in_order(family: str, given: str) -> str:
+    """A name in Chinese order, family name first: 尹涛芬 (no space between Chinese parts)."""
+    family, given = (family or "").strip(), (given or "").strip()
+    separator = "" if _CJK.search(family + given) else " "
+    return separator.join(part for part in (family, given) if part)
+
+
+def person_name(user: Any) -> str:
+    """How a user's name is shown everywhere: 姓 then 名, else the username."""
+    if user is None:
+        return ""
+    name = name_in_order(getattr(user, "last_name", ""), getattr(user, "first_name", ""))
+    return name or user.get_username()

@@ -88,6 +88,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.staff",
             ],
+            # `{{ user|person_name }}` everywhere: names in Chinese order.
+            "builtins": ["governance.templatetags.people"],
         },
     },
 ]

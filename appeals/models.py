@@ -212,7 +212,8 @@ class Petition(models.Model):
         Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     street = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
-    # Path of the deepest known area: every scoped list is `area_path LIKE '<scope>%'`.
+    # Path of the deepest known area. Scoped lists use the level columns above; the path serves a
+    # district scope and the admin (`area_path LIKE '<scope>%'`).
     area_path = models.CharField(max_length=255, blank=True, editable=False)
 
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)

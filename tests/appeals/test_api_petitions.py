@@ -239,7 +239,7 @@ def test_it_shows_the_detail_with_timeline_and_allowed_actions(submit, grid_work
     assert [event["type"] for event in body["timeline"]] == ["submitted", "routed", "accepted"]
     assert body["timeline"][2]["actor"] == "grid_a"
     assert body["timeline"][2]["to_status"] == "accepted"
-    assert body["timeline"][1]["actor"] == "system"
+    assert body["timeline"][1]["actor"] == "系统"  # the stored code "system", shown in Chinese
     assert "handle" in body["allowed_actions"] and "accept" not in body["allowed_actions"]
     assert body["assignments"] == [] and body["photos"] == [] and body["extensions"] == []
 

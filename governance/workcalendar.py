@@ -176,6 +176,13 @@ def is_workday(d: date) -> bool:
     return d.weekday() < 5
 
 
+def years_without_official_swaps(*, today: date | None = None) -> list[int]:
+    """Years within the next 12 months whose official swapped working days no package knows."""
+    today = today or timezone.localdate(timezone=CALENDAR_TZ)
+    horizon = today + timedelta(days=365)
+    return [year for year in range(today.year, horizon.year + 1) if not official_swaps_known(year)]
+
+
 def calendar_coverage_warnings(*, today: date | None = None) -> list[int]:
     """Years within the next 12 months whose official swapped working days (调休) no package knows
     and the CalendarDay table does not hold (their statutory holidays may still be known).
@@ -183,12 +190,10 @@ def calendar_coverage_warnings(*, today: date | None = None) -> list[int]:
     Computed from the data rather than remembered, so every process and every admin sees the same
     answer until someone enters the year's rows (one row is taken as "maintained by hand").
     """
-    today = today or timezone.localdate(timezone=CALENDAR_TZ)
-    horizon = today + timedelta(days=365)
     return [
         year
-        for year in range(today.year, horizon.year + 1)
-        if not official_swaps_known(year) and not CalendarDay.objects.filter(date__year=year).exists()
+        for year in years_without_official_swaps(today=today)
+        if not CalendarDay.objects.filter(date__year=year).exists()
     ]
 
 

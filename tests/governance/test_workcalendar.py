@@ -384,3 +384,18 @@ def test_it_shows_but_refuses_changes_to_a_non_administrator_staff_member(client
     assert response.status_code == 403
     day.refresh_from_db()
     assert day.kind == CalendarDayKind.HOLIDAY
+
+
+@pytest.mark.django_db
+def test_the_system_check_names_the_years_without_official_swaps():
+    from governance.checks import calendar_swaps_check
+
+    with time_machine.travel(bj(2026, 12, 1, 9, 0), tick=False):
+        messages = calendar_swaps_check(databases=["default"])
+        assert [m.id for m in messages] == ["governance.I001"]
+        assert "2027" in messages[0].msg and "statutory holidays" in messages[0].msg
+        CalendarDay.objects.create(date=date(2027, 2, 20), kind=CalendarDayKind.WORKDAY, name="调休上班")
+        assert calendar_swaps_check(databases=["default"]) == []
+        assert [m.id for m in calendar_swaps_check()] == ["governance.I001"]  # no database: packages only
+    with time_machine.travel(bj(2025, 6, 1, 9, 0), tick=False):
+        assert calendar_swaps_check() == []

@@ -6,11 +6,16 @@ service, which keeps the event trail and the deadlines right.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from appeals.models import Category, Notification, Petition, PetitionEvent, TimeLimit
+from appeals.services.sweeps import petition_sweep_failure_clear
 from governance.admin import AdministratorWriteMixin, ScopedAdminMixin, StaffViewMixin
+from governance.identity import person_name
+from governance.models import Role
 from governance.scoping import scope_for
 
 
@@ -72,7 +77,7 @@ class PetitionEventInline(admin.TabularInline):
     model = PetitionEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "type", "actor", "actor_label", "from_status", "to_status", "note"]
+    fields = ["created_at", "type", "actor_name", "from_status", "to_status", "note"]
     readonly_fields = fields
     ordering = ["created_at", "id"]
 
@@ -85,12 +90,42 @@ class PetitionEventInline(admin.TabularInline):
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return True
 
+    @admin.display(description=_("actor"))
+    def actor_name(self, event: PetitionEvent) -> str:
+        return person_name(event.actor) if event.actor_id else event.actor_label_display
+
+
+class SweepFailedFilter(admin.SimpleListFilter):
+    title = _("sweep failures")
+    parameter_name = "sweep_failed"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [("yes", _("A sweep failed on it")), ("no", _("No sweep failure"))]
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value() == "yes":
+            return queryset.filter(sweep_failed_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(sweep_failed_at__isnull=True)
+        return queryset
+
 
 @admin.register(Petition)
 class PetitionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_path_field = "area_path"
-    list_display = ["tracking_no", "title", "category", "status", "tier", "handler_area", "overdue", "created_at"]
-    list_filter = ["status", "tier", "channel", "overdue", "supervised", "urgency"]
+    list_display = [
+        "tracking_no",
+        "title",
+        "category",
+        "status",
+        "tier",
+        "handler_area",
+        "escalated_on_deadline",
+        "sweep_failed_at",
+        "created_at",
+    ]
+    list_filter = ["status", "tier", "channel", "escalated_on_deadline", "supervised", "urgency", SweepFailedFilter]
+    actions = ["clear_sweep_failure"]
     search_fields = ["tracking_no"]
     list_select_related = ["category__parent", "handler_area"]
     date_hierarchy = "created_at"
@@ -100,16 +135,33 @@ class PetitionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     inlines = [PetitionEventInline]
     show_full_result_count = False
 
+    @admin.action(description=_("Fixed: let the sweeps take these petitions again"))
+    def clear_sweep_failure(self, request: HttpRequest, queryset) -> None:
+        scope = scope_for(request.user)
+        if not (request.user.is_superuser or scope.sees_all or scope.has_role(Role.DISTRICT_CENTRE)):
+            self.message_user(request, _("Only the district centre may do this."), messages.ERROR)
+            return
+        count = petition_sweep_failure_clear(petition_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request,
+            ngettext("%(n)s petition goes back to the sweeps.", "%(n)s petitions go back to the sweeps.", count)
+            % {"n": count},
+        )
+
 
 @admin.register(PetitionEvent)
 class PetitionEventAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_path_field = "petition__area_path"
-    list_display = ["created_at", "petition", "type", "actor", "actor_label", "from_status", "to_status"]
+    list_display = ["created_at", "petition", "type", "actor_name", "from_status", "to_status"]
     list_filter = ["type"]
     search_fields = ["petition__tracking_no"]
     list_select_related = ["petition", "actor"]
     raw_id_fields = ["petition", "actor"]
     show_full_result_count = False
+
+    @admin.display(description=_("actor"))
+    def actor_name(self, event: PetitionEvent) -> str:
+        return person_name(event.actor) if event.actor_id else event.actor_label_display
 
 
 @admin.register(Notification)

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -33,8 +34,14 @@ from appeals.models import (
     PetitionEvent,
     Rating,
     Status,
+    overdue_condition,
 )
-from appeals.selectors import petition_get_by_tracking, petition_get_for_user, petitions_visible_to
+from appeals.selectors import (
+    petition_get_by_tracking,
+    petition_get_for_user,
+    petition_resident_view,
+    petitions_visible_to,
+)
 from appeals.services import (
     petition_rate,
     petition_reopen,
@@ -259,7 +266,7 @@ def petition_stats(queryset: QuerySet[Petition]) -> dict[str, Any]:
         resolved=Count("pk", filter=Q(status__in=[Status.RESOLVED, Status.CLOSED])),
         rated=Count("pk", filter=~Q(rating="")),
         satisfied=Count("pk", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASIC])),
-        overdue=Count("pk", filter=Q(overdue=True)),
+        overdue=Count("pk", filter=overdue_condition(timezone.now())),
         supervised=Count("pk", filter=Q(supervised=True)),
         with_repeats=Count("pk", filter=Q(repeat_count__gt=0)),
         repeats=Count("pk", filter=Q(repeat_of__isnull=False)),
@@ -329,10 +336,8 @@ class PublicTrackingMixin:
 
     @staticmethod
     def render(petition: Petition) -> Response:
-        prefetch_related_objects(
-            [petition], Prefetch("events", queryset=PetitionEvent.objects.order_by("created_at", "id"))
-        )
-        return Response(s.PublicPetitionSerializer(petition).data)
+        view = petition_resident_view(petition)
+        return Response(s.PublicPetitionSerializer(petition, context={"resident_view": view}).data)
 
 
 class TrackApi(PublicTrackingMixin, GenericAPIView):

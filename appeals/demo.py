@@ -30,6 +30,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from appeals.models import (
     TIMED_STATUSES,
@@ -563,7 +564,7 @@ class _Life:
         grid = self.rng.choice(others)
         # petition_place with a grid: the location becomes that grid (no micro-grid).
         p.grid, p.microgrid, p.area_path = grid, None, grid.path
-        p.status, p.tier, p.handler_area, p.overdue = Status.ASSIGNED, Tier.GRID, grid, False
+        p.status, p.tier, p.handler_area, p.escalated_on_deadline = Status.ASSIGNED, Tier.GRID, grid, False
         self.start("accept")
         self.record(
             EventType.REROUTED,
@@ -581,10 +582,12 @@ class _Life:
         deadline = self.limit_deadline(phase, started)
         self.advance(max(deadline - self.at, timedelta(0)) + timedelta(seconds=self.rng.randint(5, 60)))
         from_status, from_tier = p.status, p.tier
-        p.overdue = True
+        p.escalated_on_deadline = True
         if p.tier >= Tier.DISTRICT:
             p.supervised, self.clock = True, None
-            self.record(EventType.AUTO_ESCALATED, from_status=from_status, from_tier=from_tier, note="Deadline passed.")
+            self.record(
+                EventType.AUTO_ESCALATED, from_status=from_status, from_tier=from_tier, note=gettext("Deadline passed.")
+            )
             raise _Stop  # stays supervised at the district
         p.tier = Tier(p.tier + 1)
         area = self.area_for(p.tier)
@@ -598,7 +601,7 @@ class _Life:
             EventType.AUTO_ESCALATED,
             from_status=from_status,
             from_tier=from_tier,
-            note="Deadline passed.",
+            note=gettext("Deadline passed."),
             extra={"area": area.code},
         )
 
@@ -764,7 +767,7 @@ class _Life:
             if self.at > self.now:
                 raise _Stop
             p.status, p.closed_at = Status.CLOSED, self.at
-            self.record(EventType.CLOSED, from_status=Status.RESOLVED, note="Closed after the rating window.")
+            self.record(EventType.CLOSED, from_status=Status.RESOLVED, note=gettext("Closed after the rating window."))
         return False
 
     def _callback(self, result: str) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
-from appeals.models import Channel, Petition, Status, Tier
+from appeals.models import Channel, Petition, Status, Tier, overdue_condition
 from governance.inputs import filter_date_error
 
 
@@ -59,7 +60,8 @@ class PetitionFilter(PetitionPeriodFilter):
     handler_department = django_filters.CharFilter(
         field_name="handler_department__code", label=_("handling department code")
     )
-    overdue = django_filters.BooleanFilter(label=_("overdue"))
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue now (past the deadline, open)"))
+    escalated_on_deadline = django_filters.BooleanFilter(label=_("escalated on deadline"))
     supervised = django_filters.BooleanFilter(label=_("supervised"))
     repeat = django_filters.ChoiceFilter(
         choices=RepeatChoice.CHOICES, method="filter_repeat", label=_("repeat complaints")
@@ -69,6 +71,12 @@ class PetitionFilter(PetitionPeriodFilter):
     class Meta:
         model = Petition
         fields: list[str] = []
+
+    def filter_overdue(self, queryset: QuerySet[Petition], name: str, value: bool | None) -> QuerySet[Petition]:
+        if value is None:
+            return queryset
+        condition = overdue_condition(timezone.now())
+        return queryset.filter(condition) if value else queryset.exclude(condition)
 
     def filter_repeat(self, queryset: QuerySet[Petition], name: str, value: str) -> QuerySet[Petition]:
         if value == RepeatChoice.HAS_REPEATS:

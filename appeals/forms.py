@@ -23,6 +23,7 @@ from appeals.models import (
     Tier,
 )
 from appeals.selectors import categories_for_intake
+from governance.identity import normalize_phone
 from governance.inputs import filter_date_error
 from governance.models import Department
 from governance.scoping import scope_for
@@ -116,6 +117,13 @@ def category_choices(categories: Iterable[Category]) -> list:
     ]
 
 
+class PhoneField(forms.CharField):
+    """A phone in the one normal form (governance.identity); the service validates it."""
+
+    def to_python(self, value: Any) -> str:
+        return normalize_phone(super().to_python(value))
+
+
 class PetitionForm(forms.Form):
     """The resident's mobile form. Works without JavaScript; the location button is optional."""
 
@@ -131,7 +139,7 @@ class PetitionForm(forms.Form):
     lon = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-180, max_value=180)
     lat = forms.FloatField(widget=forms.HiddenInput, required=False, min_value=-90, max_value=90)
     contact_name = forms.CharField(label=_("Your name (optional)"), max_length=50, required=False)
-    contact_phone = forms.CharField(
+    contact_phone = PhoneField(
         label=_("Phone"), max_length=20, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"})
     )
     photos = MultipleImageField(label=_("Photos (up to 5, 5 MB each)"), required=False)
@@ -152,7 +160,7 @@ class PetitionForm(forms.Form):
 
 class TrackForm(forms.Form):
     tracking_no = forms.CharField(label=_("Tracking number"), max_length=20)
-    contact_phone = forms.CharField(
+    contact_phone = PhoneField(
         label=_("Phone given when filing"), max_length=20, widget=forms.TextInput(attrs={"type": "tel"})
     )
 
@@ -176,7 +184,10 @@ class ListFilterForm(forms.Form):
         ("done", _("Done")),
         ("supervised", _("Supervised")),
         ("all", _("All")),
+        ("sweep_failed", _("Sweep failures")),
     ]
+    # Tabs only some roles see: rows the background sweeps could not process, for the district.
+    DISTRICT_TABS = frozenset({"sweep_failed"})
     tab = forms.ChoiceField(choices=TABS, required=False, widget=forms.HiddenInput)
     q = forms.CharField(label=_("Search"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from appeals.models import Category, Channel, Petition, Urgency
 from appeals.services import petition_submit
 from governance.errors import DomainError
+from governance.identity import normalize_phone
 from governance.inputs import date_window_error, has_control_characters
 
 CSV, XLSX = "csv", "xlsx"
@@ -306,17 +307,18 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def clean_phone(value: Any) -> str:
-    """The first number of the cell, without spaces, dashes inside a mobile number or +86."""
+def first_phone(value: Any) -> str:
+    """The first number of a cell that may list several, in normal form."""
     text = _text(value)
-    text = PHONE_SEPARATORS.split(text)[0] if text else ""
-    text = re.sub(r"[\s()（）]", "", text)
-    mobile = re.sub(r"^\+?86(?=1\d{10}$)", "", text.replace("-", ""))
-    return mobile if re.fullmatch(r"1\d{10}", mobile) else text
+    return normalize_phone(PHONE_SEPARATORS.split(text)[0] if text else "")
 
 
-def parse_received_at(value: Any) -> datetime | None:
-    """An aware datetime from an Excel date cell, an Excel serial number or common text formats."""
+def parse_received_at(value: Any, *, column: str = "") -> datetime | None:
+    """An aware datetime from an Excel date cell, an Excel serial number or common text formats.
+
+    `column` names the cell in messages as the file names it (its header, e.g. 来电时间).
+    """
+    column = column or next((h for h, f in _columns().items() if f == "received_at"), "received_at")
     if _blank(value):
         return None
     if isinstance(value, datetime):
@@ -329,9 +331,9 @@ def parse_received_at(value: Any) -> datetime | None:
         try:
             moment = from_excel(value)
         except (ValueError, OverflowError):
-            raise RowError(_("The received time %(value)s is not a date.") % {"value": value}) from None
+            raise RowError(_("%(column)s %(value)s is not a date.") % {"column": column, "value": value}) from None
         if not isinstance(moment, datetime):
-            raise RowError(_("The received time %(value)s is not a date.") % {"value": value})
+            raise RowError(_("%(column)s %(value)s is not a date.") % {"column": column, "value": value})
     else:
         text = re.sub(r"\s+", " ", str(value).strip())
         for pattern in DATETIME_FORMATS:
@@ -342,18 +344,20 @@ def parse_received_at(value: Any) -> datetime | None:
                 continue
         else:
             raise RowError(
-                _("The received time “%(value)s” is not in a known format (e.g. 2026-11-23 09:15:00).")
-                % {"value": text}
+                _("%(column)s “%(value)s” is not in a known format (e.g. 2026-11-23 09:15:00).")
+                % {"column": column, "value": text}
             )
     if timezone.is_naive(moment):
         try:
             moment = timezone.make_aware(moment.replace(microsecond=0))
         except (OverflowError, ValueError):
-            raise RowError(_("The received time %(value)s is not a date.") % {"value": _text(value)}) from None
+            raise RowError(
+                _("%(column)s %(value)s is not a date.") % {"column": column, "value": _text(value)}
+            ) from None
     if message := date_window_error(moment):
-        raise RowError(_("The received time: %(problem)s") % {"problem": message})
+        raise RowError(_("%(column)s: %(problem)s") % {"column": column, "problem": message})
     if moment > timezone.now() + FUTURE_TOLERANCE:
-        raise RowError(_("The received time %(value)s lies in the future.") % {"value": _text(value)})
+        raise RowError(_("%(column)s %(value)s lies in the future.") % {"column": column, "value": _text(value)})
     return moment
 
 
@@ -363,7 +367,7 @@ def _coordinate(value: Any, label: str) -> float | None:
     try:
         return float(str(value).strip())
     except ValueError:
-        raise RowError(_("The %(label)s “%(value)s” is not a number.") % {"label": label, "value": value}) from None
+        raise RowError(_("%(column)s “%(value)s” is not a number.") % {"column": label, "value": value}) from None
 
 
 class CategoryMatcher:
@@ -398,15 +402,17 @@ class CategoryMatcher:
         raise RowError(_("Unknown category “%(value)s”.") % {"value": text})
 
 
-def _submission(values: Mapping[str, Any], categories: CategoryMatcher) -> dict[str, Any]:
-    """The keyword arguments of `petition_submit` for one row, or RowError with every problem."""
+def _submission(values: Mapping[str, Any], categories: CategoryMatcher, labels: Mapping[str, str]) -> dict[str, Any]:
+    """The keyword arguments of `petition_submit` for one row, or RowError with every problem.
+
+    Messages name each cell by the column header of the file (`labels`: field → header).
+    """
     problems: list[str] = []
-    by_field = {target: header for header, target in _columns().items()}
     for name, value in values.items():
         if isinstance(value, str) and has_control_characters(value):
             problems.append(
                 _("The column %(column)s contains control characters (such as NUL).")
-                % {"column": by_field.get(name, name)}
+                % {"column": labels.get(name, name)}
             )
 
     def attempt(function, *args):
@@ -418,21 +424,23 @@ def _submission(values: Mapping[str, Any], categories: CategoryMatcher) -> dict[
 
     description = _text(values.get("description"))
     if not description:
-        problems.append(_("The description (诉求内容) is empty."))
+        problems.append(_("%(column)s is empty.") % {"column": labels.get("description", "description")})
     title = _text(values.get("title")) or description[:TITLE_FROM_DESCRIPTION]
     urgency_text = _text(values.get("urgency"))
     urgency = URGENCY.get(urgency_text or "一般")
     if urgency is None:
         problems.append(_("Unknown urgency “%(value)s”; use 一般, 紧急 or 特急.") % {"value": urgency_text})
-    received_at = attempt(parse_received_at, values.get("received_at"))
-    lon = attempt(_coordinate, values.get("lon"), _("longitude"))
-    lat = attempt(_coordinate, values.get("lat"), _("latitude"))
+    received_at = attempt(
+        lambda value: parse_received_at(value, column=labels["received_at"]), values.get("received_at")
+    )
+    lon = attempt(_coordinate, values.get("lon"), labels.get("lon", "lon"))
+    lat = attempt(_coordinate, values.get("lat"), labels.get("lat", "lat"))
     category = attempt(categories.match, values.get("category"))
     submission = {
         "title": title,
         "description": description,
         "contact_name": _text(values.get("contact_name")),
-        "contact_phone": clean_phone(values.get("contact_phone")),
+        "contact_phone": first_phone(values.get("contact_phone")),
         "address": _text(values.get("address")),
         "category": category,
         "urgency": urgency,
@@ -442,7 +450,10 @@ def _submission(values: Mapping[str, Any], categories: CategoryMatcher) -> dict[
     }
     for name, limit in MAX_LENGTHS.items():
         if len(submission.get(name, "")) > limit:
-            problems.append(_("The %(field)s is longer than %(limit)d characters.") % {"field": name, "limit": limit})
+            problems.append(
+                _("%(column)s is longer than %(limit)d characters.")
+                % {"column": labels.get(name, name), "limit": limit}
+            )
     if problems:
         raise RowError(*problems)
     return submission
@@ -456,23 +467,29 @@ class _Row:
     error: RowResult | None = None
 
 
-def _clean_row(number: int, values: Mapping[str, Any], *, categories: CategoryMatcher) -> _Row:
+def _clean_row(
+    number: int, values: Mapping[str, Any], *, categories: CategoryMatcher, labels: Mapping[str, str]
+) -> _Row:
     """The row checked and turned into `petition_submit` arguments; writes nothing."""
     order_no = _text(values.get("order_no"))
+    column = labels.get("order_no", "order_no")
     if not order_no:
         return _Row(
             number,
             "",
-            error=RowResult(number, "", Outcome.ERROR, messages=[_("The order number (工单编号) is empty.")]),
+            error=RowResult(number, "", Outcome.ERROR, messages=[_("%(column)s is empty.") % {"column": column}]),
         )
     if has_control_characters(order_no):
-        message = _("The column %(column)s contains control characters (such as NUL).") % {"column": "工单编号"}
+        message = _("The column %(column)s contains control characters (such as NUL).") % {"column": column}
         return _Row(number, "", error=RowResult(number, "", Outcome.ERROR, messages=[message]))
     if len(order_no) > MAX_LENGTHS["order_no"]:
-        message = _("The order number is longer than %(limit)d characters.") % {"limit": MAX_LENGTHS["order_no"]}
+        message = _("%(column)s is longer than %(limit)d characters.") % {
+            "column": column,
+            "limit": MAX_LENGTHS["order_no"],
+        }
         return _Row(number, order_no, error=RowResult(number, order_no[:64], Outcome.ERROR, messages=[message]))
     try:
-        return _Row(number, order_no, submission=_submission(values, categories))
+        return _Row(number, order_no, submission=_submission(values, categories, labels))
     except RowError as error:
         return _Row(
             number, order_no, error=RowResult(number, order_no, Outcome.ERROR, messages=[str(p) for p in error.args])
@@ -536,10 +553,12 @@ def hotline_import(
         table = _xlsx_rows(data) if fmt == XLSX else _csv_rows(data)
         records = _records(table, columns)
     categories = CategoryMatcher()
+    labels = {field: header for header, field in columns.items()}
+    labels.setdefault("received_at", "received_at")
     total = len(records)
     cleaned = []
     for done, (number, values) in enumerate(records, start=1):
-        cleaned.append(_clean_row(number, values, categories=categories))
+        cleaned.append(_clean_row(number, values, categories=categories, labels=labels))
         if progress and done % PROGRESS_EVERY == 0:
             progress(Phase.CHECKING, done, total)
     report = ImportReport()

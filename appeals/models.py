@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance.models import Department
@@ -51,6 +52,14 @@ OPEN_STATUSES = frozenset(
 )
 # The states whose deadline the sweeper watches.
 TIMED_STATUSES = frozenset({Status.ASSIGNED, Status.ACCEPTED, Status.PROCESSING, Status.DISPATCHED})
+
+
+def overdue_condition(now) -> Q:
+    """Petitions overdue at `now`: being handled and past their deadline, or escalated on deadline
+    to the district, where the clock stops because no tier is above."""
+    return Q(status__in=TIMED_STATUSES) & (
+        Q(deadline_at__lte=now) | Q(deadline_at__isnull=True, escalated_on_deadline=True)
+    )
 
 
 class Tier(models.IntegerChoices):
@@ -203,7 +212,8 @@ class Petition(models.Model):
         Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     street = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
-    # Path of the deepest known area: every scoped list is `area_path LIKE '<scope>%'`.
+    # Path of the deepest known area. Scoped lists use the level columns above; the path serves a
+    # district scope and the admin (`area_path LIKE '<scope>%'`).
     area_path = models.CharField(max_length=255, blank=True, editable=False)
 
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
@@ -226,7 +236,9 @@ class Petition(models.Model):
     clock_started_at = models.DateTimeField(null=True, blank=True)
     remind_at = models.DateTimeField(null=True, blank=True)
     deadline_at = models.DateTimeField(_("deadline"), null=True, blank=True)
-    overdue = models.BooleanField(_("overdue"), default=False)
+    # The deadline sweeper escalated it at least once since it was last placed (at the district,
+    # where there is no tier above, its clock stops). "Overdue now" is `overdue` below.
+    escalated_on_deadline = models.BooleanField(_("escalated on deadline"), default=False)
     supervised = models.BooleanField(_("supervised"), default=False)
     urge_count = models.PositiveSmallIntegerField(default=0)
 
@@ -247,6 +259,11 @@ class Petition(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged", verbose_name=_("merged into")
     )
+
+    # A background sweep could not process the row (see appeals.services.sweeps): what failed and
+    # when. Sweeps skip the row until the mark is cleared; the district sees it in the staff list.
+    sweep_error = models.TextField(_("sweep error"), blank=True)
+    sweep_failed_at = models.DateTimeField(_("sweep failed at"), null=True, blank=True)
 
     created_at = models.DateTimeField(_("submitted at"), db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -288,6 +305,10 @@ class Petition(models.Model):
             models.Index(fields=["handler_department", "status"], name="appeals_pet_handler_dept"),
             # A resident's own petitions.
             models.Index(fields=["submitter", "-created_at"], name="appeals_pet_submitter"),
+            # The staff list's "sweep failures" tab: rows a sweep could not process, newest first.
+            models.Index(
+                fields=["-sweep_failed_at"], name="appeals_pet_sweep_failed", condition=Q(sweep_failed_at__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=Status.values), name="appeals_petition_status_valid"),
@@ -316,6 +337,15 @@ class Petition(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def overdue(self) -> bool:
+        """Past its deadline now and still being handled (the rows `overdue_condition` selects)."""
+        if self.status not in TIMED_STATUSES:
+            return False
+        if self.deadline_at is None:
+            return self.escalated_on_deadline
+        return self.deadline_at <= timezone.now()
 
 
 class PetitionPhoto(models.Model):
@@ -354,8 +384,18 @@ class EventType(models.TextChoices):
     URGED = "urged", _("Urged (催办)")
     SUPERVISED = "supervised", _("Supervised (督办)")
     MERGED = "merged", _("Merged into another")
+    ABSORBED = "absorbed", _("Absorbed a duplicate")
     REPEAT_LINKED = "repeat_linked", _("Linked as a repeat")
     CALLBACK = "callback", _("Call-back recorded")
+
+
+# Who acted when no user did: the stored code → what people read.
+ACTOR_LABELS = {
+    "system": _("System"),
+    "resident": _("Resident"),
+    "12345": _("12345 hotline"),
+    "hotline": _("12345 hotline"),
+}
 
 
 class PetitionEvent(models.Model):
@@ -386,6 +426,11 @@ class PetitionEvent(models.Model):
             # Reports: counts of one event type per month.
             models.Index(fields=["type", "created_at"], name="appeals_event_type_time"),
         ]
+
+    @property
+    def actor_label_display(self) -> str:
+        """The label translated for display: 系统, 居民, 12345热线; an Open311 client's own name as is."""
+        return str(ACTOR_LABELS.get(self.actor_label, self.actor_label))
 
 
 class AssignmentRole(models.TextChoices):
@@ -508,6 +553,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         indexes = [
             # The sender's queue: pending rows due now.
             models.Index(fields=["next_attempt_at"], name="appeals_notify_due", condition=Q(status="pending")),

@@ -27,8 +27,8 @@ from django.views.decorators.csrf import csrf_exempt
 from appeals.models import Category, Channel, Petition, Status
 from appeals.selectors import categories_for_intake
 from appeals.services import petition_submit
-from appeals.services.intake import PHONE_RE
 from governance.errors import DomainError
+from governance.identity import is_valid_phone, name_in_order, normalize_phone
 from governance.inputs import filter_date_error
 from governance.models import ApiClient
 from residents.selectors import house_for_doorplate
@@ -274,8 +274,8 @@ def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
     meta = {name: _param(request, name) for name in META_FIELDS if name != "address_id"}
     meta["address_id"] = location.address_id
     # Phone is optional here: one we cannot use for SMS is kept for staff instead of refusing the report.
-    phone = re.sub(r"[\s()（）]", "", meta["phone"]).removeprefix("+86")
-    if PHONE_RE.match(phone):
+    phone = normalize_phone(meta["phone"])
+    if is_valid_phone(phone):
         meta["phone"] = ""
     else:
         phone = ""
@@ -290,7 +290,7 @@ def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
     idempotency_key = request.headers.get("X-Idempotency-Key", "").strip()
     if len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
         raise Open311Error(400, _("X-Idempotency-Key can be at most %(n)s characters.") % {"n": MAX_IDEMPOTENCY_KEY})
-    name = " ".join(part for part in (_param(request, "last_name"), _param(request, "first_name")) if part)
+    name = name_in_order(_param(request, "last_name"), _param(request, "first_name"))
     try:
         submission = petition_submit(
             channel=Channel.OPEN311,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from appeals.models import Assignment, AssignmentStatus, Category, Petition, PetitionEvent
+from appeals.models import Assignment, AssignmentStatus, Category, EventType, Petition, PetitionEvent, Status
+from governance.identity import normalize_phone
 from governance.scoping import scope_for
 from grids.models import AreaLevel
 
@@ -59,9 +61,7 @@ def petition_get_for_user(user: Any, *, tracking_no: str) -> Petition:
 
 def petition_get_by_tracking(*, tracking_no: str, contact_phone: str) -> Petition:
     """The public lookup: tracking number plus the phone given at submission (both must match)."""
-    from appeals.services.intake import clean_phone
-
-    phone = clean_phone(contact_phone or "")
+    phone = normalize_phone(contact_phone)
     if not tracking_no or not phone:
         raise Http404
     try:
@@ -74,6 +74,52 @@ def petition_get_by_tracking(*, tracking_no: str, contact_phone: str) -> Petitio
 
 def petition_timeline(petition: Petition) -> QuerySet[PetitionEvent]:
     return petition.events.select_related("actor").order_by("created_at", "id")
+
+
+# What a resident sees of a timeline: outcomes, never who inside did what or internal notes.
+RESIDENT_EVENTS = frozenset(
+    {
+        EventType.SUBMITTED,
+        EventType.ROUTED,
+        EventType.PLACED,
+        EventType.ACCEPTED,
+        EventType.HANDLING,
+        EventType.ESCALATED,
+        EventType.WHISTLED,
+        EventType.RESOLVED,
+        EventType.RATED,
+        EventType.REOPENED,
+        EventType.CLOSED,
+        EventType.MERGED,
+    }
+)
+# Of the master's timeline, what a merged petition's resident sees from the merge on.
+MASTER_EVENTS_FOR_MERGED = RESIDENT_EVENTS - {EventType.SUBMITTED, EventType.MERGED, EventType.RATED}
+
+
+@dataclass(frozen=True)
+class ResidentView:
+    """What the resident may see of their petition: the tracking page and the tracking API alike.
+
+    A merged petition is followed through its master: `master` carries the status and reply that
+    now answer the resident, and the timeline goes on with the master's steps after the merge.
+    """
+
+    petition: Petition
+    master: Petition | None
+    timeline: list[PetitionEvent]
+
+
+def petition_resident_view(petition: Petition) -> ResidentView:
+    own = [e for e in petition.events.order_by("created_at", "id") if e.type in RESIDENT_EVENTS]
+    if petition.status != Status.MERGED or petition.merged_into_id is None:
+        return ResidentView(petition, None, own)
+    master = Petition.objects.select_related("category__parent").get(pk=petition.merged_into_id)
+    merged_at = max((e.created_at for e in own if e.type == EventType.MERGED), default=petition.updated_at)
+    later = master.events.filter(type__in=MASTER_EVENTS_FOR_MERGED, created_at__gte=merged_at).order_by(
+        "created_at", "id"
+    )
+    return ResidentView(petition, master, [*own, *later])
 
 
 def categories_for_intake() -> QuerySet[Category]:

@@ -28,6 +28,8 @@ from appeals.models import (
     Urgency,
 )
 from appeals.privacy import contact_fields_for
+from appeals.selectors import petition_resident_view
+from governance.identity import person_name
 from governance.inputs import filter_date_error
 from governance.models import Department
 from governance.scoping import scope_for
@@ -105,6 +107,7 @@ class PetitionListSerializer(ContactMaskingMixin, serializers.ModelSerializer):
     handler_department = CodeNameSerializer(read_only=True, allow_null=True)
     is_repeat = serializers.SerializerMethodField()
     contact_phone = serializers.CharField(read_only=True, help_text=_("Masked unless you handle the petition."))
+    overdue = serializers.BooleanField(read_only=True, help_text=_("Being handled and past its deadline now."))
 
     class Meta:
         model = Petition
@@ -122,6 +125,7 @@ class PetitionListSerializer(ContactMaskingMixin, serializers.ModelSerializer):
             "contact_phone",
             "deadline_at",
             "overdue",
+            "escalated_on_deadline",
             "supervised",
             "urge_count",
             "repeat_count",
@@ -156,10 +160,10 @@ class EventSerializer(serializers.ModelSerializer):
     def get_actor(self, event: PetitionEvent) -> str:
         """Staff see who acted; residents see the role-free label, never a staff member's name."""
         if event.actor_id is None:
-            return event.actor_label
+            return event.actor_label_display
         if not self.context.get("show_staff_names", False):
             return str(_("staff"))
-        return event.actor.get_full_name() or event.actor.get_username()
+        return person_name(event.actor)
 
 
 # Plain strings rather than enums in the schema: "status" already names the petition's choice set.
@@ -254,12 +258,28 @@ class PublicEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MasterPetitionSerializer(serializers.ModelSerializer):
+    """The petition a merged one was folded into: its progress answers the merged one's resident."""
+
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Petition
+        fields = ["tracking_no", "status", "status_display", "resolved_at", "reply"]
+        read_only_fields = fields
+
+
 class PublicPetitionSerializer(serializers.ModelSerializer):
-    """What a resident sees with the tracking number and phone: no staff names, no internal notes."""
+    """What a resident sees with the tracking number and phone: no staff names, no internal notes.
+
+    Exactly the tracking page (`appeals.selectors.petition_resident_view`, passed as the
+    `resident_view` context): the same timeline, and a merged petition's master.
+    """
 
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     category = serializers.CharField(source="category.name", default=None, read_only=True)
-    timeline = PublicEventSerializer(source="events", many=True, read_only=True)
+    timeline = serializers.SerializerMethodField()
+    merged_into = serializers.SerializerMethodField()
     can_rate = serializers.SerializerMethodField()
     can_reopen = serializers.SerializerMethodField()
 
@@ -277,9 +297,23 @@ class PublicPetitionSerializer(serializers.ModelSerializer):
             "rating",
             "can_rate",
             "can_reopen",
+            "merged_into",
             "timeline",
         ]
         read_only_fields = fields
+
+    def _view(self, petition: Petition) -> Any:
+        view = self.context.get("resident_view")
+        return view if view is not None and view.petition.pk == petition.pk else petition_resident_view(petition)
+
+    @extend_schema_field(PublicEventSerializer(many=True))
+    def get_timeline(self, petition: Petition) -> list[dict[str, Any]]:
+        return PublicEventSerializer(self._view(petition).timeline, many=True).data
+
+    @extend_schema_field(MasterPetitionSerializer(allow_null=True))
+    def get_merged_into(self, petition: Petition) -> dict[str, Any] | None:
+        master = self._view(petition).master
+        return MasterPetitionSerializer(master).data if master is not None else None
 
     def get_can_rate(self, petition: Petition) -> bool:
         return petition.status == Status.RESOLVED and not petition.rating

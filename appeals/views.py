@@ -7,7 +7,6 @@ Resident pages work without JavaScript: plain forms, POST → redirect → GET.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -29,17 +29,18 @@ from appeals.models import (
     Assignment,
     AssignmentStatus,
     Channel,
-    EventType,
     ExtensionStatus,
     Petition,
     PetitionPhoto,
     Status,
     Tier,
+    overdue_condition,
 )
 from appeals.privacy import contact_fields_for
 from appeals.selectors import (
     petition_get_by_tracking,
     petition_get_for_user,
+    petition_resident_view,
     petition_timeline,
     petitions_visible_to,
 )
@@ -50,6 +51,7 @@ from appeals.services import (
 )
 from appeals.services.handling import user_can_decide_extensions
 from governance.errors import DomainError
+from governance.identity import normalize_phone
 from governance.models import Role
 from governance.scoping import Scope, scope_for
 
@@ -60,23 +62,6 @@ PAGE_SIZE = 20
 TRACKED_SESSION_KEY = "appeals_tracked"
 SUBMITTED_SESSION_KEY = "appeals_submitted"
 MAX_TRACKED = 20
-# What a resident sees of the timeline: outcomes, never who inside did what or internal notes.
-RESIDENT_EVENTS = frozenset(
-    {
-        EventType.SUBMITTED,
-        EventType.ROUTED,
-        EventType.PLACED,
-        EventType.ACCEPTED,
-        EventType.HANDLING,
-        EventType.ESCALATED,
-        EventType.WHISTLED,
-        EventType.RESOLVED,
-        EventType.RATED,
-        EventType.REOPENED,
-        EventType.CLOSED,
-        EventType.MERGED,
-    }
-)
 # Form fields of the service's validation errors, as named in `DomainError.extra["fields"]`.
 SUBMIT_FIELD_MAP = {"location": None, "channel": None}
 
@@ -124,7 +109,7 @@ def petition_new(request: HttpRequest) -> HttpResponse:
                     form.add_error(None, error.message)
             else:
                 petition = submission.petition
-                if not submission.created and petition.contact_phone != _normalized_phone(data["contact_phone"]):
+                if not submission.created and petition.contact_phone != normalize_phone(data["contact_phone"]):
                     # A replayed key from someone else must not reveal the first petition.
                     form.add_error(None, _("This form was already used. Please reload the page and try again."))
                     return render(request, "appeals/petition_form.html", {"form": form}, status=400)
@@ -136,11 +121,6 @@ def petition_new(request: HttpRequest) -> HttpResponse:
     else:
         form = f.PetitionForm()
     return render(request, "appeals/petition_form.html", {"form": form}, status=400 if form.errors else 200)
-
-
-def _normalized_phone(phone: str) -> str:
-    """The phone as petition_submit stores it."""
-    return re.sub(r"[\s()（）]", "", phone or "").removeprefix("+86")
 
 
 def _save_photos(request: HttpRequest, petition: Petition, photos: list) -> None:
@@ -216,7 +196,7 @@ def petition_track_status(request: HttpRequest, tracking_no: str) -> HttpRespons
 
 
 def _render_status(request: HttpRequest, petition: Petition, *, rate_form=None, reopen_form=None, status: int = 200):
-    timeline = [e for e in petition_timeline(petition) if e.type in RESIDENT_EVENTS]
+    view = petition_resident_view(petition)
     can_rate = petition.status == Status.RESOLVED and not petition.rating
     can_reopen = petition.status == Status.RESOLVED and petition.rating in ("", "unsatisfied")
     return render(
@@ -224,7 +204,8 @@ def _render_status(request: HttpRequest, petition: Petition, *, rate_form=None, 
         "appeals/track_status.html",
         {
             "petition": petition,
-            "timeline": timeline,
+            "master": view.master,
+            "timeline": view.timeline,
             "rate_form": rate_form or (f.RateForm() if can_rate else None),
             "reopen_form": reopen_form or (f.ReopenForm() if can_reopen else None),
         },
@@ -291,6 +272,8 @@ def _tab_condition(tab: str, scope: Scope) -> Q:
         return Q(status__in=[Status.RESOLVED, Status.CLOSED])
     if tab == "supervised":
         return Q(supervised=True)
+    if tab == "sweep_failed":
+        return Q(sweep_failed_at__isnull=False) if _sees_sweep_failures(scope) else Q(pk__in=[])
     if tab == "todo":
         mine = Q(pk__in=[])
         if scope.area_paths:
@@ -311,6 +294,10 @@ def _tab_condition(tab: str, scope: Scope) -> Q:
     return Q()
 
 
+def _sees_sweep_failures(scope: Scope) -> bool:
+    return scope.sees_all or scope.has_role(Role.DISTRICT_CENTRE)
+
+
 def _filtered(queryset: QuerySet[Petition], form: f.ListFilterForm, scope: Scope) -> QuerySet[Petition]:
     data = form.cleaned_data if form.is_valid() else {}
     queryset = queryset.filter(_tab_condition(data.get("tab") or "todo", scope))
@@ -321,7 +308,7 @@ def _filtered(queryset: QuerySet[Petition], form: f.ListFilterForm, scope: Scope
     if data.get("category"):
         queryset = queryset.filter(category_id=data["category"])
     if data.get("overdue"):
-        queryset = queryset.filter(overdue=True)
+        queryset = queryset.filter(overdue_condition(timezone.now()))
     if data.get("supervised"):
         queryset = queryset.filter(supervised=True)
     if q := (data.get("q") or "").strip():
@@ -351,7 +338,11 @@ def petition_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "tab": tab or "todo",
-            "tabs": f.ListFilterForm.TABS,
+            "tabs": [
+                (value, label)
+                for value, label in f.ListFilterForm.TABS
+                if value not in f.ListFilterForm.DISTRICT_TABS or _sees_sweep_failures(scope)
+            ],
             "query": params.urlencode(),
             "query_without_tab": _without(params, "tab"),
         },

@@ -177,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with transaction.atomic():
         ids = [p.pk for p in claim.only("pk")]
-        Petition.objects.filter(pk__in=ids).update(overdue=True)
+        Petition.objects.filter(pk__in=ids).update(escalated_on_deadline=True)
         transaction.set_rollback(True)
     baseline = time.perf_counter() - started
 

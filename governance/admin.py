@@ -111,7 +111,11 @@ from django.db import transaction  # noqa: E402
 from django.utils.translation import gettext  # noqa: E402
 
 from governance.models import CalendarDay  # noqa: E402
-from governance.workcalendar import calendar_cache_clear, calendar_coverage_warnings  # noqa: E402
+from governance.workcalendar import (  # noqa: E402
+    calendar_cache_clear,
+    calendar_coverage_warnings,
+    statutory_covers_year,
+)
 
 
 @admin.register(CalendarDay)
@@ -125,14 +129,18 @@ class CalendarDayAdmin(AdministratorWriteMixin, StaffViewMixin, admin.ModelAdmin
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         for year in calendar_coverage_warnings():
-            messages.warning(
-                request,
-                gettext(
+            if statutory_covers_year(year):
+                text = gettext(
+                    "The official swapped working days (调休) of %(year)s are not known yet: deadlines use the "
+                    "statutory holidays and count every weekend as days off. Enter that year's swapped working "
+                    "days here once the State Council publishes them."
+                )
+            else:
+                text = gettext(
                     "The holiday calendar has no data for %(year)s: deadlines count Monday to Friday as working "
                     "days. Enter that year's holidays and swapped working days here."
                 )
-                % {"year": year},
-            )
+            messages.warning(request, text % {"year": year})
         return super().changelist_view(request, extra_context)
 
     # Deadlines read the rows through a per-process cache; drop it once the change is committed
@@ -192,3 +200,7 @@ class ApiClientAdmin(AdministratorWriteMixin, admin.ModelAdmin):
             key = client.set_new_key()
             client.save(update_fields=["key_prefix", "key_hash"])
             self._show_key(request, client, key)
+
+
+# The admin of areas lives here (it needs staff scoping, and grids imports nothing of ours).
+from governance import area_admin  # noqa: E402, F401

@@ -127,6 +127,10 @@ class Heartbeat(models.Model):
     name = models.CharField(max_length=50, primary_key=True)
     at = models.DateTimeField()
 
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
 
 class CalendarDayKind(models.TextChoices):
     HOLIDAY = "holiday", _("Holiday")

@@ -93,6 +93,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.staff",
             ],
+            # `{{ user|person_name }}` everywhere: names in Chinese order.
+            "builtins": ["governance.templatetags.people"],
         },
     },
 ]
@@ -325,6 +327,9 @@ NOTIFICATION_BACKEND = env_str("NOTIFICATION_BACKEND", "appeals.services.notific
 NOTIFICATION_WEBHOOK_URL = env_url("NOTIFICATION_WEBHOOK_URL", schemes=("http", "https"))
 NOTIFICATION_WEBHOOK_TIMEOUT = env_float("NOTIFICATION_WEBHOOK_TIMEOUT", 5.0, minimum=0.1)
 PETITION_MAX_REOPENS = env_int("PETITION_MAX_REOPENS", 2, minimum=0)
+# A resident's form posted again (Back, then Submit) with the same title, description and phone
+# within this many seconds returns the first petition instead of filing a second one (0: off).
+PETITION_DUPLICATE_WINDOW_SECONDS = env_int("PETITION_DUPLICATE_WINDOW_SECONDS", 600, minimum=0)
 # Repeat complaints: same category, within this distance (metres) or the same micro-grid, text at
 # least this similar (character-bigram Jaccard), submitted within this many days.
 REPEAT_DISTANCE_METRES = env_int("REPEAT_DISTANCE_METRES", 150, minimum=0)

@@ -5,7 +5,7 @@ from django.views.decorators.cache import never_cache
 
 from governance.models import Heartbeat
 from governance.scoping import scope_for
-from grids.selectors import area_roots_for
+from governance.selectors import area_roots_for
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -4,8 +4,11 @@ Every question about working time goes through this module, so a petition's dead
 reminder and the response-time statistics agree. The rules are in docs/working-time.md.
 
 Which days are working days: a `CalendarDay` row (an administrator's correction) wins; otherwise the
-`chinese-calendar` package (public holidays and 调休 swapped working days); for a year the package
-does not know, Monday to Friday, with a warning in the log and on the CalendarDay admin page.
+`chinese-calendar` package (public holidays and 调休 swapped working days); for a year it does not
+know, the statutory holidays of the `holidays` package (it lists the holidays the law fixes before
+the State Council publishes the year's 调休); for a year neither knows, Monday to Friday. Years
+whose official swapped working days are still missing are reported in the log and on the
+CalendarDay admin page.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+import holidays
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -101,12 +105,52 @@ def _package_is_workday(d: date) -> bool:
     return chinese_calendar.is_workday(d)
 
 
+@cache
+def _statutory_calendar(year: int) -> holidays.HolidayBase | None:
+    """The `holidays` package's China calendar of `year`, or None when it lists no holiday then."""
+    calendar = holidays.China(years=year)
+    return calendar if any(day.year == year for day in calendar) else None
+
+
+@cache
+def statutory_covers_year(year: int) -> bool:
+    """Whether the `holidays` package knows the statutory holidays of `year`."""
+    return _statutory_calendar(year) is not None
+
+
+@cache
+def official_swaps_known(year: int) -> bool:
+    """Whether a package knows `year`'s official swapped working days (调休), not only its holidays."""
+    if package_covers_year(year):
+        return True
+    calendar = _statutory_calendar(year)
+    return calendar is not None and any(day.year == year for day in calendar.weekend_workdays)
+
+
+def calendar_source(year: int) -> str:
+    """Where working days of `year` come from after the CalendarDay rows: for the admin and the log."""
+    if package_covers_year(year):
+        return "chinese-calendar"
+    if statutory_covers_year(year):
+        return "holidays"
+    return "weekdays"
+
+
 def _warn_uncovered(year: int, override_count: int) -> None:
     if year in _warned_years:
         return
     _warned_years.add(year)
+    if statutory_covers_year(year):
+        logger.warning(
+            "The chinese-calendar package has no data for %s; working days use the statutory holidays of the "
+            "holidays package without the official swapped working days (调休), plus %s CalendarDay row(s). "
+            "Enter that year's swapped working days in the admin once published, or upgrade chinese-calendar.",
+            year,
+            override_count,
+        )
+        return
     logger.warning(
-        "The chinese-calendar package has no holiday data for %s; working days fall back to Monday-Friday "
+        "No holiday package has data for %s; working days fall back to Monday-Friday "
         "plus %s CalendarDay row(s). Enter that year's holidays and swapped working days in the admin, "
         "or upgrade chinese-calendar.",
         year,
@@ -124,22 +168,32 @@ def is_workday(d: date) -> bool:
         return kind == CalendarDayKind.WORKDAY
     if package_covers_year(d.year):
         return _package_is_workday(d)
-    _warn_uncovered(d.year, len(overrides))
+    if not official_swaps_known(d.year):
+        _warn_uncovered(d.year, len(overrides))
+    statutory = _statutory_calendar(d.year)
+    if statutory is not None:
+        return statutory.is_working_day(d)
     return d.weekday() < 5
 
 
+def years_without_official_swaps(*, today: date | None = None) -> list[int]:
+    """Years within the next 12 months whose official swapped working days no package knows."""
+    today = today or timezone.localdate(timezone=CALENDAR_TZ)
+    horizon = today + timedelta(days=365)
+    return [year for year in range(today.year, horizon.year + 1) if not official_swaps_known(year)]
+
+
 def calendar_coverage_warnings(*, today: date | None = None) -> list[int]:
-    """Years within the next 12 months that neither the package nor the CalendarDay table covers.
+    """Years within the next 12 months whose official swapped working days (调休) no package knows
+    and the CalendarDay table does not hold (their statutory holidays may still be known).
 
     Computed from the data rather than remembered, so every process and every admin sees the same
     answer until someone enters the year's rows (one row is taken as "maintained by hand").
     """
-    today = today or timezone.localdate(timezone=CALENDAR_TZ)
-    horizon = today + timedelta(days=365)
     return [
         year
-        for year in range(today.year, horizon.year + 1)
-        if not package_covers_year(year) and not CalendarDay.objects.filter(date__year=year).exists()
+        for year in years_without_official_swaps(today=today)
+        if not CalendarDay.objects.filter(date__year=year).exists()
     ]
 
 

@@ -27,7 +27,6 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 
-from governance.errors import DomainError
 from grids.models import PATH_SEPARATOR, Area, AreaLevel, BoundaryRevision
 from grids.services import boundary_revision_bump
 
@@ -62,18 +61,20 @@ class Problem:
         return {"kind": self.kind, "message": self.message, "codes": list(self.codes)}
 
 
-class BoundaryError(DomainError):
-    """The file was refused; `problems` lists every reason found (up to MAX_PROBLEMS)."""
+class BoundaryError(Exception):
+    """The file was refused; `problems` lists every reason found (up to MAX_PROBLEMS).
+
+    Shaped like `governance.errors.DomainError` (message, code, extra), which grids cannot import.
+    """
 
     code = "boundary_file_invalid"
 
     def __init__(self, problems: list[Problem], *, truncated: bool = False):
         self.problems = problems
         self.truncated = truncated
-        super().__init__(
-            _("The boundary file was refused: %(count)s problem(s) found.") % {"count": len(problems)},
-            extra={"problems": [problem.as_dict() for problem in problems], "truncated": truncated},
-        )
+        self.message = _("The boundary file was refused: %(count)s problem(s) found.") % {"count": len(problems)}
+        self.extra = {"problems": [problem.as_dict() for problem in problems], "truncated": truncated}
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,8 @@ class BoundaryRevision(models.Model):
     changed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("boundary revision")
+        verbose_name_plural = _("boundary revisions")
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="grids_boundaryrevision_single_row")]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -241,6 +242,8 @@ def area_for_tier(petition: Petition, tier: int) -> Area | None:
 
 # Until when (time.monotonic()) publishing is skipped after a broker failure, in this process.
 _broker_down_until = 0.0
+# The connection attribute holding the enqueue batch of the transaction in progress.
+_BATCH_ATTRIBUTE = "appeals_enqueue_batch"
 
 
 def broker_breaker_reset() -> None:
@@ -249,32 +252,56 @@ def broker_breaker_reset() -> None:
     _broker_down_until = 0.0
 
 
-def enqueue(task: Any, *args: Any) -> None:
-    """Send a task after commit; a broker outage only logs, the row's sweeper finishes the work.
+def _publish(task_name: str, args: tuple) -> None:
+    """Send the task by name; a broker outage only logs, the row's sweeper finishes the work."""
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        return  # the broker failed moments ago: leave the work to the sweeper, answer at once
+    from governance.celery import app
+
+    try:
+        # By name: the services never import the task modules (which import the services).
+        app.signature(task_name, args=args).apply_async()
+    except Exception:
+        # One caller pays the broker's timeout; the next BROKER_RETRY_AFTER seconds don't.
+        _broker_down_until = time.monotonic() + settings.BROKER_RETRY_AFTER
+        logger.warning("Could not enqueue %s%r; the sweeper will pick it up.", task_name, args, exc_info=True)
+
+
+class _EnqueueBatch:
+    """The sends one transaction asked for; each (task, args) leaves once when it commits.
+
+    Every enqueue registers its own `transaction.on_commit` callback, so a rolled-back savepoint
+    drops exactly its own sends (Django discards them); the first callback that runs sends, the
+    others with the same key return. A batch whose callbacks ran is spent: the next transaction
+    starts a new one. A batch of a rolled-back transaction sent nothing and is simply reused.
+    """
+
+    def __init__(self) -> None:
+        self.spent = False
+        self.sent: set[tuple[str, tuple]] = set()
+
+    def send(self, key: tuple[str, tuple]) -> None:
+        self.spent = True
+        if key in self.sent:
+            return
+        self.sent.add(key)
+        _publish(*key)
+
+
+def enqueue(task_name: str, *args: Any) -> None:
+    """Send the task named `task_name` after commit (at once outside a transaction).
 
     The same task with the same arguments is sent once per transaction, however often a
     transaction asks (a sweep that writes 500 notifications nudges the sender once).
     """
-    key = (task.name, args)
+    key = (task_name, args)
     connection = transaction.get_connection()
-    if connection.in_atomic_block and any(
-        getattr(func, "enqueue_key", None) == key for _sids, func, _robust in connection.run_on_commit
-    ):
-        return
-
-    def send() -> None:
-        global _broker_down_until
-        if time.monotonic() < _broker_down_until:
-            return  # the broker failed moments ago: leave the work to the sweeper, answer at once
-        try:
-            task.delay(*args)
-        except Exception:
-            # One caller pays the broker's timeout; the next BROKER_RETRY_AFTER seconds don't.
-            _broker_down_until = time.monotonic() + settings.BROKER_RETRY_AFTER
-            logger.warning("Could not enqueue %s%r; the sweeper will pick it up.", task.name, args, exc_info=True)
-
-    send.enqueue_key = key
-    transaction.on_commit(send)
+    batch = getattr(connection, _BATCH_ATTRIBUTE, None)
+    if batch is None or batch.spent:
+        batch = _EnqueueBatch()
+        setattr(connection, _BATCH_ATTRIBUTE, batch)
+    transaction.on_commit(partial(batch.send, key))
 
 
 __all__ = ["EventType"]

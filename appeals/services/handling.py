@@ -107,7 +107,7 @@ def escalate_locked(
 ) -> None:
     """Move a locked petition one tier up (grid → community → street → district).
 
-    At the district there is no tier above: an automatic escalation marks it overdue and
+    At the district there is no tier above: an automatic escalation marks it escalated on deadline and
     supervised, stops the clock and alerts the district centre. `writes` lets a sweep collect the
     writes of a whole batch.
     """
@@ -117,9 +117,9 @@ def escalate_locked(
     if from_tier is None or from_tier >= Tier.DISTRICT:
         if not automatic:
             raise DomainError(_("The petition is already at the district; there is no tier above."), code="top_tier")
-        petition.overdue = True
+        petition.escalated_on_deadline = True
         petition.supervised = True
-        writes.save(petition, ["overdue", "supervised", *stop_clock(petition)])
+        writes.save(petition, ["escalated_on_deadline", "supervised", *stop_clock(petition)])
         writes.record(petition, event, actor=actor, from_status=from_status, from_tier=from_tier, note=note, at=now)
         writes.notify(
             Notice(
@@ -133,8 +133,8 @@ def escalate_locked(
     tier = Tier(from_tier + 1)
     area = _base.area_for_tier(petition, tier)
     petition.tier = tier
-    petition.overdue = petition.overdue or automatic
-    fields = ["tier", "overdue"]
+    petition.escalated_on_deadline = petition.escalated_on_deadline or automatic
+    fields = ["tier", "escalated_on_deadline"]
     if petition.status == Status.DISPATCHED:
         # Departments keep the case; the tier above now supervises it and owns its deadline.
         petition.supervised = True

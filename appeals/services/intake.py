@@ -31,11 +31,11 @@ from appeals.services import _base
 from appeals.services.deadlines import start_clock
 from appeals.services.notifications import notify_area_staff
 from governance.errors import DomainError
+from governance.identity import is_valid_phone, normalize_phone
 from grids.models import Area, AreaLevel
 from grids.spatial import microgrid_at
 from residents.selectors import house_for_address, house_for_doorplate
 
-PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})$")
 TRACKING_ATTEMPTS = 5
 
 
@@ -43,13 +43,6 @@ TRACKING_ATTEMPTS = 5
 class Submission:
     petition: Petition
     created: bool
-
-
-def clean_phone(phone: str) -> str:
-    cleaned = re.sub(r"[\s()（）]", "", phone or "").removeprefix("+86")
-    undashed = cleaned.replace("-", "")
-    # "138-0013-8000" is a mobile written in groups; a landline keeps its area-code dash.
-    return undashed if len(undashed) == 11 and undashed.startswith("1") else cleaned
 
 
 def _validate(
@@ -79,7 +72,7 @@ def _validate(
         errors["description"] = _("The description can be at most 2,000 characters.")
     if channel not in Channel.values:
         errors["channel"] = _("Unknown channel.")
-    if contact_phone and not PHONE_RE.match(contact_phone):
+    if contact_phone and not is_valid_phone(contact_phone):
         errors["contact_phone"] = _("Please give a valid phone number (11-digit mobile or landline).")
     if channel in (Channel.MOBILE, Channel.HOTLINE, Channel.DOORPLATE) and not contact_phone:
         errors["contact_phone"] = _("Please give a phone number so we can reach you.")
@@ -123,12 +116,13 @@ def petition_submit(
 
     A repeated `idempotency_key` (or the same channel + `external_ref`) returns the first petition.
     """
-    from appeals.tasks import route_petition
-
     existing = _existing(idempotency_key, channel, external_ref)
     if existing is not None:
         return Submission(existing, created=False)
-    contact_phone = clean_phone(contact_phone)
+    contact_phone = normalize_phone(contact_phone)
+    duplicate = _recent_duplicate(channel=channel, title=title, description=description, contact_phone=contact_phone)
+    if duplicate is not None:
+        return Submission(duplicate, created=False)
     errors = _validate(
         title=title,
         description=description,
@@ -177,7 +171,7 @@ def petition_submit(
                     extra={"channel": channel},
                     at=at,
                 )
-                _base.enqueue(route_petition, petition.pk)
+                _base.enqueue("appeals.route_petition", petition.pk)
         except IntegrityError:
             existing = _existing(idempotency_key, channel, external_ref)
             if existing is not None:  # a concurrent retry of the same submission won the race
@@ -195,6 +189,29 @@ def _existing(idempotency_key: str | None, channel: str, external_ref: str) -> P
     if external_ref:
         return Petition.objects.filter(channel=channel, external_ref=external_ref).first()
     return None
+
+
+# Channels where a person types the form and may post it twice (Back, then Submit).
+RESIDENT_CHANNELS = (Channel.MOBILE, Channel.DOORPLATE)
+
+
+def _recent_duplicate(*, channel: str, title: str, description: str, contact_phone: str) -> Petition | None:
+    """The same resident's identical petition filed moments ago (PETITION_DUPLICATE_WINDOW_SECONDS)."""
+    window = settings.PETITION_DUPLICATE_WINDOW_SECONDS
+    if channel not in RESIDENT_CHANNELS or not contact_phone or not window:
+        return None
+    since = timezone.now() - timedelta(seconds=window)
+    return (
+        Petition.objects.filter(
+            channel__in=RESIDENT_CHANNELS,
+            contact_phone=contact_phone,
+            title=title.strip(),
+            description=description.strip(),
+            created_at__gte=since,
+        )
+        .order_by("created_at", "pk")
+        .first()
+    )
 
 
 def _locate(petition: Petition) -> Area | None:
@@ -281,14 +298,14 @@ def petition_place(*, petition_id: int, actor: Any, area: Area, note: str = "") 
         if area.level == AreaLevel.MICROGRID:
             area = area.parent
         from_status, from_tier = petition.status, petition.tier
-        fields = ["status", "tier", "handler_area", "handler_department", "overdue"]
+        fields = ["status", "tier", "handler_area", "handler_department", "escalated_on_deadline"]
         if area.level >= AreaLevel.GRID or not petition.area_path.startswith(area.path):
             fields += _base.place_in_area(petition, area)
         petition.status = move.target
         petition.tier = _base.LEVEL_TIER[area.level]
         petition.handler_area = area
         petition.handler_department = None
-        petition.overdue = False
+        petition.escalated_on_deadline = False
         now = _base.now()
         fields += start_clock(petition, phase="accept", at=now)
         _base.save(petition, fields)

@@ -36,7 +36,6 @@ def notification_create(
     *, message: str, kind: str, petition: Petition | None = None, recipient: Any = None, phone: str = ""
 ) -> Notification:
     from appeals.services._base import enqueue  # local: _base imports the models this module uses
-    from appeals.tasks import send_notifications
 
     row = Notification.objects.create(
         recipient=recipient,
@@ -46,22 +45,46 @@ def notification_create(
         message=message,
         next_attempt_at=timezone.now(),
     )
-    enqueue(send_notifications)
+    enqueue("appeals.send_notifications")
     return row
 
 
-def notify_submitter_resolved(petition: Petition) -> Notification | None:
-    """Tell the resident their petition was handled, with the reply (by SMS to the phone given)."""
-    if not (petition.contact_phone or petition.submitter_id):
-        return None
-    return notification_create(
-        message=_("Your petition %(no)s has been handled: %(reply)s")
-        % {"no": petition.tracking_no, "reply": petition.reply},
-        kind="resolved",
-        petition=petition,
-        recipient=petition.submitter,
-        phone=petition.contact_phone,
-    )
+def notify_submitter_resolved(petition: Petition) -> list[Notification]:
+    """Tell the resident their petition was handled, with the reply (by SMS to the phone given).
+
+    The residents of the petitions merged into it hear it too, under their own tracking number
+    (once per phone or account).
+    """
+    rows: list[Notification] = []
+    reached: set[str] = set()
+    merged = Petition.objects.filter(merged_into=petition).only("pk", "tracking_no", "contact_phone", "submitter_id")
+    for target in [petition, *merged.order_by("pk")]:
+        who = {f"phone:{target.contact_phone}" if target.contact_phone else "", f"user:{target.submitter_id or ''}"}
+        who -= {"", "user:"}
+        if not who or who & reached:
+            continue
+        reached |= who
+        if target is petition:
+            message = _("Your petition %(no)s has been handled: %(reply)s") % {
+                "no": petition.tracking_no,
+                "reply": petition.reply,
+            }
+        else:
+            message = _("Your petition %(no)s was handled together with %(master)s: %(reply)s") % {
+                "no": target.tracking_no,
+                "master": petition.tracking_no,
+                "reply": petition.reply,
+            }
+        rows.append(
+            notification_create(
+                message=message,
+                kind="resolved",
+                petition=target,
+                recipient=target.submitter if target.submitter_id else None,
+                phone=target.contact_phone,
+            )
+        )
+    return rows
 
 
 @dataclass(frozen=True)
@@ -105,10 +128,9 @@ def notify_staff(notices: list[Notice]) -> int:
     ]
     if rows:
         from appeals.services._base import enqueue
-        from appeals.tasks import send_notifications
 
         Notification.objects.bulk_create(rows)
-        enqueue(send_notifications)
+        enqueue("appeals.send_notifications")
     return len(rows)
 
 

@@ -203,7 +203,7 @@ def petition_merge(*, petition_id: int, into_id: int, actor: Any, note: str = ""
         )
         _base.record(
             master,
-            EventType.MERGED,
+            EventType.ABSORBED,
             actor=actor,
             from_status=master.status,
             note=note,

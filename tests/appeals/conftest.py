@@ -22,8 +22,12 @@ def category(db, department):
 
 
 @pytest.fixture
-def submit(tree, category):
-    """Submit and route a petition synchronously; returns the routed petition."""
+def submit(tree, category, settings):
+    """Submit and route a petition synchronously; returns the routed petition.
+
+    Each call files a new petition, however alike (the resident form's duplicate guard is off).
+    """
+    settings.PETITION_DUPLICATE_WINDOW_SECONDS = 0
 
     def _submit(point=POINT_A, *, route: bool = True, **overrides):
         values = {

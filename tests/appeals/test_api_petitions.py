@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from appeals import apis
@@ -175,7 +177,7 @@ def test_it_filters_the_list(submit, grid_worker_a, community_secretary, categor
     plain = submit(title="垃圾桶满了")
     accepted = submit(title="路面坑洼")
     petition_accept(petition_id=accepted.pk, actor=grid_worker_a)
-    Petition.objects.filter(pk=accepted.pk).update(overdue=True, supervised=True)
+    Petition.objects.filter(pk=accepted.pk).update(deadline_at=timezone.now() - timedelta(hours=1), supervised=True)
     repeat = submit(title="垃圾桶又满了")
     Petition.objects.update(repeat_of=None, repeat_count=0)  # routing links look-alikes; set it by hand
     Petition.objects.filter(pk=repeat.pk).update(repeat_of=plain)
@@ -237,7 +239,7 @@ def test_it_shows_the_detail_with_timeline_and_allowed_actions(submit, grid_work
     assert [event["type"] for event in body["timeline"]] == ["submitted", "routed", "accepted"]
     assert body["timeline"][2]["actor"] == "grid_a"
     assert body["timeline"][2]["to_status"] == "accepted"
-    assert body["timeline"][1]["actor"] == "system"
+    assert body["timeline"][1]["actor"] == "系统"  # the stored code "system", shown in Chinese
     assert "handle" in body["allowed_actions"] and "accept" not in body["allowed_actions"]
     assert body["assignments"] == [] and body["photos"] == [] and body["extensions"] == []
 
@@ -294,7 +296,9 @@ def test_it_computes_the_stats_of_the_callers_scope(
     petition_rate(petition_id=unsatisfied.pk, rating=Rating.UNSATISFIED, contact_phone="13800138000")
     waiting = submit()  # assigned, no response yet
     Petition.objects.update(repeat_of=None, repeat_count=0)  # routing links look-alikes; set it by hand
-    Petition.objects.filter(pk=waiting.pk).update(overdue=True, repeat_of=satisfied)
+    Petition.objects.filter(pk=waiting.pk).update(deadline_at=timezone.now() - timedelta(hours=1), repeat_of=satisfied)
+    # Escalated on deadline once, closed since: not overdue.
+    Petition.objects.filter(pk=satisfied.pk).update(escalated_on_deadline=True)
     Petition.objects.filter(pk=satisfied.pk).update(repeat_count=1)
     submit(route=False, reported_area=tree["DS0C0"])  # submitted, not routed: no response expected yet
     submit(POINT_OTHER_STREET)  # another street: not counted

@@ -14,7 +14,7 @@ from appeals.apis import ACTIONS
 
 def test_it_generates_a_valid_schema_of_the_petition_and_area_apis_without_warnings(db):
     GENERATOR_STATS.reset()
-    patterns = [path("api/v1/", include("grids.apis")), path("api/v1/", include("appeals.apis"))]
+    patterns = [path("api/v1/", include("governance.apis")), path("api/v1/", include("appeals.apis"))]
     schema = SchemaGenerator(patterns=patterns).get_schema(request=None, public=True)
     validate_schema(schema)
     assert not GENERATOR_STATS._warn_cache, dict(GENERATOR_STATS._warn_cache)

@@ -46,11 +46,12 @@ def test_an_overdue_petition_climbs_one_tier_per_deadline_up_to_the_district(sub
             assert petitions_escalate_overdue() == 0  # nothing is escalated twice
         petition.refresh_from_db()
         assert (petition.tier, petition.handler_area, petition.status) == (tier, area, Status.ASSIGNED)
-        assert petition.overdue
+        assert petition.escalated_on_deadline
     with time_machine.travel(petition.deadline_at, tick=False):
         assert petitions_escalate_overdue() == 1
     petition.refresh_from_db()
     assert petition.tier == Tier.DISTRICT and petition.deadline_at is None and petition.supervised
+    assert petition.overdue  # the district's clock stopped past its deadline
     assert petition.events.filter(type=EventType.AUTO_ESCALATED).count() == 4
 
 

@@ -106,7 +106,7 @@ def test_statuses_fields_and_timelines_agree(district):
             assert p.resolved_at is not None and p.deadline_at is None and p.reply
         if p.status == Status.CLOSED:
             assert p.closed_at is not None and (p.rating or p.pk in callbacks)
-        if p.status in TIMED_STATUSES and not (p.overdue and p.supervised and p.tier == 4):
+        if p.status in TIMED_STATUSES and not (p.escalated_on_deadline and p.supervised and p.tier == 4):
             assert p.deadline_at is not None and p.remind_at is not None
         if p.status == Status.DISPATCHED:
             assert p.handler_department_id and p.pk in leads and p.tier >= 3
@@ -124,7 +124,7 @@ def test_the_mix_of_outcomes_is_realistic(district):
     assert Petition.objects.filter(tier__gte=2).exists()
     assert Assignment.objects.exists()
     assert Callback.objects.exists()
-    assert Petition.objects.filter(overdue=True).exists()
+    assert Petition.objects.filter(escalated_on_deadline=True).exists()
     assert Petition.objects.filter(status__in=OPEN_STATUSES, created_at__gte=NOW - timedelta(days=21)).exists()
 
 

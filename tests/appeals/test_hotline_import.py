@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from openpyxl import Workbook
 from rest_framework.test import APIClient
 
-from appeals.hotline import RowError, clean_phone, hotline_import, parse_received_at
+from appeals.hotline import RowError, first_phone, hotline_import, parse_received_at
 from appeals.hotline_api import MAX_UPLOAD_BYTES
 from appeals.models import (
     Category,
@@ -186,12 +186,29 @@ def test_bad_rows_are_reported_with_their_row_numbers_and_the_rest_is_imported(t
         (8, "HL202611200003", "created"),
     ]
     messages = {row.order_no: " ".join(row.messages) for row in report.errors}
-    assert "description" in messages["HL-BAD-1"]
+    assert "诉求内容 is empty" in messages["HL-BAD-1"]  # the column as the file names it
     assert "违章搭建" in messages["HL-BAD-2"]
     assert "phone" in messages["HL-BAD-3"]
     assert "昨天上午" in messages["HL-BAD-4"] and "很急" in messages["HL-BAD-4"]
-    assert "order number" in messages[""]
+    assert "工单编号 is empty" in messages[""]
     assert set(Petition.objects.values_list("external_ref", flat=True)) == {"HL202611200001", "HL202611200003"}
+
+
+def test_a_bad_received_time_is_named_by_the_files_own_column(taxonomy, settings):
+    rows = sample_rows()
+    rows[1][1] = "昨天上午"
+    with translation.override("zh-hans"):
+        report = hotline_import(file=csv_bytes(rows))
+    assert "来电时间“昨天上午”" in report.errors[0].messages[0]
+    assert "受理时间" not in report.errors[0].messages[0]
+
+    settings.HOTLINE_COLUMNS = {("受理时间" if field == "received_at" else header): field
+                                for header, field in settings.HOTLINE_COLUMNS.items()}  # fmt: skip
+    rows[0][1] = "受理时间"
+    rows[1][0] = "HL-OTHER-1"
+    with translation.override("zh-hans"):
+        report = hotline_import(file=csv_bytes(rows))
+    assert "受理时间“昨天上午”" in report.errors[0].messages[0]
 
 
 def test_a_missing_required_column_is_named_and_nothing_is_written(taxonomy):
@@ -262,7 +279,10 @@ def test_imported_orders_with_a_point_are_routed_to_its_grid(taxonomy, tree):
 
 def test_it_queues_routing_after_commit(taxonomy, django_capture_on_commit_callbacks, monkeypatch):
     routed = []
-    monkeypatch.setattr("appeals.tasks.route_petition.delay", lambda petition_id: routed.append(petition_id))
+    monkeypatch.setattr(
+        "appeals.services._base._publish",
+        lambda name, args: routed.extend(args) if name == "appeals.route_petition" else None,
+    )
     with django_capture_on_commit_callbacks(execute=True):
         hotline_import(file=SAMPLE)
     assert sorted(routed) == sorted(Petition.objects.values_list("pk", flat=True))
@@ -276,10 +296,11 @@ def test_it_queues_routing_after_commit(taxonomy, django_capture_on_commit_callb
         ("13800138000/13900139000", "13800138000"),
         (13800138000.0, "13800138000"),
         ("0532-88886666", "0532-88886666"),
+        ("053288886666；13800138000", "0532-88886666"),
     ],
 )
 def test_it_cleans_phone_numbers(value, expected):
-    assert clean_phone(value) == expected
+    assert first_phone(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -335,8 +356,8 @@ def test_the_command_imports_and_writes_the_report(taxonomy, district_centre, tm
 
     call_command("import_hotline", str(source), user="district", report=str(report_path), stdout=out, stderr=err)
 
-    assert "3 rows: 2 created, 0 skipped (already imported), 1 failed." in out.getvalue()
-    assert "row 3 (HL202611200002)" in err.getvalue()
+    assert "共 3 行：新建 2 条，跳过 0 条（已导入），失败 1 条。" in out.getvalue()
+    assert "第 3 行（HL202611200002）：诉求内容为空。" in err.getvalue()
     written = list(csv.DictReader(io.StringIO(report_path.read_text(encoding="utf-8-sig"))))
     assert [(line["row"], line["outcome"]) for line in written] == [("2", "created"), ("3", "error"), ("4", "created")]
     assert written[0]["tracking_no"] == Petition.objects.get(external_ref="HL202611200001").tracking_no
@@ -375,7 +396,7 @@ def test_the_command_is_strict_only_when_asked(taxonomy, tmp_path):
     source.write_bytes(csv_bytes(rows))
 
     call_command("import_hotline", str(source), stdout=io.StringIO(), stderr=io.StringIO())
-    with pytest.raises(CommandError, match="1 row"):
+    with pytest.raises(CommandError, match="1 行"):
         call_command("import_hotline", str(source), "--strict", stdout=io.StringIO(), stderr=io.StringIO())
 
 

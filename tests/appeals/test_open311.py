@@ -191,7 +191,7 @@ def test_it_creates_a_petition_from_a_form_encoded_post(client, tree, services, 
     assert (petition.lon, petition.lat) == POINT_A
     assert petition.address == "幸福路12号"
     assert petition.contact_phone == "13800138000"
-    assert petition.contact_name == "李 明"
+    assert petition.contact_name == "李明"  # family name first, no space between Chinese parts
     assert petition.title == "测试暴露垃圾：幸福路12号院门口垃圾三天没人清运，气味很大。"
     # What has no column stays where staff can read it.
     assert petition.description.startswith("幸福路12号院门口垃圾三天没人清运")

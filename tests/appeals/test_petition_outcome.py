@@ -94,7 +94,7 @@ def test_merging_folds_a_duplicate_into_its_master(submit, community_secretary, 
     master.refresh_from_db()
     assert master.repeat_count >= 2
     assert Petition.objects.get(pk=third.pk).merged_into_id == master.pk
-    assert master.events.filter(type=EventType.MERGED).count() == 1
+    assert master.events.filter(type=EventType.ABSORBED).count() == 1
     with pytest.raises(DomainError):
         petition_merge(petition_id=master.pk, into_id=master.pk, actor=community_secretary)
 

@@ -59,3 +59,16 @@ def test_it_refuses_overlong_names_and_addresses_with_field_messages(tree):
             address="路" * 201,
         )
     assert {"contact_name", "address"} <= set(caught.value.extra["fields"])
+
+
+@pytest.mark.parametrize("spelling", ["138-0013-8000", "+86 138 0013 8000", "１３８００１３８０００"])
+def test_tracking_finds_the_petition_whatever_the_spelling_of_the_phone(submit, spelling):
+    from rest_framework.test import APIClient
+
+    from appeals.selectors import petition_get_by_tracking
+
+    petition = submit(contact_phone="13800138000")
+
+    assert petition_get_by_tracking(tracking_no=petition.tracking_no, contact_phone=spelling) == petition
+    response = APIClient().get("/api/v1/track/", {"tracking_no": petition.tracking_no, "phone": spelling})
+    assert response.status_code == 200

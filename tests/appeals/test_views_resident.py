@@ -111,6 +111,47 @@ def test_a_replayed_key_with_another_phone_does_not_reveal_the_first_petition(cl
     assert Petition.objects.count() == 1
 
 
+def test_a_replay_with_the_phone_written_in_groups_is_the_same_form(client, form_data):
+    first = client.post(reverse("appeals:new"), form_data)
+    form_data["contact_phone"] = "138-0013-8000"
+
+    second = Client().post(reverse("appeals:new"), form_data)
+
+    assert first.status_code == second.status_code == 302
+    assert Petition.objects.count() == 1
+
+
+def test_back_then_submit_files_no_second_petition_and_shows_the_first_number(client, form_data):
+    client.post(reverse("appeals:new"), form_data)
+    first = Petition.objects.get()
+    # Back, then Submit: the browser posts the same content with a fresh key and lost its location.
+    form_data.update(idempotency_key=str(uuid.uuid4()), community="", contact_phone="+86 138 0013 8000")
+
+    response = client.post(reverse("appeals:new"), form_data, follow=True)
+
+    assert Petition.objects.count() == 1
+    assert first.tracking_no in response.content.decode()
+
+
+def test_a_second_submission_after_the_window_is_a_new_petition(client, form_data, settings):
+    settings.PETITION_DUPLICATE_WINDOW_SECONDS = 0
+    client.post(reverse("appeals:new"), form_data)
+    form_data["idempotency_key"] = str(uuid.uuid4())
+
+    client.post(reverse("appeals:new"), form_data)
+
+    assert Petition.objects.count() == 2
+
+
+def test_the_same_content_from_another_phone_is_another_petition(client, form_data):
+    client.post(reverse("appeals:new"), form_data)
+    form_data.update(idempotency_key=str(uuid.uuid4()), contact_phone="13900139000")
+
+    Client().post(reverse("appeals:new"), form_data)
+
+    assert Petition.objects.count() == 2
+
+
 def test_validation_errors_keep_what_was_typed(client, form_data):
     form_data["title"] = ""
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from appeals.models import Assignment, Petition, Status, Tier
 from appeals.services import petition_accept, petition_escalate, petition_handle, petition_reply, petition_whistle
@@ -371,3 +373,22 @@ def test_photos_are_served_only_within_the_petitions_scope(
     assert url in client.get(reverse("appeals:detail", args=[petition.tracking_no])).content.decode()
     client.force_login(grid_worker_b)
     assert client.get(url).status_code == 404
+
+
+def test_the_overdue_column_is_empty_on_closed_cases_and_red_only_past_the_deadline(client, submit, grid_worker_a):
+    late = submit(title="井盖缺失")
+    done = submit(title="路灯不亮")
+    Petition.objects.filter(pk=late.pk).update(deadline_at=timezone.now() - timedelta(hours=1))
+    # Escalated on its deadline once, then resolved and closed: nothing to show any more.
+    Petition.objects.filter(pk=done.pk).update(
+        status=Status.CLOSED, escalated_on_deadline=True, deadline_at=None, resolved_at=timezone.now()
+    )
+    client.force_login(grid_worker_a)
+
+    body = client.get(reverse("appeals:list"), {"tab": "all"}).content.decode()
+
+    rows = {row.split("</a>")[0].rsplit(">", 1)[-1]: row for row in body.split("<tr")[1:] if "</a>" in row}
+    assert 'class="overdue"' in rows[late.tracking_no]
+    assert 'class="overdue"' not in rows[done.tracking_no]
+    assert '<td class="deadline"></td>' in rows[done.tracking_no]
+    assert listed(client, grid_worker_a, overdue="on") == {late.tracking_no}

@@ -2,8 +2,8 @@ from django.urls import reverse
 
 from governance.models import Department, Role, StaffPost
 from governance.scoping import Scope, scope_for
+from governance.selectors import area_get_for_user, areas_visible_to
 from grids.models import Area, AreaLevel
-from grids.selectors import area_get_for_user, areas_visible_to
 from tests.factories import make_department, make_user
 
 

@@ -180,7 +180,45 @@ def test_it_counts_natural_days_as_24_hour_periods_through_holidays():
 
 
 @pytest.mark.django_db
-def test_it_falls_back_to_monday_to_friday_for_2027_and_warns_once(caplog):
+def test_it_takes_2027s_statutory_holidays_from_the_holidays_package():
+    # Spring Festival 2027: the eve (Friday 02-05) to Wednesday 02-10 (two days in lieu of the weekend).
+    assert [is_workday(date(2027, 2, day)) for day in range(4, 12)] == [
+        True, False, False, False, False, False, False, True
+    ]  # fmt: skip
+    # Thursday 2027-02-04 17:00 + 2 working hours: 0.5 h on Thursday, then Thursday 02-11.
+    assert deadline_after(bj(2027, 2, 4, 17, 0), 2, TimeUnit.WORKING_HOURS) == bj(2027, 2, 11, 10, 0)
+    assert not is_workday(date(2027, 10, 1)) and not is_workday(date(2027, 5, 4))
+    assert workcalendar.calendar_source(2027) == "holidays"
+
+
+def test_the_holidays_package_agrees_with_chinese_calendar_where_both_know_the_year():
+    import chinese_calendar
+    import holidays
+
+    days = [date(2025, 1, 1) + timedelta(days=n) for n in range(730)]
+    statutory = holidays.China(years=[2025, 2026])
+    swapped = {d for d in days if d.weekday() >= 5 and chinese_calendar.is_workday(d)}
+    assert {d for d in statutory.weekend_workdays if d.year in (2025, 2026)} == swapped
+    assert [d for d in days if statutory.is_working_day(d) != chinese_calendar.is_workday(d)] == []
+
+
+@pytest.mark.django_db
+def test_the_table_stays_above_the_holidays_package():
+    CalendarDay.objects.create(date=date(2027, 2, 10), kind=CalendarDayKind.WORKDAY, name="调休上班")
+    CalendarDay.objects.create(date=date(2027, 2, 20), kind=CalendarDayKind.WORKDAY, name="调休上班")
+    assert is_workday(date(2027, 2, 10))
+    assert is_workday(date(2027, 2, 20))  # a Saturday
+
+
+@pytest.mark.django_db
+def test_it_falls_back_to_monday_to_friday_beyond_every_package():
+    assert workcalendar.calendar_source(2101) == "weekdays"
+    new_year = date(2101, 1, 1)
+    assert is_workday(new_year) == (new_year.weekday() < 5)
+
+
+@pytest.mark.django_db
+def test_it_uses_2027s_statutory_holidays_without_its_swaps_and_warns_once(caplog):
     with caplog.at_level(logging.WARNING, logger="governance.workcalendar"):
         assert is_workday(date(2027, 3, 1))  # Monday
         assert not is_workday(date(2027, 3, 6))  # Saturday
@@ -346,3 +384,18 @@ def test_it_shows_but_refuses_changes_to_a_non_administrator_staff_member(client
     assert response.status_code == 403
     day.refresh_from_db()
     assert day.kind == CalendarDayKind.HOLIDAY
+
+
+@pytest.mark.django_db
+def test_the_system_check_names_the_years_without_official_swaps():
+    from governance.checks import calendar_swaps_check
+
+    with time_machine.travel(bj(2026, 12, 1, 9, 0), tick=False):
+        messages = calendar_swaps_check(databases=["default"])
+        assert [m.id for m in messages] == ["governance.I001"]
+        assert "2027" in messages[0].msg and "statutory holidays" in messages[0].msg
+        CalendarDay.objects.create(date=date(2027, 2, 20), kind=CalendarDayKind.WORKDAY, name="调休上班")
+        assert calendar_swaps_check(databases=["default"]) == []
+        assert [m.id for m in calendar_swaps_check()] == ["governance.I001"]  # no database: packages only
+    with time_machine.travel(bj(2025, 6, 1, 9, 0), tick=False):
+        assert calendar_swaps_check() == []

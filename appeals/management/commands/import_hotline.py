@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from appeals.hotline import FORMATS, ImportReport, hotline_import
 from governance.errors import DomainError
@@ -40,26 +41,28 @@ class Command(BaseCommand):
         if user:
             actor = get_user_model().objects.filter(username=user).first()
             if actor is None:
-                raise CommandError(f"No user is called {user!r}.")
+                raise CommandError(_("No user is called %(user)s.") % {"user": user})
         if not Path(file).is_file():
-            raise CommandError(f"No such file: {file}")
+            raise CommandError(_("No such file: %(file)s") % {"file": file})
         try:
             result = hotline_import(file=file, fmt=format, actor=actor, all_or_nothing=options["all_or_nothing"])
         except DomainError as error:
             raise CommandError(error.message) from None
         for row in result.errors:
-            self.stderr.write(f"row {row.row} ({row.order_no or '-'}): {'; '.join(row.messages)}")
+            self.stderr.write(
+                _("Row %(row)s (%(order)s): %(messages)s")
+                % {"row": row.row, "order": row.order_no or "-", "messages": "；".join(row.messages)}
+            )
         if report:
             self._write_report(result, Path(report))
         totals = result.totals()
         self.stdout.write(
-            f"{totals['rows']} rows: {totals['created']} created, {totals['skipped']} skipped (already imported), "
-            f"{totals['failed']} failed."
+            _("%(rows)s rows: %(created)s created, %(skipped)s skipped (already imported), %(failed)s failed.") % totals
         )
         if not result.committed:
-            raise CommandError(f"{result.failed} row(s) failed; nothing was stored.")
+            raise CommandError(_("%(failed)s row(s) failed; nothing was stored.") % {"failed": result.failed})
         if options["strict"] and result.failed:
-            raise CommandError(f"{result.failed} row(s) failed.")
+            raise CommandError(_("%(failed)s row(s) failed.") % {"failed": result.failed})
 
     def _write_report(self, result: ImportReport, path: Path) -> None:
         # utf-8-sig so Excel opens the Chinese messages correctly.
@@ -70,4 +73,4 @@ class Command(BaseCommand):
                 writer.writerow(
                     safe_row([row.row, row.order_no, row.outcome, row.tracking_no, "; ".join(row.messages)])
                 )
-        self.stdout.write(f"Report written to {path}.")
+        self.stdout.write(_("Report written to %(path)s.") % {"path": path})

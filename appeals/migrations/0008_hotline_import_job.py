@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0003_scope_indexes'),
+        ('appeals', '0007_chinese_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

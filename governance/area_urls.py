@@ -1,6 +1,6 @@
 from django.urls import path
 
-from grids import views
+from governance import area_views as views
 
 app_name = "grids"
 urlpatterns = [

@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.errors import DomainError
+from governance.selectors import area_get_for_user, areas_visible_to
 from grids.models import Area
-from grids.selectors import area_get_for_user, areas_visible_to
 from grids.spatial import microgrid_at
 
 

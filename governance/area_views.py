@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from grids.selectors import area_ancestors, area_children, area_get_for_user, grid_workers, microgrid_head
+from governance.selectors import area_ancestors, area_children, area_get_for_user, grid_workers, microgrid_head
 
 
 @login_required

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from appeals.models import Channel, Petition, Status, Tier
+from appeals.policy import todo_filter
 
 
 class RepeatChoice:
@@ -45,10 +46,17 @@ class PetitionFilter(PetitionPeriodFilter):
         choices=RepeatChoice.CHOICES, method="filter_repeat", label=_("repeat complaints")
     )
     q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label=_("title contains"))
+    todo = django_filters.BooleanFilter(method="filter_todo", label=_("to do: what you can act on now"))
 
     class Meta:
         model = Petition
         fields: list[str] = []
+
+    def filter_todo(self, queryset: QuerySet[Petition], name: str, value: bool | None) -> QuerySet[Petition]:
+        if value is None:
+            return queryset
+        condition = todo_filter(getattr(self.request, "user", None))
+        return queryset.filter(condition) if value else queryset.exclude(condition)
 
     def filter_repeat(self, queryset: QuerySet[Petition], name: str, value: str) -> QuerySet[Petition]:
         if value == RepeatChoice.HAS_REPEATS:

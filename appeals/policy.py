@@ -511,10 +511,13 @@ def todo_filter(user: Any) -> Q:
                 below |= Q(status=Status.DISPATCHED, handler_area_id__in=own_areas)
         late = Q(overdue=True) | Q(supervised=True) | Q(deadline_at__lt=timezone.now())
         duties.append(Q(status__in=ACTIVE) & below & late)
+        # Few rows wait for a decision at any time: their ids, read first, keep this branch on the
+        # primary key (a subquery inside an OR would be checked row by row).
         pending = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING)
         if getattr(user, "pk", None):
             pending = pending.exclude(requested_by_id=user.pk)
-        duties.append(Q(status__in=[*IN_HAND, Status.DISPATCHED]) & below & Q(pk__in=pending.values("petition_id")))
+        if pending_ids := list(pending.values_list("petition_id", flat=True)):
+            duties.append(Q(pk__in=pending_ids, status__in=[*IN_HAND, Status.DISPATCHED]) & below)
     condition = duties[0]
     for duty in duties[1:]:
         condition |= duty

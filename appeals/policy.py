@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from appeals.lifecycle import ACTIVE, IN_HAND, InvalidTransition, check_move
 from appeals.models import (
+    TIMED_STATUSES,
     Assignment,
     AssignmentRole,
     AssignmentStatus,
@@ -509,8 +510,10 @@ def todo_filter(user: Any) -> Q:
             below = Q(tier__lt=tier)
             if own_areas:
                 below |= Q(status=Status.DISPATCHED, handler_area_id__in=own_areas)
-        late = Q(overdue=True) | Q(supervised=True) | Q(deadline_at__lt=timezone.now())
-        duties.append(Q(status__in=ACTIVE) & below & late)
+        # Two branches, each matching a partial index (appeals_pet_attention, appeals_pet_deadline_open),
+        # so PostgreSQL can OR bitmaps instead of scanning the scope.
+        duties.append(Q(status__in=sorted(ACTIVE)) & (Q(overdue=True) | Q(supervised=True)) & below)
+        duties.append(Q(status__in=sorted(TIMED_STATUSES), deadline_at__lt=timezone.now()) & below)
         # Few rows wait for a decision at any time: their ids, read first, keep this branch on the
         # primary key (a subquery inside an OR would be checked row by row).
         pending = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING)

@@ -7,7 +7,6 @@ rendered as `{"message", "code", "extra"}` by the project's exception handler.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
@@ -16,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.filters import OrderingFilter
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import AllowAny
@@ -24,8 +23,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from appeals import policy
 from appeals import serializers as s
-from appeals.actions import action_perform
+from appeals.actions import BY_SLUG, REGISTRY, Action, action_perform
 from appeals.filters import PetitionFilter, PetitionPeriodFilter
 from appeals.models import (
     Assignment,
@@ -43,8 +43,6 @@ from appeals.selectors import (
     petitions_visible_to,
 )
 from appeals.services import (
-    petition_rate,
-    petition_reopen,
     petition_submit,
 )
 from governance.errors import DomainError
@@ -175,38 +173,6 @@ class PetitionDetailApi(GenericAPIView):
 # --- Transitions -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Action:
-    """An API action: how to parse its input; `appeals.actions` runs it."""
-
-    input: type[serializers.Serializer]
-    summary: str
-
-
-# URL names use dashes; the service table (appeals.actions) uses the lifecycle's names.
-ACTIONS: dict[str, Action] = {
-    "accept": Action(s.NoInputSerializer, "Accept (签收)"),
-    "handle": Action(s.HandleSerializer, "Start handling"),
-    "note-progress": Action(s.RequiredNoteSerializer, "Note progress"),
-    "reply": Action(s.ReplySerializer, "Reply to the resident and resolve"),
-    "escalate": Action(s.RequiredNoteSerializer, "Escalate one tier up"),
-    "return": Action(s.ReturnSerializer, "Return a wrongly routed petition (退单)"),
-    "place": Action(s.PlaceSerializer, "Place from the intake queue or re-route a returned petition"),
-    "whistle": Action(s.WhistleSerializer, "Dispatch to departments (吹哨)"),
-    "report-in": Action(s.DepartmentSerializer, "A department reports in (报到)"),
-    "department-reply": Action(s.DepartmentReplySerializer, "A department replies for its part"),
-    "ask-extension": Action(s.AskExtensionSerializer, "Ask for an extension (延期)"),
-    "decide-extension": Action(s.DecideExtensionSerializer, "Grant or refuse an extension"),
-    "urge": Action(s.NoteSerializer, "Urge (催办)"),
-    "supervise": Action(s.NoteSerializer, "Supervise (督办)"),
-    "rate": Action(s.RateSerializer, "Rate the outcome (the resident who filed it)"),
-    "reopen": Action(s.ReasonSerializer, "Reopen an unsatisfactory outcome"),
-    "callback": Action(s.CallbackSerializer, "Record a call-back (回访)"),
-    "close": Action(s.NoteSerializer, "Close"),
-    "merge": Action(s.MergeSerializer, "Merge into another petition (并单)"),
-}
-
-
 class PetitionActionApi(GenericAPIView):
     """Base of the per-action views made by `_action_view`."""
 
@@ -214,32 +180,31 @@ class PetitionActionApi(GenericAPIView):
     action_name = ""
 
     def act(self, request: Request, tracking_no: str) -> Response:
-        action = ACTIONS[self.action_name]
+        action = BY_SLUG[self.action_name]
         petition = petition_get_for_user(request.user, tracking_no=tracking_no)
-        params = action.input(data=request.data)
+        policy.require(request.user, action.name, petition)  # who may, before what they sent
+        params = action.serializer(data=request.data)
         params.is_valid(raise_exception=True)
-        action_perform(
-            self.action_name.replace("-", "_"), petition=petition, actor=request.user, data=params.validated_data
-        )
+        action_perform(action.name, petition=petition, actor=request.user, data=params.validated_data)
         # Reload by id: the action may have moved the petition out of the caller's scope (a
         # department returning it), and the caller is entitled to see the result of their act.
         return Response(_detail(request, Petition.objects.select_related(*LIST_RELATED).get(pk=petition.pk)))
 
 
-def _action_view(name: str, action: Action) -> type[PetitionActionApi]:
+def _action_view(action: Action) -> type[PetitionActionApi]:
     class View(PetitionActionApi):
-        action_name = name
+        action_name = action.slug
 
         @extend_schema(
-            operation_id=f"petitions_{name.replace('-', '_')}",
+            operation_id=f"petitions_{action.name}",
             summary=action.summary,
-            request=action.input,
+            request=action.serializer,
             responses={200: s.PetitionDetailSerializer, **ERRORS},
         )
         def post(self, request: Request, tracking_no: str) -> Response:
             return self.act(request, tracking_no)
 
-    View.__name__ = View.__qualname__ = "Petition" + "".join(part.title() for part in name.split("-")) + "Api"
+    View.__name__ = View.__qualname__ = "Petition" + "".join(part.title() for part in action.name.split("_")) + "Api"
     return View
 
 
@@ -365,10 +330,8 @@ class TrackRateApi(PublicTrackingMixin, GenericAPIView):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         petition = self.lookup(data)
-        petition = petition_rate(
-            petition_id=petition.pk, rating=data["rating"], contact_phone=petition.contact_phone, note=data["note"]
-        )
-        return self.render(petition)
+        data = {**data, "contact_phone": petition.contact_phone}
+        return self.render(action_perform("rate", petition=petition, actor=None, data=data))
 
 
 class TrackReopenApi(PublicTrackingMixin, GenericAPIView):
@@ -381,8 +344,8 @@ class TrackReopenApi(PublicTrackingMixin, GenericAPIView):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         petition = self.lookup(data)
-        petition = petition_reopen(petition_id=petition.pk, contact_phone=petition.contact_phone, reason=data["reason"])
-        return self.render(petition)
+        data = {**data, "contact_phone": petition.contact_phone}
+        return self.render(action_perform("reopen", petition=petition, actor=None, data=data))
 
 
 urlpatterns = [
@@ -390,8 +353,12 @@ urlpatterns = [
     path("petitions/stats/", PetitionStatsApi.as_view(), name="api-petition-stats"),
     path("petitions/<str:tracking_no>/", PetitionDetailApi.as_view(), name="api-petition-detail"),
     *[
-        path(f"petitions/<str:tracking_no>/{name}/", _action_view(name, action).as_view(), name=f"api-petition-{name}")
-        for name, action in ACTIONS.items()
+        path(
+            f"petitions/<str:tracking_no>/{action.slug}/",
+            _action_view(action).as_view(),
+            name=f"api-petition-{action.slug}",
+        )
+        for action in REGISTRY.values()
     ],
     path("track/", TrackApi.as_view(), name="api-track"),
     path("track/rate/", TrackRateApi.as_view(), name="api-track-rate"),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
 from appeals.models import Channel, Petition, Status, Tier, overdue_condition
+from appeals.policy import todo_filter
 from governance.inputs import filter_date_error
 
 
@@ -67,6 +68,7 @@ class PetitionFilter(PetitionPeriodFilter):
         choices=RepeatChoice.CHOICES, method="filter_repeat", label=_("repeat complaints")
     )
     q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label=_("title contains"))
+    todo = django_filters.BooleanFilter(method="filter_todo", label=_("to do: what you can act on now"))
 
     class Meta:
         model = Petition
@@ -76,6 +78,12 @@ class PetitionFilter(PetitionPeriodFilter):
         if value is None:
             return queryset
         condition = overdue_condition(timezone.now())
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
+    def filter_todo(self, queryset: QuerySet[Petition], name: str, value: bool | None) -> QuerySet[Petition]:
+        if value is None:
+            return queryset
+        condition = todo_filter(getattr(self.request, "user", None))
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
     def filter_repeat(self, queryset: QuerySet[Petition], name: str, value: str) -> QuerySet[Petition]:

@@ -338,6 +338,11 @@ class ReopenActionForm(PetitionActionForm):
     reason = forms.CharField(label=_("What the resident says is still wrong"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class RateActionForm(PetitionActionForm):
+    rating = forms.ChoiceField(label=_("How satisfied are you?"), choices=Rating.choices, widget=forms.RadioSelect)
+    note = _note()
+
+
 class MergeForm(PetitionActionForm):
     into = forms.CharField(label=_("Merge into tracking number"), max_length=20)
     note = _note()

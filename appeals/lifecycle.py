@@ -59,13 +59,23 @@ TRANSITIONS: dict[str, Move] = {
 }
 
 
+# Moves only the system makes (routing, deadline sweeps, the lead department's resolving reply): no
+# person is offered them, and a refusal never lists them as allowed.
+SYSTEM_ACTIONS = frozenset({"route", "route_to_intake", "auto_escalate", "remind", "lead_reply"})
+
+
 class InvalidTransition(DomainError):
     code = "invalid_transition"
     http_status = 409
 
 
-def allowed_actions(status: str) -> list[str]:
-    return [action for action, move in TRANSITIONS.items() if status in move.sources]
+def allowed_actions(status: str, *, system: bool = False) -> list[str]:
+    """The moves from `status` a person may ask for (`system=True`: the system's moves too)."""
+    return [
+        action
+        for action, move in TRANSITIONS.items()
+        if status in move.sources and (system or action not in SYSTEM_ACTIONS)
+    ]
 
 
 def check_move(status: str, action: str) -> Move:

@@ -303,6 +303,16 @@ class Petition(models.Model):
             # Queues: what one handler area or department has to do.
             models.Index(fields=["handler_area", "status"], name="appeals_pet_handler_area"),
             models.Index(fields=["handler_department", "status"], name="appeals_pet_handler_dept"),
+            # The upper tiers' 待办 (appeals.policy.todo_filter): open petitions that are overdue or
+            # supervised, newest first; late ones are served by appeals_pet_deadline_open.
+            models.Index(
+                fields=["-created_at"],
+                name="appeals_pet_attention",
+                condition=Q(
+                    status__in=["intake", "assigned", "accepted", "processing", "dispatched", "returned"],
+                )
+                & (Q(escalated_on_deadline=True) | Q(supervised=True)),
+            ),
             # A resident's own petitions.
             models.Index(fields=["submitter", "-created_at"], name="appeals_pet_submitter"),
             # The staff list's "sweep failures" tab: rows a sweep could not process, newest first.

@@ -19,36 +19,12 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from appeals.models import Petition, Status, Tier
-from appeals.services._base import actor_tier
-from governance.scoping import scope_for
+from appeals.models import Petition
+from appeals.policy import HANDLER, MASKED, OWN, contact_access
 
 pii_logger = logging.getLogger("appeals.pii")
 
-OWN = "own"
-HANDLER = "handler"
-MASKED = "masked"
-
-
-def contact_access(user: Any, petition: Petition) -> str:
-    """How `user` may see the petition's contact details: OWN, HANDLER (unmasked, logged) or MASKED.
-
-    Needs `petition.handler_area` loaded (select_related) and no query otherwise: the scope is
-    cached on the user for the request.
-    """
-    if petition.submitter_id is not None and petition.submitter_id == getattr(user, "pk", None):
-        return OWN
-    scope = scope_for(user)
-    if petition.status == Status.DISPATCHED and petition.handler_department_id in scope.department_ids:
-        return HANDLER
-    if (
-        petition.handler_area_id
-        and scope.area_paths
-        and actor_tier(user) <= Tier.COMMUNITY
-        and scope.sees_path(petition.handler_area.path)
-    ):
-        return HANDLER
-    return MASKED
+__all__ = ["HANDLER", "MASKED", "OWN", "contact_access", "contact_fields_for", "mask_name", "mask_phone"]
 
 
 def mask_phone(phone: str) -> str:

@@ -127,3 +127,10 @@ def categories_for_intake() -> QuerySet[Category]:
     return Category.objects.filter(is_active=True, parent__isnull=False, parent__is_active=True).select_related(
         "parent"
     )
+
+
+def petitions_todo(user: Any) -> QuerySet[Petition]:
+    """待办: the petitions of the user's scope they can act on now (`appeals.policy.todo_filter`)."""
+    from appeals.policy import todo_filter
+
+    return petitions_visible_to(user).filter(todo_filter(user))

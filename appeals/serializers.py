@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from appeals.lifecycle import allowed_actions
 from appeals.models import (
     Assignment,
     CallbackResult,
@@ -27,6 +27,7 @@ from appeals.models import (
     Status,
     Urgency,
 )
+from appeals.policy import action_slug, actions_for
 from appeals.privacy import contact_fields_for
 from appeals.selectors import petition_resident_view
 from governance.identity import person_name
@@ -36,31 +37,6 @@ from governance.scoping import scope_for
 from grids.models import Area
 
 STAFF_CHANNELS = (Channel.STAFF, Channel.PATROL)
-
-# Lifecycle action names (appeals.lifecycle.TRANSITIONS) → the URL segment of the API action.
-# Actions only the system takes (route, auto_escalate, remind, lead_reply) have no endpoint.
-API_ACTIONS = {
-    "accept": "accept",
-    "handle": "handle",
-    "note_progress": "note-progress",
-    "reply": "reply",
-    "escalate": "escalate",
-    "return": "return",
-    "place": "place",
-    "whistle": "whistle",
-    "report_in": "report-in",
-    "department_reply": "department-reply",
-    "ask_extension": "ask-extension",
-    "decide_extension": "decide-extension",
-    "urge": "urge",
-    "supervise": "supervise",
-    "rate": "rate",
-    "reopen": "reopen",
-    "callback": "callback",
-    "close": "close",
-    "merge": "merge",
-}
-
 
 # --- Personal data ---------------------------------------------------------------------------------
 
@@ -211,7 +187,7 @@ class PetitionDetailSerializer(PetitionListSerializer):
     assignments = AssignmentSerializer(many=True, read_only=True)
     extensions = ExtensionSerializer(many=True, read_only=True)
     photos = PhotoSerializer(many=True, read_only=True)
-    allowed_actions = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField()
 
     class Meta(PetitionListSerializer.Meta):
         fields = [
@@ -234,7 +210,7 @@ class PetitionDetailSerializer(PetitionListSerializer):
             "assignments",
             "extensions",
             "photos",
-            "allowed_actions",
+            "actions",
         ]
         read_only_fields = fields
 
@@ -244,9 +220,11 @@ class PetitionDetailSerializer(PetitionListSerializer):
         show = scope_for(getattr(request, "user", None)).is_staff_member
         return EventSerializer(petition.events.all(), many=True, context={"show_staff_names": show}).data
 
-    def get_allowed_actions(self, petition: Petition) -> list[str]:
-        """The API actions the lifecycle allows from this status (roles are checked when acting)."""
-        return [API_ACTIONS[action] for action in allowed_actions(petition.status) if action in API_ACTIONS]
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_actions(self, petition: Petition) -> list[str]:
+        """What the caller may do now (appeals.policy), as the URL segments of the action endpoints."""
+        user = getattr(self.context.get("request"), "user", None)
+        return [action_slug(name) for name in actions_for(user or AnonymousUser(), petition)]
 
 
 class PublicEventSerializer(serializers.ModelSerializer):

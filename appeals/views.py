@@ -7,14 +7,14 @@ Resident pages work without JavaScript: plain forms, POST → redirect → GET.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,17 +23,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from appeals import forms as f
-from appeals.actions import action_perform
-from appeals.lifecycle import TRANSITIONS, allowed_actions
+from appeals import policy
+from appeals.actions import REGISTRY, RESIDENT, action_perform, form_data
 from appeals.models import (
     Assignment,
-    AssignmentStatus,
     Channel,
-    ExtensionStatus,
+    ExtensionRequest,
     Petition,
     PetitionPhoto,
     Status,
-    Tier,
     overdue_condition,
 )
 from appeals.privacy import contact_fields_for
@@ -45,11 +43,8 @@ from appeals.selectors import (
     petitions_visible_to,
 )
 from appeals.services import (
-    petition_rate,
-    petition_reopen,
     petition_submit,
 )
-from appeals.services.handling import user_can_decide_extensions
 from governance.errors import DomainError
 from governance.identity import normalize_phone
 from governance.models import Role
@@ -62,6 +57,7 @@ PAGE_SIZE = 20
 TRACKED_SESSION_KEY = "appeals_tracked"
 SUBMITTED_SESSION_KEY = "appeals_submitted"
 MAX_TRACKED = 20
+RESIDENT_ACTIONS = frozenset(name for name, action in REGISTRY.items() if RESIDENT in action.audience)
 # Form fields of the service's validation errors, as named in `DomainError.extra["fields"]`.
 SUBMIT_FIELD_MAP = {"location": None, "channel": None}
 
@@ -189,16 +185,31 @@ def _tracked_petition(request: HttpRequest, tracking_no: str) -> tuple[Petition,
 
 def petition_track_status(request: HttpRequest, tracking_no: str) -> HttpResponse:
     try:
-        petition, _phone = _tracked_petition(request, tracking_no)
+        petition, phone = _tracked_petition(request, tracking_no)
     except Http404:
         return redirect(f"{reverse('appeals:track')}?no={tracking_no}")
-    return _render_status(request, petition)
+    return _render_status(request, petition, phone=phone)
 
 
-def _render_status(request: HttpRequest, petition: Petition, *, rate_form=None, reopen_form=None, status: int = 200):
+def _resident_actor(request: HttpRequest, petition: Petition) -> Any:
+    """The signed-in submitter, else an anonymous caller who proved the phone."""
+    if request.user.is_authenticated and petition.submitter_id == request.user.pk:
+        return request.user
+    return AnonymousUser()
+
+
+def _render_status(
+    request: HttpRequest,
+    petition: Petition,
+    *,
+    phone: str | None = None,
+    rate_form=None,
+    reopen_form=None,
+    status: int = 200,
+):
+    actor = _resident_actor(request, petition)
     view = petition_resident_view(petition)
-    can_rate = petition.status == Status.RESOLVED and not petition.rating
-    can_reopen = petition.status == Status.RESOLVED and petition.rating in ("", "unsatisfied")
+    offered = set(policy.actions_for(actor, petition, contact_phone=phone)) & RESIDENT_ACTIONS
     return render(
         request,
         "appeals/track_status.html",
@@ -206,8 +217,8 @@ def _render_status(request: HttpRequest, petition: Petition, *, rate_form=None, 
             "petition": petition,
             "master": view.master,
             "timeline": view.timeline,
-            "rate_form": rate_form or (f.RateForm() if can_rate else None),
-            "reopen_form": reopen_form or (f.ReopenForm() if can_reopen else None),
+            "rate_form": rate_form or (f.RateForm() if "rate" in offered else None),
+            "reopen_form": reopen_form or (f.ReopenForm() if "reopen" in offered else None),
         },
         status=status,
     )
@@ -228,29 +239,21 @@ def _resident_outcome(request: HttpRequest, tracking_no: str, action: str) -> Ht
         petition, phone = _tracked_petition(request, tracking_no)
     except Http404:
         return redirect(f"{reverse('appeals:track')}?no={tracking_no}")
-    actor = request.user if request.user.is_authenticated and petition.submitter_id == request.user.pk else None
     form = f.RateForm(request.POST) if action == "rate" else f.ReopenForm(request.POST)
     if form.is_valid():
+        data = {**form.cleaned_data, "contact_phone": phone}
         try:
-            if action == "rate":
-                petition_rate(
-                    petition_id=petition.pk,
-                    rating=form.cleaned_data["rating"],
-                    note=form.cleaned_data["note"],
-                    actor=actor,
-                    contact_phone=phone,
-                )
-                messages.success(request, _("Thank you for your rating."))
-            else:
-                petition_reopen(
-                    petition_id=petition.pk, reason=form.cleaned_data["reason"], actor=actor, contact_phone=phone
-                )
-                messages.success(request, _("Your petition was reopened; the handling unit will look at it again."))
-            return redirect("appeals:track_status", tracking_no=tracking_no)
+            action_perform(action, petition=petition, actor=_resident_actor(request, petition), data=data)
         except DomainError as error:
             messages.error(request, error.message)
+        else:
+            if action == "rate":
+                messages.success(request, _("Thank you for your rating."))
+            else:
+                messages.success(request, _("Your petition was reopened; the handling unit will look at it again."))
+            return redirect("appeals:track_status", tracking_no=tracking_no)
     forms_kw = {"rate_form": form} if action == "rate" else {"reopen_form": form}
-    return _render_status(request, petition, status=400, **forms_kw)
+    return _render_status(request, petition, phone=phone, status=400, **forms_kw)
 
 
 @login_required
@@ -262,10 +265,8 @@ def petition_mine(request: HttpRequest) -> HttpResponse:
 
 # --- Staff desk ----------------------------------------------------------------------------------
 
-OPEN_ASSIGNMENT = [AssignmentStatus.DISPATCHED, AssignmentStatus.REPORTED_IN]
 
-
-def _tab_condition(tab: str, scope: Scope) -> Q:
+def _tab_condition(tab: str, user: Any) -> Q:
     if tab == "pending":
         return Q(status__in=[Status.ASSIGNED, Status.INTAKE, Status.RETURNED])
     if tab == "done":
@@ -273,24 +274,9 @@ def _tab_condition(tab: str, scope: Scope) -> Q:
     if tab == "supervised":
         return Q(supervised=True)
     if tab == "sweep_failed":
-        return Q(sweep_failed_at__isnull=False) if _sees_sweep_failures(scope) else Q(pk__in=[])
+        return Q(sweep_failed_at__isnull=False) if _sees_sweep_failures(scope_for(user)) else Q(pk__in=[])
     if tab == "todo":
-        mine = Q(pk__in=[])
-        if scope.area_paths:
-            mine |= Q(handler_area__path__in=scope.area_paths)
-        if scope.department_ids:
-            mine |= Q(
-                Exists(
-                    Assignment.objects.filter(
-                        petition=OuterRef("pk"), department_id__in=scope.department_ids, status__in=OPEN_ASSIGNMENT
-                    )
-                )
-            )
-        if scope.sees_all:
-            mine = Q()
-        return mine & Q(
-            status__in=[s for s in Status.values if s not in (Status.RESOLVED, Status.CLOSED, Status.MERGED)]
-        )
+        return policy.todo_filter(user)
     return Q()
 
 
@@ -298,9 +284,9 @@ def _sees_sweep_failures(scope: Scope) -> bool:
     return scope.sees_all or scope.has_role(Role.DISTRICT_CENTRE)
 
 
-def _filtered(queryset: QuerySet[Petition], form: f.ListFilterForm, scope: Scope) -> QuerySet[Petition]:
+def _filtered(queryset: QuerySet[Petition], form: f.ListFilterForm, user: Any) -> QuerySet[Petition]:
     data = form.cleaned_data if form.is_valid() else {}
-    queryset = queryset.filter(_tab_condition(data.get("tab") or "todo", scope))
+    queryset = queryset.filter(_tab_condition(data.get("tab") or "todo", user))
     if data.get("status"):
         queryset = queryset.filter(status=data["status"])
     if data.get("tier"):
@@ -323,7 +309,7 @@ def petition_list(request: HttpRequest) -> HttpResponse:
         return redirect("appeals:mine")
     form = f.ListFilterForm(request.GET)
     petitions = (
-        _filtered(petitions_visible_to(request.user), form, scope)
+        _filtered(petitions_visible_to(request.user), form, request.user)
         .select_related("category", "handler_area", "handler_department")
         .order_by("-created_at", "-pk")
     )
@@ -355,72 +341,6 @@ def _without(params: Any, key: str) -> str:
     return params.urlencode()
 
 
-@dataclass(frozen=True)
-class Action:
-    form: type[f.PetitionActionForm]
-    # Who gets the form on the page (the service still decides): "area", "department" or "upper".
-    audience: str = "area"
-
-
-# The page's forms; `appeals.actions` maps each action to its service, for the API too.
-ACTIONS: dict[str, Action] = {
-    "accept": Action(f.EmptyActionForm),
-    "handle": Action(f.HandleForm),
-    "note_progress": Action(f.RequiredNoteActionForm),
-    "reply": Action(f.ReplyForm),
-    "escalate": Action(f.EscalateForm),
-    "return": Action(f.ReturnForm),
-    "place": Action(f.PlaceForm),
-    "whistle": Action(f.WhistleForm),
-    "report_in": Action(f.DepartmentActionForm, audience="department"),
-    "department_reply": Action(f.DepartmentReplyForm, audience="department"),
-    "ask_extension": Action(f.AskExtensionForm),
-    "decide_extension": Action(f.DecideExtensionForm, audience="upper"),
-    "urge": Action(f.NoteActionForm, audience="upper"),
-    "supervise": Action(f.NoteActionForm, audience="upper"),
-    "reopen": Action(f.ReopenActionForm),
-    "callback": Action(f.CallbackForm),
-    "close": Action(f.NoteActionForm),
-    "merge": Action(f.MergeForm),
-}
-
-
-def _canonical(cleaned: dict[str, Any]) -> dict[str, Any]:
-    """The forms' field names as `appeals.actions` expects them."""
-    data = dict(cleaned)
-    if "lead" in data:
-        data["lead_department"] = data.pop("lead")
-        data["assisting_departments"] = data.pop("assisting", [])
-    if "decision" in data:
-        data["grant"] = data.pop("decision") == "grant"
-    return data
-
-
-def _visible_actions(petition: Petition, user: Any, scope: Scope, case_departments: set[int]) -> list[str]:
-    names = []
-    for name in allowed_actions(petition.status):
-        action = ACTIONS.get(name)
-        if action is None:
-            continue
-        if action.audience == "department" and not (scope.sees_all or case_departments & set(scope.department_ids)):
-            continue
-        if action.audience == "area" and not (scope.sees_all or scope.area_paths):
-            # Departments return dispatched cases; everything else here belongs to area staff.
-            if not (name == "return" and case_departments & set(scope.department_ids)):
-                continue
-        if name == "whistle" and not (
-            (petition.tier or 0) >= Tier.STREET
-            and (scope.sees_all or scope.has_role(Role.STREET_COMMAND, Role.DISTRICT_CENTRE))
-        ):
-            continue
-        if action.audience == "upper" and not user_can_decide_extensions(user, petition):
-            continue
-        if name == "decide_extension" and not petition.extensions.filter(status=ExtensionStatus.PENDING).exists():
-            continue
-        names.append(name)
-    return names
-
-
 def _render_detail(
     request: HttpRequest,
     petition: Petition,
@@ -429,18 +349,26 @@ def _render_detail(
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
-    scope = scope_for(user)
-    assignments = list(petition.assignments.select_related("department").order_by("dispatched_at", "pk"))
-    case_departments = {a.department_id for a in assignments if a.status != AssignmentStatus.CANCELLED}
+    prefetch_related_objects(
+        [petition],
+        Prefetch(
+            "assignments", queryset=Assignment.objects.select_related("department").order_by("dispatched_at", "pk")
+        ),
+        Prefetch(
+            "extensions", queryset=ExtensionRequest.objects.select_related("requested_by").order_by("-requested_at")
+        ),
+    )
     action_forms = []
-    for name in _visible_actions(petition, user, scope, case_departments):
+    # The page offers exactly what the policy allows (the service asks it again when acting).
+    for name in policy.actions_for(user, petition, facts=policy.facts_for(petition)):
+        entry = REGISTRY[name]
         if bound and bound[0] == name:
             form = bound[1]
         else:
-            form = ACTIONS[name].form(petition=petition, user=user, prefix=name)
-        action_forms.append({"name": name, "label": TRANSITIONS[name].label, "form": form})
+            form = entry.form(petition=petition, user=user, prefix=name)
+        action_forms.append({"name": name, "label": entry.label, "form": form})
     if bound and bound[0] not in {a["name"] for a in action_forms}:
-        action_forms.insert(0, {"name": bound[0], "label": TRANSITIONS[bound[0]].label, "form": bound[1]})
+        action_forms.insert(0, {"name": bound[0], "label": REGISTRY[bound[0]].label, "form": bound[1]})
     contact = contact_fields_for(user, petition, ("contact_phone", "contact_name"))
     return render(
         request,
@@ -451,8 +379,8 @@ def _render_detail(
             "contact_name": contact["contact_name"],
             "photos": list(petition.photos.order_by("pk")),
             "timeline": petition_timeline(petition),
-            "assignments": assignments,
-            "extensions": list(petition.extensions.select_related("requested_by").order_by("-requested_at")),
+            "assignments": list(petition.assignments.all()),
+            "extensions": list(petition.extensions.all()),
             "repeats": list(petition.repeats.order_by("-created_at").only("tracking_no", "title", "status")[:20]),
             "merged": list(petition.merged.order_by("-created_at").only("tracking_no", "title", "status")[:20]),
             "repeat_of": petition.repeat_of,
@@ -473,23 +401,28 @@ def petition_detail(request: HttpRequest, tracking_no: str) -> HttpResponse:
 @login_required
 @require_POST
 def petition_act(request: HttpRequest, tracking_no: str, action: str) -> HttpResponse:
-    """Every staff action posts here; the ACTIONS table picks the form and the service."""
+    """Every staff action posts here; the registry (appeals.actions) picks the form and the service."""
     if not scope_for(request.user).is_staff_member:
         raise Http404
     petition = petition_get_for_user(request.user, tracking_no=tracking_no)
-    entry = ACTIONS.get(action)
+    entry = REGISTRY.get(action)
     if entry is None:
         raise Http404
     form = entry.form(request.POST, petition=petition, user=request.user, prefix=action)
+    try:
+        policy.require(request.user, action, petition)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _render_detail(request, petition, bound=(action, form), status=error.http_status)
     if form.is_valid():
         try:
-            action_perform(action, petition=petition, actor=request.user, data=_canonical(form.cleaned_data))
+            action_perform(action, petition=petition, actor=request.user, data=form_data(form.cleaned_data))
         except DomainError as error:
             # A refusal that names fields is the form's error (400), whatever the API would answer.
             status = 400 if _add_service_errors(form, error) else error.http_status
             messages.error(request, error.message)
             return _render_detail(request, petition, bound=(action, form), status=status)
-        messages.success(request, _("Done: %(action)s.") % {"action": TRANSITIONS[action].label})
+        messages.success(request, _("Done: %(action)s.") % {"action": entry.label})
         return redirect("appeals:detail", tracking_no=tracking_no)
     messages.error(request, _("Please correct the errors below."))
     return _render_detail(request, petition, bound=(action, form), status=400)

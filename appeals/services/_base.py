@@ -15,8 +15,7 @@ from django.utils.translation import gettext as _
 
 from appeals.lifecycle import Move, check_move
 from appeals.models import EventType, Petition, PetitionEvent, Tier
-from governance.errors import Forbidden, NotFound
-from governance.models import DEPARTMENT_ROLES, Role
+from governance.errors import NotFound
 from governance.scoping import scope_for
 from grids.models import Area, AreaLevel
 
@@ -31,15 +30,6 @@ TIER_LEVEL = {
     Tier.DISTRICT: AreaLevel.DISTRICT,
 }
 LEVEL_TIER = {level: tier for tier, level in TIER_LEVEL.items()}
-# The highest tier each role acts at (urging and approving need a tier above the petition's).
-ROLE_TIER = {
-    Role.GRID_WORKER: Tier.GRID,
-    Role.MICROGRID_HEAD: Tier.GRID,
-    Role.COMMUNITY_WORKER: Tier.COMMUNITY,
-    Role.COMMUNITY_SECRETARY: Tier.COMMUNITY,
-    Role.STREET_COMMAND: Tier.STREET,
-    Role.DISTRICT_CENTRE: Tier.DISTRICT,
-}
 
 
 def now():
@@ -151,58 +141,6 @@ class Writes:
         self._rows, self._fields, self._events, self._notices = {}, set(), [], []
 
 
-def actor_tier(actor: Any) -> int:
-    """The highest tier any of the actor's posts acts at (administrators act at every tier)."""
-    scope = scope_for(actor)
-    if scope.sees_all:
-        return Tier.DISTRICT + 1
-    return max((ROLE_TIER.get(role, 0) for role in scope.roles), default=0)
-
-
-def require_staff_in_scope(actor: Any, petition: Petition) -> None:
-    if actor is None:
-        return
-    scope = scope_for(actor)
-    if scope.sees_all:
-        return
-    if petition.area_path and scope.sees_path(petition.area_path):
-        return
-    if petition.handler_area_id and scope.sees_path(petition.handler_area.path):
-        return
-    raise Forbidden(_("This petition is outside your area."))
-
-
-def require_handler(actor: Any, petition: Petition) -> None:
-    """The actor works for the petition's current handler: its area's subtree or its department."""
-    if actor is None:
-        return
-    scope = scope_for(actor)
-    if scope.sees_all:
-        return
-    if petition.handler_area_id and scope.area_paths and scope.sees_path(petition.handler_area.path):
-        return
-    raise Forbidden(_("Only the handling unit may do this."))
-
-
-def require_upper_tier(actor: Any, petition: Petition) -> None:
-    """The actor sees the petition and sits above its current tier (urge, supervise, approve)."""
-    if actor is None:
-        return
-    require_staff_in_scope(actor, petition)
-    if actor_tier(actor) <= (petition.tier or 0):
-        raise Forbidden(_("Only a tier above the handling unit may do this."))
-
-
-def require_department_member(actor: Any, department_id: int) -> None:
-    if actor is None:
-        return
-    scope = scope_for(actor)
-    if scope.sees_all:
-        return
-    if not (scope.roles & DEPARTMENT_ROLES and department_id in scope.department_ids):
-        raise Forbidden(_("Only staff of this department may do this."))
-
-
 def area_chain(area: Area) -> dict[int, Area]:
     """The area and its ancestors, by level (one query)."""
     return {a.level: a for a in Area.objects.filter(code__in=area.ancestor_codes)}
@@ -304,4 +242,4 @@ def enqueue(task_name: str, *args: Any) -> None:
     transaction.on_commit(partial(batch.send, key))
 
 
-__all__ = ["EventType"]
+__all__ = ["EventType", "scope_for"]

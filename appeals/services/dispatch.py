@@ -8,12 +8,13 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from appeals.models import Assignment, AssignmentRole, AssignmentStatus, EventType, HandlingMode, Petition, Tier
+from appeals import policy
+from appeals.models import Assignment, AssignmentRole, AssignmentStatus, EventType, HandlingMode, Petition
 from appeals.services import _base
 from appeals.services.deadlines import start_clock, stop_clock
 from appeals.services.notifications import notify_department, notify_submitter_resolved
-from governance.errors import DomainError, Forbidden
-from governance.models import Department, Role
+from governance.errors import DomainError
+from governance.models import Department
 
 
 def petition_whistle(
@@ -28,15 +29,7 @@ def petition_whistle(
     assisting = [d for d in dict.fromkeys(assisting_department_ids) if d != lead_department_id]
     with transaction.atomic():
         petition, move = _base.begin(petition_id, "whistle")
-        _base.require_handler(actor, petition)
-        if (petition.tier or 0) < Tier.STREET:
-            raise DomainError(
-                _("Only the street or the district can dispatch to departments; escalate the petition first."),
-                code="tier_too_low",
-            )
-        scope = _base.scope_for(actor) if actor is not None else None
-        if scope is not None and not (scope.sees_all or scope.has_role(Role.STREET_COMMAND, Role.DISTRICT_CENTRE)):
-            raise Forbidden(_("Only a street command centre or the district centre can dispatch."))
+        policy.require(actor, "whistle", petition)
         departments = {
             d.pk: d for d in Department.objects.filter(pk__in=[lead_department_id, *assisting], is_active=True)
         }
@@ -105,7 +98,7 @@ def assignment_report_in(*, petition_id: int, department_id: int, actor: Any) ->
     """报到: the department confirms it has taken its part."""
     with transaction.atomic():
         petition, _move = _base.begin(petition_id, "report_in")
-        _base.require_department_member(actor, department_id)
+        policy.require(actor, "report_in", petition, department_id=department_id)
         assignment = _assignment(petition, department_id)
         if assignment.status != AssignmentStatus.DISPATCHED:
             raise DomainError(_("This department has already reported in."), code="already_reported")
@@ -137,7 +130,7 @@ def assignment_reply(*, petition_id: int, department_id: int, actor: Any, reply:
         raise DomainError(message, code="validation_error", extra={"fields": {"reply": message}})
     with transaction.atomic():
         petition, _move = _base.begin(petition_id, "department_reply")
-        _base.require_department_member(actor, department_id)
+        policy.require(actor, "department_reply", petition, department_id=department_id)
         assignment = _assignment(petition, department_id)
         if assignment.status == AssignmentStatus.DISPATCHED:
             raise DomainError(_("Report in before replying."), code="not_reported_in")

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from appeals import policy
 from appeals.models import (
     Assignment,
     AssignmentStatus,
@@ -22,7 +23,6 @@ from appeals.services import _base
 from appeals.services.deadlines import start_clock, stop_clock
 from appeals.services.notifications import Notice, notify_area_staff, notify_staff, notify_submitter_resolved
 from governance.errors import DomainError, NotFound
-from governance.scoping import scope_for
 
 
 def _required_text(text: str, field: str, message: str) -> str:
@@ -35,7 +35,7 @@ def petition_accept(*, petition_id: int, actor: Any) -> Petition:
     """签收: the handling unit takes the petition; the handling clock starts."""
     with transaction.atomic():
         petition, move = _base.begin(petition_id, "accept")
-        _base.require_handler(actor, petition)
+        policy.require(actor, "accept", petition)
         now = _base.now()
         from_status = petition.status
         petition.status = move.target
@@ -53,7 +53,7 @@ def petition_handle(*, petition_id: int, actor: Any, note: str = "", handling_mo
     """Start handling, optionally choosing the handling mode (即办、快办、分办、联办、顶格办)."""
     with transaction.atomic():
         petition, move = _base.begin(petition_id, "handle")
-        _base.require_handler(actor, petition)
+        policy.require(actor, "handle", petition)
         from_status = petition.status
         petition.status = move.target
         fields = ["status"]
@@ -71,7 +71,7 @@ def petition_note_progress(*, petition_id: int, actor: Any, note: str) -> Petiti
     note = _required_text(note, "note", _("Please write what was done."))
     with transaction.atomic():
         petition, _move = _base.begin(petition_id, "note_progress")
-        _base.require_staff_in_scope(actor, petition)
+        policy.require(actor, "note_progress", petition)
         _base.record(petition, EventType.PROGRESS, actor=actor, from_status=petition.status, note=note)
     return petition
 
@@ -81,7 +81,7 @@ def petition_reply(*, petition_id: int, actor: Any, reply: str) -> Petition:
     reply = _required_text(reply, "reply", _("Please write the reply to the resident."))
     with transaction.atomic():
         petition, move = _base.begin(petition_id, "reply")
-        _base.require_handler(actor, petition)
+        policy.require(actor, "reply", petition)
         now = _base.now()
         from_status = petition.status
         petition.status = move.target
@@ -172,7 +172,7 @@ def petition_escalate(*, petition_id: int, actor: Any, note: str) -> Petition:
     note = _required_text(note, "note", _("Please say why the petition goes up a tier."))
     with transaction.atomic():
         petition, _move = _base.begin(petition_id, "escalate")
-        _base.require_handler(actor, petition)
+        policy.require(actor, "escalate", petition)
         escalate_locked(petition, actor=actor, note=note, automatic=False, now=_base.now())
     return petition
 
@@ -191,7 +191,7 @@ def petition_return(*, petition_id: int, actor: Any, reason: str, department_id:
         if petition.status == Status.DISPATCHED:
             if department_id is None:
                 raise DomainError(_("Say which department returns the petition."), code="validation_error")
-            _base.require_department_member(actor, department_id)
+            policy.require(actor, "return", petition, department_id=department_id)
             assignment = (
                 Assignment.objects.select_for_update()
                 .filter(
@@ -209,7 +209,7 @@ def petition_return(*, petition_id: int, actor: Any, reason: str, department_id:
             petition.handler_department = None
             target_area = petition.handler_area  # the dispatching street or district re-routes it
         else:
-            _base.require_handler(actor, petition)
+            policy.require(actor, "return", petition)
             upper = Tier(min((petition.tier or Tier.GRID) + 1, Tier.DISTRICT))
             target_area = _base.area_for_tier(petition, upper) or petition.handler_area
             petition.tier = upper
@@ -241,10 +241,7 @@ def petition_ask_extension(*, petition_id: int, actor: Any, reason: str, new_dea
     reason = _required_text(reason, "reason", _("Please give the reason for the extension."))
     with transaction.atomic():
         petition, _move = _base.begin(petition_id, "ask_extension")
-        if petition.status == Status.DISPATCHED and petition.handler_department_id:
-            _base.require_department_member(actor, petition.handler_department_id)
-        else:
-            _base.require_handler(actor, petition)
+        policy.require(actor, "ask_extension", petition)
         now = _base.now()
         if petition.deadline_at is None or petition.deadline_at <= now:
             raise DomainError(_("An extension must be asked before the deadline passes."), code="deadline_passed")
@@ -273,7 +270,7 @@ def petition_decide_extension(*, request_id: int, actor: Any, grant: bool, note:
         if request is None:
             raise NotFound(_("No such extension request."))
         petition, _move = _base.begin(request.petition_id, "decide_extension")
-        _base.require_upper_tier(actor, petition)
+        policy.require(actor, "decide_extension", petition)
         if request.status != ExtensionStatus.PENDING:
             raise DomainError(_("This extension request was already decided."), code="already_decided")
         now = _base.now()
@@ -302,7 +299,7 @@ def petition_urge(*, petition_id: int, actor: Any, note: str = "") -> Petition:
     """催办: an upper tier prods the handling unit."""
     with transaction.atomic():
         petition, _move = _base.begin(petition_id, "urge")
-        _base.require_upper_tier(actor, petition)
+        policy.require(actor, "urge", petition)
         petition.urge_count += 1
         _base.save(petition, ["urge_count"])
         _base.record(petition, EventType.URGED, actor=actor, from_status=petition.status, note=note)
@@ -320,7 +317,7 @@ def petition_supervise(*, petition_id: int, actor: Any, note: str = "") -> Petit
     """督办: an upper tier puts the petition under supervision; it shows on supervision lists."""
     with transaction.atomic():
         petition, _move = _base.begin(petition_id, "supervise")
-        _base.require_upper_tier(actor, petition)
+        policy.require(actor, "supervise", petition)
         petition.supervised = True
         _base.save(petition, ["supervised"])
         _base.record(petition, EventType.SUPERVISED, actor=actor, from_status=petition.status, note=note)
@@ -339,8 +336,3 @@ def handler_notice(petition: Petition, kind: str, message: str) -> Notice:
     if petition.status == Status.DISPATCHED and petition.handler_department_id:
         return Notice(petition, kind, message, department_id=petition.handler_department_id)
     return Notice(petition, kind, message, area_id=petition.handler_area_id)
-
-
-def user_can_decide_extensions(actor: Any, petition: Petition) -> bool:
-    scope = scope_for(actor)
-    return scope.sees_all or _base.actor_tier(actor) > (petition.tier or 0)

@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from appeals import policy
 from appeals.models import (
     OPEN_STATUSES,
     Category,
@@ -292,7 +293,7 @@ def petition_place(*, petition_id: int, actor: Any, area: Area, note: str = "") 
     """A person places a petition from the intake queue, or re-routes a returned one."""
     with transaction.atomic():
         petition, move = _base.begin(petition_id, "place")
-        _base.require_handler(actor, petition)
+        policy.require(actor, "place", petition)
         if actor is not None and not _base.scope_for(actor).sees_area(area):
             raise DomainError(_("You can only place petitions inside your own area."), code="forbidden")
         if area.level == AreaLevel.MICROGRID:

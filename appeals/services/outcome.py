@@ -9,21 +9,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from appeals import policy
 from appeals.lifecycle import check_move
 from appeals.models import Callback, CallbackResult, EventType, Petition, Rating, Status
 from appeals.services import _base
 from appeals.services.deadlines import start_clock, stop_clock
 from appeals.services.notifications import notify_area_staff
-from governance.errors import DomainError, Forbidden
-
-
-def _require_submitter(petition: Petition, actor: Any, contact_phone: str | None) -> None:
-    """The resident who filed it: their account, or (public tracking) the phone they gave."""
-    if actor is not None and getattr(actor, "pk", None) and petition.submitter_id == actor.pk:
-        return
-    if contact_phone and petition.contact_phone and contact_phone == petition.contact_phone:
-        return
-    raise Forbidden(_("Only the person who filed the petition may do this."))
+from governance.errors import DomainError
 
 
 def petition_rate(
@@ -34,7 +26,7 @@ def petition_rate(
         raise DomainError(_("Choose satisfied, basically satisfied or unsatisfied."), code="validation_error")
     with transaction.atomic():
         petition, _move = _base.begin(petition_id, "rate")
-        _require_submitter(petition, actor, contact_phone)
+        policy.require(actor, "rate", petition, contact_phone=contact_phone)
         if petition.rating:
             raise DomainError(_("This petition has already been rated."), code="already_rated")
         now = _base.now()
@@ -67,10 +59,7 @@ def petition_reopen(*, petition_id: int, actor: Any = None, contact_phone: str |
     with transaction.atomic():
         petition, move = _base.begin(petition_id, "reopen")
         staff_on_behalf = actor is not None and _base.scope_for(actor).is_staff_member
-        if staff_on_behalf:
-            _base.require_staff_in_scope(actor, petition)
-        else:
-            _require_submitter(petition, actor, contact_phone)
+        policy.require(actor, "reopen", petition, contact_phone=contact_phone)
         if petition.rating and petition.rating != Rating.UNSATISFIED:
             raise DomainError(_("Only an unsatisfied petition can be reopened."), code="not_unsatisfied")
         if petition.reopen_count >= settings.PETITION_MAX_REOPENS:
@@ -117,9 +106,7 @@ def petition_callback(*, petition_id: int, actor: Any, result: str, note: str = 
         raise DomainError(_("Unknown call-back result."), code="validation_error")
     with transaction.atomic():
         petition, _move = _base.begin(petition_id, "callback")
-        _base.require_staff_in_scope(actor, petition)
-        if actor is None or not _base.scope_for(actor).is_staff_member:
-            raise Forbidden(_("Only staff record call-backs."))
+        policy.require(actor, "callback", petition)
         now = _base.now()
         callback = Callback.objects.create(petition=petition, called_by=actor, called_at=now, result=result, note=note)
         from_status = petition.status
@@ -150,7 +137,7 @@ def petition_close(*, petition_id: int, actor: Any, note: str = "") -> Petition:
     """Close a resolved petition (staff after call-backs, or the system after the rating window)."""
     with transaction.atomic():
         petition, move = _base.begin(petition_id, "close")
-        _base.require_staff_in_scope(actor, petition)
+        policy.require(actor, "close", petition)
         now = _base.now()
         from_status = petition.status
         petition.status = move.target
@@ -170,8 +157,8 @@ def petition_merge(*, petition_id: int, into_id: int, actor: Any, note: str = ""
         locked = {first: _base.lock(first), second: _base.lock(second)}
         petition, master = locked[petition_id], locked[into_id]
         move = check_move(petition.status, "merge")
-        _base.require_staff_in_scope(actor, petition)
-        _base.require_staff_in_scope(actor, master)
+        policy.require(actor, "merge", petition)
+        policy.require_in_scope(actor, master)
         if not master.is_open or master.status == Status.MERGED:
             raise DomainError(_("The master petition must be open."), code="master_closed")
         if master.merged_into_id == petition.pk:

@@ -240,7 +240,7 @@ def test_it_shows_the_detail_with_timeline_and_allowed_actions(submit, grid_work
     assert body["timeline"][2]["actor"] == "grid_a"
     assert body["timeline"][2]["to_status"] == "accepted"
     assert body["timeline"][1]["actor"] == "系统"  # the stored code "system", shown in Chinese
-    assert "handle" in body["allowed_actions"] and "accept" not in body["allowed_actions"]
+    assert "handle" in body["actions"] and "accept" not in body["actions"]
     assert body["assignments"] == [] and body["photos"] == [] and body["extensions"] == []
 
 

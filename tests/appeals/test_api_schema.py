@@ -9,7 +9,7 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
-from appeals.apis import ACTIONS
+from appeals.actions import BY_SLUG as ACTIONS
 
 
 def test_it_generates_a_valid_schema_of_the_petition_and_area_apis_without_warnings(db):

@@ -29,7 +29,7 @@ from appeals.models import (
 )
 from appeals.services import _base
 from appeals.services.deadlines import start_clock
-from appeals.services.notifications import notify_area_staff
+from appeals.services.notifications import notify_area_staff, notify_submitter_received
 from governance.errors import DomainError
 from grids.models import Area, AreaLevel
 from grids.spatial import microgrid_at
@@ -37,6 +37,9 @@ from residents.selectors import house_for_address, house_for_doorplate
 
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})$")
 TRACKING_ATTEMPTS = 5
+# Channels where residents file for themselves: they get a text with the number and their link.
+# (12345 callers hear from the hotline; staff and patrol entries are made with the resident.)
+RECEIPT_CHANNELS = frozenset({Channel.MOBILE, Channel.DOORPLATE, Channel.OPEN311})
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,8 @@ def petition_submit(
                     at=at,
                 )
                 _base.enqueue(route_petition, petition.pk)
+                if channel in RECEIPT_CHANNELS:
+                    notify_submitter_received(petition)
         except IntegrityError:
             existing = _existing(idempotency_key, channel, external_ref)
             if existing is not None:  # a concurrent retry of the same submission won the race

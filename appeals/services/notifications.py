@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -50,13 +51,32 @@ def notification_create(
     return row
 
 
+def tracking_link(petition: Petition) -> str:
+    """The resident's link to their tracking page: its secret token is the normal way in (SITE_URL + path)."""
+    return settings.SITE_URL + reverse("appeals:track_token", args=[petition.access_token])
+
+
+def notify_submitter_received(petition: Petition) -> Notification | None:
+    """Tell the resident their petition was received: its number and the link to follow it."""
+    if not (petition.contact_phone or petition.submitter_id):
+        return None
+    return notification_create(
+        message=_("Your petition %(no)s was received. Follow it here: %(link)s")
+        % {"no": petition.tracking_no, "link": tracking_link(petition)},
+        kind="received",
+        petition=petition,
+        recipient=petition.submitter,
+        phone=petition.contact_phone,
+    )
+
+
 def notify_submitter_resolved(petition: Petition) -> Notification | None:
     """Tell the resident their petition was handled, with the reply (by SMS to the phone given)."""
     if not (petition.contact_phone or petition.submitter_id):
         return None
     return notification_create(
-        message=_("Your petition %(no)s has been handled: %(reply)s")
-        % {"no": petition.tracking_no, "reply": petition.reply},
+        message=_("Your petition %(no)s has been handled: %(reply)s Rate it or reopen it here: %(link)s")
+        % {"no": petition.tracking_no, "reply": petition.reply, "link": tracking_link(petition)},
         kind="resolved",
         petition=petition,
         recipient=petition.submitter,

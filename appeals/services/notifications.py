@@ -34,7 +34,13 @@ LEASE = timedelta(minutes=5)
 
 
 def notification_create(
-    *, message: str, kind: str, petition: Petition | None = None, recipient: Any = None, phone: str = ""
+    *,
+    message: str,
+    kind: str,
+    petition: Petition | None = None,
+    recipient: Any = None,
+    phone: str = "",
+    nudge: bool = True,
 ) -> Notification:
     from appeals.services._base import enqueue  # local: _base imports the models this module uses
     from appeals.tasks import send_notifications
@@ -47,7 +53,8 @@ def notification_create(
         message=message,
         next_attempt_at=timezone.now(),
     )
-    enqueue(send_notifications)
+    if nudge:
+        enqueue(send_notifications)
     return row
 
 
@@ -67,6 +74,9 @@ def notify_submitter_received(petition: Petition) -> Notification | None:
         petition=petition,
         recipient=petition.submitter,
         phone=petition.contact_phone,
+        # No task of its own: intake sends one task (routing), whose staff notices nudge the
+        # sender; beat's minute sweep sends it otherwise.
+        nudge=False,
     )
 
 

@@ -219,3 +219,40 @@ def test_the_service_refuses_an_empty_phone_or_number(submit):
         petition_track_lookup(tracking_no=petition.tracking_no, contact_phone="", client="10.0.0.1")
     with pytest.raises(NotFound):
         petition_track_lookup(tracking_no="", contact_phone=PHONE, client="10.0.0.1")
+
+
+# --- Parallel guessing: every attempt is counted ------------------------------------------------------
+
+
+@pytest.mark.redis
+def test_parallel_attempts_are_all_counted(transactional_db, settings):
+    """16 threads at once, as in the reported attack: no attempt is lost from the count (atomic INCR),
+    so no more than TRACKING_LOCK_AFTER guesses are ever checked in a window."""
+    import threading
+
+    from django.core.cache import cache
+    from django.db import connection
+
+    from governance.limits import limit_key
+
+    settings.RATE_TRACKING_FAILURES = "1000/h"
+    number, per_thread, threads = "261202999999", 5, 16
+    barrier = threading.Barrier(threads)
+
+    def guess(n: int) -> None:
+        barrier.wait()
+        try:
+            for k in range(per_thread):
+                with pytest.raises(NotFound):
+                    petition_track_lookup(tracking_no=number, contact_phone=WRONG_PHONES[k], client=f"10.8.0.{n}")
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=guess, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert cache.get(limit_key("track-no", number)) == threads * per_thread
+    assert cache.get(limit_key("track-no-day", number)) == threads * per_thread

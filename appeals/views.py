@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -52,7 +51,6 @@ from appeals.services import (
 from appeals.services.handling import user_can_decide_extensions
 from appeals.services.tracking import petition_track_lookup
 from governance.clientip import client_ip
-from governance.env import parse_rates
 from governance.errors import DomainError, RateLimited
 from governance.limits import rate_limit
 from governance.models import Role
@@ -190,7 +188,7 @@ def _remember_tracked(request: HttpRequest, petition: Petition) -> None:
 def petition_track(request: HttpRequest) -> HttpResponse:
     """Find a petition by tracking number and phone: counted and locked against guessing, and every
     failure (wrong number, wrong phone, locked number) answers alike (appeals.services.tracking)."""
-    status = 200
+    status, retry_after = 200, None
     if request.method == "POST":
         form = f.TrackForm(request.POST)
         if form.is_valid():
@@ -204,6 +202,7 @@ def petition_track(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, error.message)
                 # A refused look-up is a form error (400); too many (429) and unavailable (503) say so.
                 status = error.http_status if error.http_status in (429, 503) else 400
+                retry_after = getattr(error, "retry_after", None)
             else:
                 _remember_tracked(request, petition)
                 return redirect("appeals:track_status", tracking_no=petition.tracking_no)
@@ -212,8 +211,8 @@ def petition_track(request: HttpRequest) -> HttpResponse:
     else:
         form = f.TrackForm(initial={"tracking_no": request.GET.get("no", "")})
     response = render(request, "appeals/track_form.html", {"form": form}, status=status)
-    if status == 429:
-        response["Retry-After"] = str(parse_rates(settings.RATE_TRACKING_FAILURES)[0][1])
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
     return response
 
 

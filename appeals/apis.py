@@ -21,7 +21,6 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from appeals import policy
 from appeals import serializers as s
@@ -37,7 +36,6 @@ from appeals.models import (
     overdue_condition,
 )
 from appeals.selectors import (
-    petition_get_by_tracking,
     petition_get_for_user,
     petition_resident_view,
     petitions_visible_to,
@@ -45,21 +43,28 @@ from appeals.selectors import (
 from appeals.services import (
     petition_submit,
 )
+from appeals.services.tracking import petition_track_lookup
+from governance.clientip import client_ip
 from governance.errors import DomainError
+from governance.limits import SettingRateThrottle
 from governance.scoping import scope_for
 from grids.models import Area, AreaLevel
 
 LIST_RELATED = ("category", "handler_area", "handler_department")
 TOP_CATEGORIES = 10
 IDEMPOTENCY_KEY_MAX = 64
-# Public look-ups per client IP; DEFAULT_THROTTLE_RATES["petition-track"] in settings overrides it.
-TRACK_RATE = "30/min"
 
 ERRORS = {
     400: OpenApiResponse(s.ErrorSerializer, description="validation_error or a refused operation"),
     403: OpenApiResponse(s.ErrorSerializer, description="forbidden"),
     404: OpenApiResponse(s.ErrorSerializer, description="not_found (also when outside your scope)"),
     409: OpenApiResponse(s.ErrorSerializer, description="invalid_transition; extra.allowed lists the moves"),
+}
+RATE_LIMITED = OpenApiResponse(s.ErrorSerializer, description="rate_limited; Retry-After says when to come back")
+TRACK_ERRORS = {
+    404: OpenApiResponse(s.ErrorSerializer, description="tracking_not_found: wrong number, wrong phone or locked"),
+    429: RATE_LIMITED,
+    503: OpenApiResponse(s.ErrorSerializer, description="tracking_unavailable: the look-up limits cannot be checked"),
 }
 
 
@@ -86,6 +91,13 @@ def _detail(request: Request, petition: Petition) -> dict[str, Any]:
 # --- List, create, detail ---------------------------------------------------------------------------
 
 
+class CreateThrottle(SettingRateThrottle):
+    """Submissions per signed-in user (RATE_API_CREATE); fails open, the caller is accountable."""
+
+    scope = "api-create"
+    rate_setting = "RATE_API_CREATE"
+
+
 class PetitionListCreateApi(ListAPIView):
     serializer_class = s.PetitionListSerializer
     filterset_class = PetitionFilter
@@ -95,6 +107,9 @@ class PetitionListCreateApi(ListAPIView):
 
     def get_queryset(self) -> QuerySet[Petition]:
         return petitions_visible_to(self.request.user).select_related(*LIST_RELATED)
+
+    def get_throttles(self) -> list:
+        return [CreateThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(summary="Petitions in your scope")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -108,7 +123,7 @@ class PetitionListCreateApi(ListAPIView):
                 "Idempotency-Key", str, OpenApiParameter.HEADER, description="A retry with the same key returns 200."
             )
         ],
-        responses={201: s.PetitionCreatedSerializer, 200: s.PetitionCreatedSerializer, **ERRORS},
+        responses={201: s.PetitionCreatedSerializer, 200: s.PetitionCreatedSerializer, **ERRORS, 429: RATE_LIMITED},
     )
     def post(self, request: Request) -> Response:
         params = s.PetitionCreateSerializer(data=request.data)
@@ -282,9 +297,11 @@ class PetitionStatsApi(GenericAPIView):
 # --- Public tracking -------------------------------------------------------------------------------------
 
 
-class TrackThrottle(ScopedRateThrottle):
-    def get_rate(self) -> str | None:
-        return self.THROTTLE_RATES.get(self.scope) or TRACK_RATE
+class TrackThrottle(SettingRateThrottle):
+    """Requests per client address (RATE_TRACKING), on top of the per-number locks of the look-up."""
+
+    scope = "track-api"
+    rate_setting = "RATE_TRACKING"
 
 
 class PublicTrackingMixin:
@@ -293,11 +310,11 @@ class PublicTrackingMixin:
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [TrackThrottle]
-    throttle_scope = "petition-track"
 
-    @staticmethod
-    def lookup(data: dict[str, Any]) -> Petition:
-        return petition_get_by_tracking(tracking_no=data["tracking_no"], contact_phone=data["phone"])
+    def lookup(self, data: dict[str, Any]) -> Petition:
+        return petition_track_lookup(
+            tracking_no=data["tracking_no"], contact_phone=data["phone"], client=client_ip(self.request)
+        )
 
     @staticmethod
     def render(petition: Petition) -> Response:
@@ -312,7 +329,7 @@ class TrackApi(PublicTrackingMixin, GenericAPIView):
     @extend_schema(
         summary="Follow your petition (tracking number + phone)",
         parameters=[s.TrackQuerySerializer],
-        responses={200: s.PublicPetitionSerializer, 404: ERRORS[404]},
+        responses={200: s.PublicPetitionSerializer, **TRACK_ERRORS},
     )
     def get(self, request: Request) -> Response:
         params = s.TrackQuerySerializer(data=request.query_params)
@@ -324,7 +341,9 @@ class TrackRateApi(PublicTrackingMixin, GenericAPIView):
     serializer_class = s.TrackRateSerializer
     queryset = Petition.objects.none()
 
-    @extend_schema(summary="Rate your petition's outcome", responses={200: s.PublicPetitionSerializer, **ERRORS})
+    @extend_schema(
+        summary="Rate your petition's outcome", responses={200: s.PublicPetitionSerializer, **ERRORS, **TRACK_ERRORS}
+    )
     def post(self, request: Request) -> Response:
         params = s.TrackRateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -338,7 +357,10 @@ class TrackReopenApi(PublicTrackingMixin, GenericAPIView):
     serializer_class = s.TrackReopenSerializer
     queryset = Petition.objects.none()
 
-    @extend_schema(summary="Reopen your petition if unsatisfied", responses={200: s.PublicPetitionSerializer, **ERRORS})
+    @extend_schema(
+        summary="Reopen your petition if unsatisfied",
+        responses={200: s.PublicPetitionSerializer, **ERRORS, **TRACK_ERRORS},
+    )
     def post(self, request: Request) -> Response:
         params = s.TrackReopenSerializer(data=request.data)
         params.is_valid(raise_exception=True)

@@ -6,6 +6,8 @@ moves are the data in `appeals.lifecycle.TRANSITIONS`. Every change appends a `P
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -158,8 +160,15 @@ class TimeLimit(models.Model):
         return f"{self.category or '*'} · {self.handling_mode or '*'} · {self.get_tier_display()}"
 
 
+def new_access_token() -> str:
+    """256 random bits: the secret in the resident's tracking link, unguessable unlike number + phone."""
+    return secrets.token_urlsafe(32)
+
+
 class Petition(models.Model):
     tracking_no = models.CharField(_("tracking number"), max_length=20, unique=True, editable=False)
+    # The resident's way in from the text message (/petitions/t/<token>/); unique index serves it.
+    access_token = models.CharField(max_length=64, unique=True, default=new_access_token, editable=False)
     # Client-supplied key making submission idempotent (a retried POST returns the first petition).
     idempotency_key = models.CharField(max_length=80, unique=True, null=True, blank=True, editable=False)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)

@@ -27,9 +27,10 @@ from django.views.decorators.csrf import csrf_exempt
 from appeals.models import Category, Channel, Petition, Status
 from appeals.selectors import categories_for_intake
 from appeals.services import petition_submit
-from governance.errors import DomainError
+from governance.errors import DomainError, RateLimited
 from governance.identity import is_valid_phone, name_in_order, normalize_phone
 from governance.inputs import filter_date_error
+from governance.limits import rate_limit
 from governance.models import ApiClient
 from residents.selectors import house_for_doorplate
 
@@ -263,6 +264,11 @@ def _title(category: Category, description: str) -> str:
 
 def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
     client = _client_for_key(_param(request, "api_key"))
+    try:
+        # Per api_key; fails open: a key's owner is known and accountable, an outage must not stop intake.
+        rate_limit("open311-post", str(client.pk), setting="RATE_OPEN311_POST", fail_open=True)
+    except RateLimited as error:
+        raise Open311Error(429, error.message) from None
     _check_jurisdiction(request)
     service_code = _param(request, "service_code")
     if not service_code:

@@ -9,7 +9,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from appeals.models import Assignment, AssignmentStatus, Category, EventType, Petition, PetitionEvent, Status
-from governance.identity import normalize_phone
 from governance.scoping import scope_for
 from grids.models import AreaLevel
 
@@ -59,17 +58,20 @@ def petition_get_for_user(user: Any, *, tracking_no: str) -> Petition:
         raise Http404 from None
 
 
-def petition_get_by_tracking(*, tracking_no: str, contact_phone: str) -> Petition:
-    """The public lookup: tracking number plus the phone given at submission (both must match)."""
-    phone = normalize_phone(contact_phone)
-    if not tracking_no or not phone:
+ACCESS_TOKEN_MAX = 64
+
+
+def petition_get_by_token(*, token: str, tracking_no: str | None = None) -> Petition:
+    """The petition of a tracking link's secret token (optionally also checking its number); 404 otherwise."""
+    if not token or len(token) > ACCESS_TOKEN_MAX:
         raise Http404
-    try:
-        return Petition.objects.select_related("category__parent").get(
-            tracking_no=tracking_no.strip(), contact_phone=phone
-        )
-    except Petition.DoesNotExist:
-        raise Http404 from None
+    queryset = Petition.objects.select_related("category__parent").filter(access_token=token)
+    if tracking_no is not None:
+        queryset = queryset.filter(tracking_no=tracking_no)
+    petition = queryset.first()
+    if petition is None:
+        raise Http404
+    return petition
 
 
 def petition_timeline(petition: Petition) -> QuerySet[PetitionEvent]:

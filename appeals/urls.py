@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.petition_new, name="new"),
     path("new/done/", views.petition_submitted, name="submitted"),
     path("track/", views.petition_track, name="track"),
+    path("t/<str:token>/", views.petition_track_token, name="track_token"),
     path("track/<str:tracking_no>/", views.petition_track_status, name="track_status"),
     path("track/<str:tracking_no>/rate/", views.petition_track_rate, name="track_rate"),
     path("track/<str:tracking_no>/reopen/", views.petition_track_reopen, name="track_reopen"),

@@ -36,7 +36,7 @@ from appeals.models import (
 )
 from appeals.privacy import contact_fields_for
 from appeals.selectors import (
-    petition_get_by_tracking,
+    petition_get_by_token,
     petition_get_for_user,
     petition_resident_view,
     petition_timeline,
@@ -45,8 +45,11 @@ from appeals.selectors import (
 from appeals.services import (
     petition_submit,
 )
-from governance.errors import DomainError
+from appeals.services.tracking import petition_track_lookup
+from governance.clientip import client_ip
+from governance.errors import DomainError, RateLimited
 from governance.identity import normalize_phone
+from governance.limits import rate_limit
 from governance.models import Role
 from governance.scoping import Scope, scope_for
 
@@ -85,6 +88,8 @@ def petition_new(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             user = request.user if request.user.is_authenticated else None
             try:
+                # Per client address; fails open: a Redis outage must not stop residents filing.
+                rate_limit("petition-form", client_ip(request), setting="RATE_PETITION_FORM", fail_open=True)
                 submission = petition_submit(
                     channel=Channel.MOBILE,
                     title=data["title"],
@@ -100,6 +105,11 @@ def petition_new(request: HttpRequest) -> HttpResponse:
                     actor_label="" if user else "resident",
                     idempotency_key=f"web:{data['idempotency_key']}",
                 )
+            except RateLimited as error:
+                form.add_error(None, error.message)
+                response = render(request, "appeals/petition_form.html", {"form": form}, status=429)
+                response["Retry-After"] = str(error.retry_after)
+                return response
             except DomainError as error:
                 if not _add_service_errors(form, error, SUBMIT_FIELD_MAP):
                     form.add_error(None, error.message)
@@ -135,43 +145,67 @@ def _save_photos(request: HttpRequest, petition: Petition, photos: list) -> None
 
 def petition_submitted(request: HttpRequest) -> HttpResponse:
     tracking_no = request.session.get(SUBMITTED_SESSION_KEY)
-    if not tracking_no:
+    token = request.session.get(TRACKED_SESSION_KEY, {}).get(tracking_no) if tracking_no else None
+    if not token:
         return redirect("appeals:new")
-    return render(request, "appeals/petition_submitted.html", {"tracking_no": tracking_no})
+    link = request.build_absolute_uri(reverse("appeals:track_token", args=[token]))
+    return render(request, "appeals/petition_submitted.html", {"tracking_no": tracking_no, "link": link})
 
 
 def _remember_tracked(request: HttpRequest, petition: Petition) -> None:
+    """This browser proved it may follow the petition: keep its secret token in the session."""
     tracked = dict(request.session.get(TRACKED_SESSION_KEY, {}))
     tracked.pop(petition.tracking_no, None)
-    tracked[petition.tracking_no] = petition.contact_phone
+    tracked[petition.tracking_no] = petition.access_token
     # Keep the session small: the most recently followed petitions only.
     request.session[TRACKED_SESSION_KEY] = dict(list(tracked.items())[-MAX_TRACKED:])
 
 
 def petition_track(request: HttpRequest) -> HttpResponse:
-    """Find a petition by tracking number and phone; both must match, failures look alike."""
+    """Find a petition by tracking number and phone: counted and locked against guessing, and every
+    failure (wrong number, wrong phone, locked number) answers alike (appeals.services.tracking)."""
+    status, retry_after = 200, None
     if request.method == "POST":
         form = f.TrackForm(request.POST)
         if form.is_valid():
             try:
-                petition = petition_get_by_tracking(
-                    tracking_no=form.cleaned_data["tracking_no"], contact_phone=form.cleaned_data["contact_phone"]
+                petition = petition_track_lookup(
+                    tracking_no=form.cleaned_data["tracking_no"],
+                    contact_phone=form.cleaned_data["contact_phone"],
+                    client=client_ip(request),
                 )
-            except Http404:
-                form.add_error(None, _("No petition matches this tracking number and phone number."))
+            except DomainError as error:
+                form.add_error(None, error.message)
+                # A refused look-up is a form error (400); too many (429) and unavailable (503) say so.
+                status = error.http_status if error.http_status in (429, 503) else 400
+                retry_after = getattr(error, "retry_after", None)
             else:
                 _remember_tracked(request, petition)
                 return redirect("appeals:track_status", tracking_no=petition.tracking_no)
+        else:
+            status = 400
     else:
         form = f.TrackForm(initial={"tracking_no": request.GET.get("no", "")})
-    return render(request, "appeals/track_form.html", {"form": form}, status=400 if form.errors else 200)
+    response = render(request, "appeals/track_form.html", {"form": form}, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def petition_track_token(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the resident's text messages: its secret token opens the tracking page."""
+    petition = petition_get_by_token(token=token)
+    _remember_tracked(request, petition)
+    return redirect("appeals:track_status", tracking_no=petition.tracking_no)
 
 
 def _tracked_petition(request: HttpRequest, tracking_no: str) -> tuple[Petition, str | None]:
-    """The petition this browser may follow: proved by phone earlier, or filed by the logged-in user."""
-    phone = request.session.get(TRACKED_SESSION_KEY, {}).get(tracking_no)
-    if phone:
-        return petition_get_by_tracking(tracking_no=tracking_no, contact_phone=phone), phone
+    """The petition this browser may follow: opened by its link or proved by phone earlier, or
+    filed by the logged-in user. Returns it with its phone (the proof the outcome services take)."""
+    token = request.session.get(TRACKED_SESSION_KEY, {}).get(tracking_no)
+    if token:
+        petition = petition_get_by_token(token=token, tracking_no=tracking_no)
+        return petition, petition.contact_phone or None
     if request.user.is_authenticated:
         petition = (
             Petition.objects.select_related("category__parent")

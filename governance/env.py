@@ -102,3 +102,30 @@ def env_url(
     if not parts.hostname and not parts.path.strip("/"):
         raise ImproperlyConfigured(f"{name}={value!r} names no host.")
     return value
+
+
+_RATE_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+def parse_rates(value: str, *, name: str = "rate") -> tuple[tuple[int, int], ...]:
+    """`"5/min,50/h"` → ((5, 60), (50, 3600)): each a number of events per period in seconds."""
+    import re
+
+    rates = []
+    for part in value.split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d*)\s*([a-z]+)\s*", part.lower())
+        if not match or match.group(3) not in _RATE_UNITS or int(match.group(1)) < 1:
+            raise ImproperlyConfigured(
+                f"{name}={value!r}: {part.strip()!r} is not a rate like 5/min; "
+                "write comma-separated N/s, N/min, N/h or N/d (N ≥ 1)."
+            )
+        rates.append((int(match.group(1)), int(match.group(2) or 1) * _RATE_UNITS[match.group(3)]))
+    return tuple(rates)
+
+
+def env_rates(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
+    """A comma-separated list of rates (`5/min,50/h`), checked at start-up and returned as given."""
+    value = _raw(name, environ)
+    value = default if value is None or value == "" else value
+    parse_rates(value, name=name)
+    return value

@@ -46,13 +46,40 @@ class Conflict(DomainError):
     http_status = status.HTTP_409_CONFLICT
 
 
+class RateLimited(DomainError):
+    """Too many requests from this client (or for this key): 429 with a Retry-After header."""
+
+    code = "rate_limited"
+    http_status = status.HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None):
+        super().__init__(message or too_many_message(retry_after), extra={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+def too_many_message(retry_after: int | float | None) -> str:
+    if not retry_after:
+        return _("Too many requests. Please try again later.")
+    minutes = max(1, round(retry_after / 60))
+    return _("Too many requests. Please try again in %(minutes)s minutes.") % {"minutes": minutes}
+
+
 def _body(message: str, code: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"message": message, "code": code, "extra": extra or {}}
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, drf_exceptions.Throttled):
+        exc = RateLimited(retry_after=int(exc.wait) if exc.wait else None)
+    request = context.get("request")
+    if isinstance(exc, drf_exceptions.AuthenticationFailed) and getattr(request, "axes_locked_out", False):
+        # django-axes refused a locked account or address inside Basic authentication.
+        exc = RateLimited(_("Too many failed log-ins. This account is locked for a while; please try again later."))
     if isinstance(exc, DomainError):
-        return Response(_body(exc.message, exc.code, exc.extra), status=exc.http_status)
+        response = Response(_body(exc.message, exc.code, exc.extra), status=exc.http_status)
+        if isinstance(exc, RateLimited) and exc.retry_after:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, Http404):
         return Response(_body(_("Not found."), "not_found"), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):

@@ -10,14 +10,14 @@ turns on every production safeguard and refuses to start without a real `SECRET_
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from governance.env import env_bool, env_float, env_int, env_list, env_str, env_url
+from governance.env import env_bool, env_float, env_int, env_list, env_rates, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "residents",
     "appeals",
     "analytics",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a log-in refused by django-axes into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "governance.urls"
@@ -181,6 +184,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked account or address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -208,6 +213,35 @@ STORAGES = {
     },
 }
 
+# --- Client address, lock-outs and rate limits (docs/permissions.md) ------------------------
+# How many reverse proxies in front of the app append to X-Forwarded-For. 0: the header is ignored
+# and the peer address is the client (anyone can forge the header). governance/clientip.py.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+# Staff log-in (form and the API's Basic auth), django-axes: this many failures lock the username
+# and the address for the cool-off; each further failure during it restarts it.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "governance.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "governance.views.login_locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+# Tracking by number + phone: this many failures for one tracking number lock it for
+# TRACKING_LOCK_MINUTES whatever the address, and TRACKING_DAILY_LOCK_AFTER within a day lock it
+# for the day. The SMS link (/petitions/t/<token>/) is never locked.
+TRACKING_LOCK_AFTER = env_int("TRACKING_LOCK_AFTER", 5, minimum=1)
+TRACKING_LOCK_MINUTES = env_int("TRACKING_LOCK_MINUTES", 30, minimum=1)
+TRACKING_DAILY_LOCK_AFTER = env_int("TRACKING_DAILY_LOCK_AFTER", 20, minimum=1)
+# Rates are comma-separated N/s, N/min, N/h or N/d, each counted per client address (or key/user).
+RATE_TRACKING_FAILURES = env_rates("RATE_TRACKING_FAILURES", "20/h")  # wrong look-ups per address
+RATE_TRACKING = env_rates("RATE_TRACKING", "30/min")  # tracking API requests per address
+RATE_PETITION_FORM = env_rates("RATE_PETITION_FORM", "5/min,50/h")  # public form submissions per address
+RATE_OPEN311_POST = env_rates("RATE_OPEN311_POST", "30/min,1000/d")  # Open311 POSTs per api_key
+RATE_API_CREATE = env_rates("RATE_API_CREATE", "30/min")  # API submissions per user
+# The public address of the site, for links in text messages (https://gov.example.org). Empty: the
+# messages carry the path only.
+SITE_URL = env_url("SITE_URL", schemes=("http", "https")).rstrip("/")
+
 # --- REST API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -220,6 +254,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "governance.errors.api_exception_handler",
+    # DRF's own get_ident follows the same proxy rule (our throttles call governance.clientip).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Grid governance API",

@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from governance.models import Heartbeat
@@ -30,3 +32,21 @@ def health(request: HttpRequest) -> JsonResponse:
         cursor.execute("SELECT 1")
     beat = Heartbeat.objects.filter(name="worker").values_list("at", flat=True).first()
     return JsonResponse({"database": "ok", "worker_heartbeat": beat.isoformat() if beat else None})
+
+
+def too_many_page(request: HttpRequest, message: str, *, retry_after: int | None = None) -> HttpResponse:
+    """The 429 page: what happened and when to come back, in the visitor's language."""
+    response = render(request, "too_many.html", {"message": message}, status=429)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def login_locked_out(request: HttpRequest, response: HttpResponse | None = None, credentials=None) -> HttpResponse:
+    """django-axes' AXES_LOCKOUT_CALLABLE: the log-in form's answer while an account or address is locked."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = _(
+        "Too many failed log-ins. This account is locked for %(minutes)s minutes; please try again later "
+        "or ask an administrator to unlock it."
+    ) % {"minutes": minutes}
+    return too_many_page(request, message, retry_after=minutes * 60)

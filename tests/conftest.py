@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from appeals.services._base import broker_breaker_reset
@@ -34,6 +36,16 @@ def _fresh_process_caches():
         cache_breaker_reset,
     ):
         clear()
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys(settings):
+    """Each test counts in its own cache keys: rate-limit counters (and anything else cached) never
+    leak between tests or between the xdist workers sharing one Redis database. Never clear() it:
+    that flushes the whole database under the other worker's feet."""
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"t{uuid.uuid4().hex[:12]}"} for name, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture

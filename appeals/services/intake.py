@@ -30,7 +30,7 @@ from appeals.models import (
 )
 from appeals.services import _base
 from appeals.services.deadlines import start_clock
-from appeals.services.notifications import notify_area_staff
+from appeals.services.notifications import notify_area_staff, notify_submitter_received
 from governance.errors import DomainError
 from governance.identity import is_valid_phone, normalize_phone
 from grids.models import Area, AreaLevel
@@ -38,6 +38,9 @@ from grids.spatial import microgrid_at
 from residents.selectors import house_for_address, house_for_doorplate
 
 TRACKING_ATTEMPTS = 5
+# Channels where residents file for themselves: they get a text with the number and their link.
+# (12345 callers hear from the hotline; staff and patrol entries are made with the resident.)
+RECEIPT_CHANNELS = frozenset({Channel.MOBILE, Channel.DOORPLATE, Channel.OPEN311})
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,8 @@ def petition_submit(
                     at=at,
                 )
                 _base.enqueue("appeals.route_petition", petition.pk)
+                if channel in RECEIPT_CHANNELS:
+                    notify_submitter_received(petition)
         except IntegrityError:
             existing = _existing(idempotency_key, channel, external_ref)
             if existing is not None:  # a concurrent retry of the same submission won the race

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -33,7 +34,13 @@ LEASE = timedelta(minutes=5)
 
 
 def notification_create(
-    *, message: str, kind: str, petition: Petition | None = None, recipient: Any = None, phone: str = ""
+    *,
+    message: str,
+    kind: str,
+    petition: Petition | None = None,
+    recipient: Any = None,
+    phone: str = "",
+    nudge: bool = True,
 ) -> Notification:
     from appeals.services._base import enqueue  # local: _base imports the models this module uses
 
@@ -45,8 +52,31 @@ def notification_create(
         message=message,
         next_attempt_at=timezone.now(),
     )
-    enqueue("appeals.send_notifications")
+    if nudge:
+        enqueue("appeals.send_notifications")
     return row
+
+
+def tracking_link(petition: Petition) -> str:
+    """The resident's link to their tracking page: its secret token is the normal way in (SITE_URL + path)."""
+    return settings.SITE_URL + reverse("appeals:track_token", args=[petition.access_token])
+
+
+def notify_submitter_received(petition: Petition) -> Notification | None:
+    """Tell the resident their petition was received: its number and the link to follow it."""
+    if not (petition.contact_phone or petition.submitter_id):
+        return None
+    return notification_create(
+        message=_("Your petition %(no)s was received. Follow it here: %(link)s")
+        % {"no": petition.tracking_no, "link": tracking_link(petition)},
+        kind="received",
+        petition=petition,
+        recipient=petition.submitter,
+        phone=petition.contact_phone,
+        # No task of its own: intake sends one task (routing), whose staff notices nudge the
+        # sender; beat's minute sweep sends it otherwise.
+        nudge=False,
+    )
 
 
 def notify_submitter_resolved(petition: Petition) -> list[Notification]:
@@ -57,7 +87,9 @@ def notify_submitter_resolved(petition: Petition) -> list[Notification]:
     """
     rows: list[Notification] = []
     reached: set[str] = set()
-    merged = Petition.objects.filter(merged_into=petition).only("pk", "tracking_no", "contact_phone", "submitter_id")
+    merged = Petition.objects.filter(merged_into=petition).only(
+        "pk", "tracking_no", "contact_phone", "submitter_id", "access_token"
+    )
     for target in [petition, *merged.order_by("pk")]:
         who = {f"phone:{target.contact_phone}" if target.contact_phone else "", f"user:{target.submitter_id or ''}"}
         who -= {"", "user:"}
@@ -65,15 +97,19 @@ def notify_submitter_resolved(petition: Petition) -> list[Notification]:
             continue
         reached |= who
         if target is petition:
-            message = _("Your petition %(no)s has been handled: %(reply)s") % {
+            message = _("Your petition %(no)s has been handled: %(reply)s Rate it or reopen it here: %(link)s") % {
                 "no": petition.tracking_no,
                 "reply": petition.reply,
+                "link": tracking_link(petition),
             }
         else:
-            message = _("Your petition %(no)s was handled together with %(master)s: %(reply)s") % {
+            message = _(
+                "Your petition %(no)s was handled together with %(master)s: %(reply)s Follow it here: %(link)s"
+            ) % {
                 "no": target.tracking_no,
                 "master": petition.tracking_no,
                 "reply": petition.reply,
+                "link": tracking_link(target),
             }
         rows.append(
             notification_create(

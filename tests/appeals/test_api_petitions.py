@@ -6,11 +6,9 @@ import logging
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from appeals import apis
 from appeals.models import Channel, Petition, Rating, Status
 from appeals.services import (
     assignment_report_in,
@@ -36,13 +34,6 @@ def client_for(user=None) -> APIClient:
 def tracking_numbers(response) -> set[str]:
     assert response.status_code == 200, response.content
     return {row["tracking_no"] for row in response.json()["results"]}
-
-
-@pytest.fixture(autouse=True)
-def _clear_throttle_counts():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -364,8 +355,8 @@ def test_it_rates_and_reopens_through_the_public_lookup(submit, grid_worker_a):
     assert petition.reopen_count == 1
 
 
-def test_it_throttles_the_public_lookup(submit, monkeypatch):
-    monkeypatch.setattr(apis, "TRACK_RATE", "2/min")
+def test_it_throttles_the_public_lookup(submit, settings):
+    settings.RATE_TRACKING = "2/min"
     petition = submit()
     client = client_for()
     params = {"tracking_no": petition.tracking_no, "phone": "13800138000"}

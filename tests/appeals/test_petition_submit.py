@@ -65,10 +65,11 @@ def test_it_refuses_overlong_names_and_addresses_with_field_messages(tree):
 def test_tracking_finds_the_petition_whatever_the_spelling_of_the_phone(submit, spelling):
     from rest_framework.test import APIClient
 
-    from appeals.selectors import petition_get_by_tracking
+    from appeals.services.tracking import petition_track_lookup
 
     petition = submit(contact_phone="13800138000")
 
-    assert petition_get_by_tracking(tracking_no=petition.tracking_no, contact_phone=spelling) == petition
+    found = petition_track_lookup(tracking_no=petition.tracking_no, contact_phone=spelling, client="127.0.0.1")
+    assert found == petition
     response = APIClient().get("/api/v1/track/", {"tracking_no": petition.tracking_no, "phone": spelling})
     assert response.status_code == 200

@@ -14,7 +14,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_obje
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.filters import OrderingFilter
 from rest_framework.generics import GenericAPIView, ListAPIView
@@ -34,13 +34,20 @@ from appeals.models import (
     Rating,
     Status,
 )
-from appeals.selectors import petition_get_by_tracking, petition_get_for_user, petitions_visible_to
+from appeals.selectors import (
+    petition_get_by_tracking,
+    petition_get_for_user,
+    petition_resident_view,
+    petitions_visible_to,
+)
 from appeals.services import (
     petition_rate,
     petition_reopen,
     petition_submit,
 )
+from governance.accesslog import AccessRecord, access_log_write
 from governance.errors import DomainError
+from governance.models import AccessReason
 from governance.scoping import scope_for
 from grids.models import Area, AreaLevel
 
@@ -75,7 +82,18 @@ def _with_details(petition: Petition) -> Petition:
 
 
 def _detail(request: Request, petition: Petition) -> dict[str, Any]:
+    """Staff get the full record; a resident exactly what their tracking page shows."""
+    if not scope_for(request.user).is_staff_member:
+        return s.PublicPetitionSerializer(petition_resident_view(petition)).data
     return s.PetitionDetailSerializer(_with_details(petition), context={"request": request}).data
+
+
+# Staff read PetitionDetail; the resident who filed the petition reads PublicPetition.
+DETAIL_RESPONSE = PolymorphicProxySerializer(
+    component_name="PetitionDetailOrPublic",
+    serializers=[s.PetitionDetailSerializer, s.PublicPetitionSerializer],
+    resource_type_field_name=None,
+)
 
 
 # --- List, create, detail ---------------------------------------------------------------------------
@@ -91,9 +109,16 @@ class PetitionListCreateApi(ListAPIView):
     def get_queryset(self) -> QuerySet[Petition]:
         return petitions_visible_to(self.request.user).select_related(*LIST_RELATED)
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        # The page's unmasked values are access-logged in one statement after rendering.
+        return {**super().get_serializer_context(), "access_log": self.access_log}
+
     @extend_schema(summary="Petitions in your scope")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+        self.access_log: list[AccessRecord] = []
+        response = super().get(request, *args, **kwargs)
+        access_log_write(user=request.user, reason=AccessReason.HANDLER_VIEW, records=self.access_log, request=request)
+        return response
 
     @extend_schema(
         summary="Submit a petition (staff entry or a signed-in resident)",
@@ -158,9 +183,7 @@ class PetitionDetailApi(GenericAPIView):
     queryset = Petition.objects.none()  # for the schema; reads go through petition_get_for_user
     serializer_class = s.PetitionDetailSerializer
 
-    @extend_schema(
-        summary="One petition with its timeline", responses={200: s.PetitionDetailSerializer, 404: ERRORS[404]}
-    )
+    @extend_schema(summary="One petition with its timeline", responses={200: DETAIL_RESPONSE, 404: ERRORS[404]})
     def get(self, request: Request, tracking_no: str) -> Response:
         return Response(_detail(request, petition_get_for_user(request.user, tracking_no=tracking_no)))
 
@@ -227,7 +250,7 @@ def _action_view(name: str, action: Action) -> type[PetitionActionApi]:
             operation_id=f"petitions_{name.replace('-', '_')}",
             summary=action.summary,
             request=action.input,
-            responses={200: s.PetitionDetailSerializer, **ERRORS},
+            responses={200: DETAIL_RESPONSE, **ERRORS},
         )
         def post(self, request: Request, tracking_no: str) -> Response:
             return self.act(request, tracking_no)
@@ -329,10 +352,7 @@ class PublicTrackingMixin:
 
     @staticmethod
     def render(petition: Petition) -> Response:
-        prefetch_related_objects(
-            [petition], Prefetch("events", queryset=PetitionEvent.objects.order_by("created_at", "id"))
-        )
-        return Response(s.PublicPetitionSerializer(petition).data)
+        return Response(s.PublicPetitionSerializer(petition_resident_view(petition)).data)
 
 
 class TrackApi(PublicTrackingMixin, GenericAPIView):

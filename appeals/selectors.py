@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from appeals.models import Assignment, AssignmentStatus, Category, Petition, PetitionEvent
+from appeals.models import (
+    Assignment,
+    AssignmentStatus,
+    Category,
+    EventType,
+    Petition,
+    PetitionEvent,
+    Rating,
+    Status,
+)
+from governance.privacy import mask_text
 from governance.scoping import scope_for
 from grids.models import AreaLevel
 
@@ -80,4 +91,54 @@ def categories_for_intake() -> QuerySet[Category]:
     """Active sub-classes with their class, for forms and Open311's service list."""
     return Category.objects.filter(is_active=True, parent__isnull=False, parent__is_active=True).select_related(
         "parent"
+    )
+
+
+# What a resident sees of the timeline: outcomes, never who inside did what or internal notes.
+RESIDENT_EVENTS = frozenset(
+    {
+        EventType.SUBMITTED,
+        EventType.ROUTED,
+        EventType.PLACED,
+        EventType.ACCEPTED,
+        EventType.HANDLING,
+        EventType.ESCALATED,
+        EventType.WHISTLED,
+        EventType.RESOLVED,
+        EventType.RATED,
+        EventType.REOPENED,
+        EventType.CLOSED,
+        EventType.MERGED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class ResidentView:
+    """Everything the resident's tracking page and the resident's API show of a petition, and nothing else.
+
+    Free text is masked (`governance.privacy.mask_text`): whoever reached the page with a tracking
+    number and a phone number learns no other phone, ID number or name from it.
+    """
+
+    petition: Petition
+    title: str
+    description: str
+    reply: str
+    timeline: list[PetitionEvent]
+    can_rate: bool
+    can_reopen: bool
+
+
+def petition_resident_view(petition: Petition) -> ResidentView:
+    """The one definition of the resident's view: the tracking page and the API render it alike."""
+    events = petition.events.order_by("created_at", "id").filter(type__in=RESIDENT_EVENTS)
+    return ResidentView(
+        petition=petition,
+        title=mask_text(petition.title),
+        description=mask_text(petition.description),
+        reply=mask_text(petition.reply),
+        timeline=list(events),
+        can_rate=petition.status == Status.RESOLVED and not petition.rating,
+        can_reopen=petition.status == Status.RESOLVED and petition.rating in ("", Rating.UNSATISFIED),
     )

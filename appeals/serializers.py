@@ -27,8 +27,9 @@ from appeals.models import (
     Status,
     Urgency,
 )
-from appeals.privacy import contact_fields_for
+from appeals.privacy import contact_access, contact_fields_for, text_masker
 from governance.models import Department
+from governance.privacy import reveals_personal_data
 from governance.scoping import scope_for
 from grids.models import Area
 
@@ -73,18 +74,30 @@ class ContactMaskingMixin:
       worker of the grid, the community that supervises it), and the staff of the lead department
       while the petition is dispatched to it;
     * everybody else — streets, the district, administrators, assisting departments, other
-      grids — sees `138****8000` and `张**`.
+      grids — sees `138******00` and `张**`.
 
-    Every unmasked view by staff is logged on the "appeals.pii" logger (user, petition, field).
+    Free text (title, description, reply, notes, reasons) is masked with the same rule; every
+    unmasked value holding personal data shown to staff is written to the access log.
     """
 
-    contact_fields: tuple[str, ...] = ("contact_phone",)
+    contact_fields: tuple[str, ...] = ("contact_phone", "title")
 
     def to_representation(self, instance: Petition) -> dict[str, Any]:
         data = super().to_representation(instance)  # type: ignore[misc]
         request = self.context.get("request")  # type: ignore[attr-defined]
-        data.update(contact_fields_for(getattr(request, "user", None), instance, self.contact_fields))
+        user = getattr(request, "user", None)
+        elsewhere = self.revealed_elsewhere(instance)
+        pending = self.context.get("access_log")  # type: ignore[attr-defined]
+        data.update(
+            contact_fields_for(
+                user, instance, self.contact_fields, request=request, revealed_elsewhere=elsewhere, pending=pending
+            )
+        )
         return data
+
+    def revealed_elsewhere(self, instance: Petition) -> tuple[str, ...]:
+        """Other parts of the answer that hold personal data (logged with the fields when shown)."""
+        return ()
 
 
 # --- Output ------------------------------------------------------------------------------------------
@@ -200,7 +213,7 @@ class PetitionDetailSerializer(PetitionListSerializer):
     prefetched; `timeline` hides staff names from residents.
     """
 
-    contact_fields = ("contact_phone", "contact_name")
+    contact_fields = ("contact_phone", "contact_name", "title", "description", "reply", "address")
     contact_name = serializers.CharField(read_only=True, help_text=_("Masked unless you handle the petition."))
     timeline = serializers.SerializerMethodField()
     assignments = AssignmentSerializer(many=True, read_only=True)
@@ -233,6 +246,31 @@ class PetitionDetailSerializer(PetitionListSerializer):
         ]
         read_only_fields = fields
 
+    def _notes(self, petition: Petition) -> dict[str, list[str]]:
+        return {
+            "timeline": [event.note for event in petition.events.all()],
+            "assignments": [assignment.reply for assignment in petition.assignments.all()],
+            "extensions": [x.reason for x in petition.extensions.all()]
+            + [x.decision_note for x in petition.extensions.all()],
+        }
+
+    def revealed_elsewhere(self, instance: Petition) -> tuple[str, ...]:
+        notes = self._notes(instance)
+        return tuple(part for part, texts in notes.items() if any(reveals_personal_data(text) for text in texts))
+
+    def to_representation(self, instance: Petition) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        mask = text_masker(contact_access(getattr(request, "user", None), instance))
+        for event in data["timeline"]:
+            event["note"] = mask(event["note"])
+        for assignment in data["assignments"]:
+            assignment["reply"] = mask(assignment["reply"])
+        for extension in data["extensions"]:
+            extension["reason"] = mask(extension["reason"])
+            extension["decision_note"] = mask(extension["decision_note"])
+        return data
+
     @extend_schema_field(EventSerializer(many=True))
     def get_timeline(self, petition: Petition) -> list[dict[str, Any]]:
         request = self.context.get("request")
@@ -253,38 +291,25 @@ class PublicEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PublicPetitionSerializer(serializers.ModelSerializer):
-    """What a resident sees with the tracking number and phone: no staff names, no internal notes."""
+class PublicPetitionSerializer(serializers.Serializer):
+    """The resident's view (`appeals.selectors.petition_resident_view`), exactly as the tracking page shows it.
 
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
-    category = serializers.CharField(source="category.name", default=None, read_only=True)
-    timeline = PublicEventSerializer(source="events", many=True, read_only=True)
-    can_rate = serializers.SerializerMethodField()
-    can_reopen = serializers.SerializerMethodField()
+    No staff names, no internal notes, no extension reasons; free text masked.
+    """
 
-    class Meta:
-        model = Petition
-        fields = [
-            "tracking_no",
-            "title",
-            "status",
-            "status_display",
-            "category",
-            "created_at",
-            "resolved_at",
-            "reply",
-            "rating",
-            "can_rate",
-            "can_reopen",
-            "timeline",
-        ]
-        read_only_fields = fields
-
-    def get_can_rate(self, petition: Petition) -> bool:
-        return petition.status == Status.RESOLVED and not petition.rating
-
-    def get_can_reopen(self, petition: Petition) -> bool:
-        return petition.status == Status.RESOLVED and petition.rating in ("", Rating.UNSATISFIED)
+    tracking_no = serializers.CharField(source="petition.tracking_no", read_only=True)
+    title = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(source="petition.status", choices=Status.choices, read_only=True)
+    status_display = serializers.CharField(source="petition.get_status_display", read_only=True)
+    category = serializers.CharField(source="petition.category.name", default=None, read_only=True)
+    created_at = serializers.DateTimeField(source="petition.created_at", read_only=True)
+    resolved_at = serializers.DateTimeField(source="petition.resolved_at", read_only=True, allow_null=True)
+    description = serializers.CharField(read_only=True)
+    reply = serializers.CharField(read_only=True)
+    rating = serializers.ChoiceField(source="petition.rating", choices=Rating.choices, allow_blank=True, read_only=True)
+    can_rate = serializers.BooleanField(read_only=True)
+    can_reopen = serializers.BooleanField(read_only=True)
+    timeline = PublicEventSerializer(many=True, read_only=True)
 
 
 class StatsSerializer(serializers.Serializer):

@@ -29,17 +29,17 @@ from appeals.models import (
     Assignment,
     AssignmentStatus,
     Channel,
-    EventType,
     ExtensionStatus,
     Petition,
     PetitionPhoto,
     Status,
     Tier,
 )
-from appeals.privacy import contact_fields_for
+from appeals.privacy import contact_access, contact_fields_for, text_masker
 from appeals.selectors import (
     petition_get_by_tracking,
     petition_get_for_user,
+    petition_resident_view,
     petition_timeline,
     petitions_visible_to,
 )
@@ -51,32 +51,18 @@ from appeals.services import (
 from appeals.services.handling import user_can_decide_extensions
 from governance.errors import DomainError
 from governance.models import Role
+from governance.privacy import reveals_personal_data
 from governance.scoping import Scope, scope_for
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
+# What the staff detail page shows of the petition's personal and free-text fields (appeals.privacy).
+DETAIL_FIELDS = ("contact_phone", "contact_name", "title", "description", "reply", "address")
 # The session remembers which petitions this browser proved it may follow (tracking no → phone).
 TRACKED_SESSION_KEY = "appeals_tracked"
 SUBMITTED_SESSION_KEY = "appeals_submitted"
 MAX_TRACKED = 20
-# What a resident sees of the timeline: outcomes, never who inside did what or internal notes.
-RESIDENT_EVENTS = frozenset(
-    {
-        EventType.SUBMITTED,
-        EventType.ROUTED,
-        EventType.PLACED,
-        EventType.ACCEPTED,
-        EventType.HANDLING,
-        EventType.ESCALATED,
-        EventType.WHISTLED,
-        EventType.RESOLVED,
-        EventType.RATED,
-        EventType.REOPENED,
-        EventType.CLOSED,
-        EventType.MERGED,
-    }
-)
 # Form fields of the service's validation errors, as named in `DomainError.extra["fields"]`.
 SUBMIT_FIELD_MAP = {"location": None, "channel": None}
 
@@ -216,17 +202,15 @@ def petition_track_status(request: HttpRequest, tracking_no: str) -> HttpRespons
 
 
 def _render_status(request: HttpRequest, petition: Petition, *, rate_form=None, reopen_form=None, status: int = 200):
-    timeline = [e for e in petition_timeline(petition) if e.type in RESIDENT_EVENTS]
-    can_rate = petition.status == Status.RESOLVED and not petition.rating
-    can_reopen = petition.status == Status.RESOLVED and petition.rating in ("", "unsatisfied")
+    view = petition_resident_view(petition)
     return render(
         request,
         "appeals/track_status.html",
         {
             "petition": petition,
-            "timeline": timeline,
-            "rate_form": rate_form or (f.RateForm() if can_rate else None),
-            "reopen_form": reopen_form or (f.ReopenForm() if can_reopen else None),
+            "view": view,
+            "rate_form": rate_form or (f.RateForm() if view.can_rate else None),
+            "reopen_form": reopen_form or (f.ReopenForm() if view.can_reopen else None),
         },
         status=status,
     )
@@ -450,18 +434,32 @@ def _render_detail(
         action_forms.append({"name": name, "label": TRANSITIONS[name].label, "form": form})
     if bound and bound[0] not in {a["name"] for a in action_forms}:
         action_forms.insert(0, {"name": bound[0], "label": TRANSITIONS[bound[0]].label, "form": bound[1]})
-    contact = contact_fields_for(user, petition, ("contact_phone", "contact_name"))
+    timeline = list(petition_timeline(petition))
+    extensions = list(petition.extensions.select_related("requested_by").order_by("-requested_at"))
+    # Notes, replies and reasons are free text too: masked with the contact fields, logged when shown.
+    mask = text_masker(contact_access(user, petition))
+    notes = {
+        "timeline": [(event, "note") for event in timeline],
+        "assignments": [(assignment, "reply") for assignment in assignments],
+        "extensions": [(x, "reason") for x in extensions] + [(x, "decision_note") for x in extensions],
+    }
+    for pairs in notes.values():
+        for obj, attr in pairs:
+            setattr(obj, f"shown_{attr}", mask(getattr(obj, attr)))
+    elsewhere = [part for part, pairs in notes.items() if any(reveals_personal_data(getattr(o, a)) for o, a in pairs)]
+    shown = contact_fields_for(user, petition, DETAIL_FIELDS, request=request, revealed_elsewhere=elsewhere)
     return render(
         request,
         "appeals/petition_detail.html",
         {
             "petition": petition,
-            "phone": contact["contact_phone"],
-            "contact_name": contact["contact_name"],
+            "shown": shown,
+            "phone": shown["contact_phone"],
+            "contact_name": shown["contact_name"],
             "photos": list(petition.photos.order_by("pk")),
-            "timeline": petition_timeline(petition),
+            "timeline": timeline,
             "assignments": assignments,
-            "extensions": list(petition.extensions.select_related("requested_by").order_by("-requested_at")),
+            "extensions": extensions,
             "repeats": list(petition.repeats.order_by("-created_at").only("tracking_no", "title", "status")[:20]),
             "merged": list(petition.merged.order_by("-created_at").only("tracking_no", "title", "status")[:20]),
             "repeat_of": petition.repeat_of,

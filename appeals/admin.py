@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from appeals.models import Category, Notification, Petition, PetitionEvent, TimeLimit
+from appeals.privacy import contact_fields_for
 from governance.admin import AdministratorWriteMixin, ScopedAdminMixin, StaffViewMixin
+from governance.models import AccessReason
+from governance.privacy import mask_name, mask_phone, mask_text
 from governance.scoping import scope_for
 
 
@@ -72,7 +76,7 @@ class PetitionEventInline(admin.TabularInline):
     model = PetitionEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "type", "actor", "actor_label", "from_status", "to_status", "note"]
+    fields = ["created_at", "type", "actor", "actor_label", "from_status", "to_status", "masked_note"]
     readonly_fields = fields
     ordering = ["created_at", "id"]
 
@@ -85,20 +89,107 @@ class PetitionEventInline(admin.TabularInline):
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return True
 
+    @admin.display(description=_("note"))
+    def masked_note(self, event: PetitionEvent) -> str:
+        # The admin is for looking things up; the petition page is where the handler reads notes in full.
+        return mask_text(event.note)
+
+
+# Shown in the admin's change view: free text always masked, contact fields as the policy says.
+ADMIN_CONTACT_FIELDS = ("contact_name", "contact_phone")
+
 
 @admin.register(Petition)
 class PetitionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Read-only, and masked like the pages: contact details in full only to the handling unit, logged."""
+
     scope_path_field = "area_path"
-    list_display = ["tracking_no", "title", "category", "status", "tier", "handler_area", "overdue", "created_at"]
+    list_display = [
+        "tracking_no",
+        "masked_title",
+        "category",
+        "status",
+        "tier",
+        "handler_area",
+        "masked_contact",
+        "overdue",
+        "created_at",
+    ]
     list_filter = ["status", "tier", "channel", "overdue", "supervised", "urgency"]
     search_fields = ["tracking_no"]
     list_select_related = ["category__parent", "handler_area"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
-    # The phone is personal data: staff read it on the petition page, where the view is logged.
-    exclude = ["contact_phone", "idempotency_key"]
+    fields = [
+        "tracking_no",
+        "masked_title",
+        "channel",
+        "status",
+        "tier",
+        "category",
+        "handler_area",
+        "handler_department",
+        "contact_name_shown",
+        "contact_phone_shown",
+        "masked_description",
+        "masked_address",
+        "masked_reply",
+        "deadline_at",
+        "overdue",
+        "supervised",
+        "rating",
+        "created_at",
+        "resolved_at",
+        "closed_at",
+    ]
+    readonly_fields = fields
     inlines = [PetitionEventInline]
     show_full_result_count = False
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field=None):
+        petition = super().get_object(request, object_id, from_field)
+        if petition is not None:
+            # The display methods below get only the object; the policy needs the viewer.
+            petition._admin_request = request
+        return petition
+
+    def _shown(self, petition: Petition) -> dict[str, str]:
+        cached = getattr(petition, "_admin_shown", None)
+        if cached is None:
+            request = petition._admin_request
+            cached = contact_fields_for(
+                request.user, petition, ADMIN_CONTACT_FIELDS, request=request, reason=AccessReason.ADMIN_VIEW
+            )
+            petition._admin_shown = cached
+        return cached
+
+    @admin.display(description=_("contact name"))
+    def contact_name_shown(self, petition: Petition) -> str:
+        return self._shown(petition)["contact_name"]
+
+    @admin.display(description=_("contact phone"))
+    def contact_phone_shown(self, petition: Petition) -> str:
+        return self._shown(petition)["contact_phone"]
+
+    @admin.display(description=_("contact"))
+    def masked_contact(self, petition: Petition) -> str:
+        return " ".join(part for part in (mask_name(petition.contact_name), mask_phone(petition.contact_phone)) if part)
+
+    @admin.display(description=_("title"))
+    def masked_title(self, petition: Petition) -> str:
+        return mask_text(petition.title)
+
+    @admin.display(description=_("description"))
+    def masked_description(self, petition: Petition) -> str:
+        return mask_text(petition.description)
+
+    @admin.display(description=_("address"))
+    def masked_address(self, petition: Petition) -> str:
+        return mask_text(petition.address)
+
+    @admin.display(description=_("reply"))
+    def masked_reply(self, petition: Petition) -> str:
+        return mask_text(petition.reply)
 
 
 @admin.register(PetitionEvent)
@@ -108,8 +199,13 @@ class PetitionEventAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
     list_filter = ["type"]
     search_fields = ["petition__tracking_no"]
     list_select_related = ["petition", "actor"]
-    raw_id_fields = ["petition", "actor"]
+    fields = ["created_at", "petition", "type", "actor", "actor_label", "from_status", "to_status", "masked_note"]
+    readonly_fields = fields
     show_full_result_count = False
+
+    @admin.display(description=_("note"))
+    def masked_note(self, event: PetitionEvent) -> str:
+        return mask_text(event.note)
 
 
 @admin.register(Notification)

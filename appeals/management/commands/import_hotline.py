@@ -14,9 +14,14 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from appeals.hotline import FORMATS, ImportReport, hotline_import
+from appeals.models import Petition
+from governance.accesslog import access_log_write, access_record
 from governance.errors import DomainError
+from governance.models import AccessReason
 
 REPORT_HEADER = ["row", "order_no", "outcome", "tracking_no", "messages"]
+# What the report carries of each petition, as the access log records it.
+REPORT_FIELDS = ("tracking_no", "external_ref")
 
 
 class Command(BaseCommand):
@@ -42,9 +47,10 @@ class Command(BaseCommand):
         except DomainError as error:
             raise CommandError(error.message) from None
         for row in result.errors:
-            self.stderr.write(f"row {row.row} ({row.order_no or '-'}): {'; '.join(row.messages)}")
+            self.stderr.write(f"row {row.row} ({row.order_no or '-'}): {'; '.join(row.masked_messages)}")
         if report:
             self._write_report(result, Path(report))
+            self._log_export(result, actor)
         totals = result.totals()
         self.stdout.write(
             f"{totals['rows']} rows: {totals['created']} created, {totals['skipped']} skipped (already imported), "
@@ -59,5 +65,14 @@ class Command(BaseCommand):
             writer = csv.writer(out)
             writer.writerow(REPORT_HEADER)
             for row in result.rows:
-                writer.writerow([row.row, row.order_no, row.outcome, row.tracking_no, "; ".join(row.messages)])
+                writer.writerow([row.row, row.order_no, row.outcome, row.tracking_no, "; ".join(row.masked_messages)])
         self.stdout.write(f"Report written to {path}.")
+
+    def _log_export(self, result: ImportReport, actor) -> None:
+        """The report file leaves the system: every petition it names is an export in the access log."""
+        numbers = [row.tracking_no for row in result.rows if row.tracking_no]
+        petitions = Petition.objects.filter(tracking_no__in=numbers).only("pk", "tracking_no")
+        records = [access_record(p, REPORT_FIELDS, record=p.tracking_no) for p in petitions]
+        access_log_write(
+            user=actor, reason=AccessReason.EXPORT, records=records, actor="" if actor else "import_hotline"
+        )

@@ -260,6 +260,17 @@ def test_it_shows_the_phone_in_full_to_the_handling_grid_and_logs_it(submit, gri
     assert entry.path == f"{LIST}{petition.tracking_no}/" and entry.ip == "127.0.0.1"
 
 
+def test_a_handlers_list_page_is_logged_row_by_row_in_one_insert(submit, grid_worker_a, street_command):
+    petitions = [submit(), submit(title="请回电13912342468")]
+    rows = client_for(grid_worker_a).get(LIST).json()["results"]
+    assert {row["contact_phone"] for row in rows} == {"13800138000"}
+    logged = {entry.record: entry.fields for entry in AccessLog.objects.all()}
+    assert logged == {petitions[0].tracking_no: "contact_phone", petitions[1].tracking_no: "contact_phone,title"}
+    street_rows = client_for(street_command).get(LIST).json()["results"]
+    assert "请回电139******68" in {row["title"] for row in street_rows}
+    assert AccessLog.objects.count() == 2
+
+
 def test_it_masks_the_phone_for_the_street_and_does_not_log(submit, street_command):
     petition = submit(contact_name="张三丰")
     detail = client_for(street_command).get(f"{LIST}{petition.tracking_no}/").json()

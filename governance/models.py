@@ -230,13 +230,15 @@ class AccessLog(models.Model):
     """
 
     at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
-    # PROTECT: a user who has seen personal data is deactivated, never deleted with their trail.
+    # No constraint and no cascade: deleting a user (seed_demo --reset) leaves their rows as written,
+    # with the id and the username (`actor`) they had.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
         editable=False,
     )

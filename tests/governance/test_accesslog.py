@@ -147,3 +147,15 @@ def test_street_and_grid_staff_cannot_read_the_log(client, tree, logged):
         user = make_user(f"{role}_staff", role=role, area=tree[area], is_staff=True)
         client.force_login(user)
         assert client.get(reverse("admin:governance_accesslog_changelist")).status_code == 403
+
+
+def test_deleting_a_user_leaves_their_rows_as_written(client, administrator):
+    user = make_user("leaver")
+    write(user, AccessRecord("appeals.petition", "1", "260101000001", ("contact_phone",)))
+    user_id = user.pk
+    user.delete()
+    entry = AccessLog.objects.get()
+    assert (entry.user_id, entry.actor, entry.fields) == (user_id, "leaver", "contact_phone")
+    client.force_login(administrator)
+    assert "leaver" in client.get(reverse("admin:governance_accesslog_changelist")).content.decode()
+    assert client.get(reverse("admin:governance_accesslog_change", args=[entry.pk])).status_code == 200

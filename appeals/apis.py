@@ -109,11 +109,26 @@ class PetitionListCreateApi(ListAPIView):
     def get_queryset(self) -> QuerySet[Petition]:
         return petitions_visible_to(self.request.user).select_related(*LIST_RELATED)
 
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        # A resident lists their own petitions as their "My petitions" page shows them.
+        request = getattr(self, "request", None)
+        if request is not None and request.method == "GET" and not scope_for(request.user).is_staff_member:
+            return s.ResidentPetitionListSerializer
+        return s.PetitionListSerializer
+
     def get_serializer_context(self) -> dict[str, Any]:
         # The page's unmasked values are access-logged in one statement after rendering.
         return {**super().get_serializer_context(), "access_log": self.access_log}
 
-    @extend_schema(summary="Petitions in your scope")
+    @extend_schema(
+        summary="Petitions in your scope (staff), or the ones you filed (a resident)",
+        responses=PolymorphicProxySerializer(
+            component_name="PetitionListRow",
+            serializers=[s.PetitionListSerializer, s.ResidentPetitionListSerializer],
+            resource_type_field_name=None,
+            many=True,
+        ),
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.access_log: list[AccessRecord] = []
         response = super().get(request, *args, **kwargs)

@@ -29,7 +29,7 @@ from appeals.models import (
 )
 from appeals.privacy import contact_access, contact_fields_for, text_masker
 from governance.models import Department
-from governance.privacy import reveals_personal_data
+from governance.privacy import mask_text, reveals_personal_data
 from governance.scoping import scope_for
 from grids.models import Area
 
@@ -310,6 +310,20 @@ class PublicPetitionSerializer(serializers.Serializer):
     can_rate = serializers.BooleanField(read_only=True)
     can_reopen = serializers.BooleanField(read_only=True)
     timeline = PublicEventSerializer(many=True, read_only=True)
+
+
+class ResidentPetitionListSerializer(serializers.Serializer):
+    """A row of the resident's own list, as "My petitions" shows it: no handler, tier or internal counters."""
+
+    tracking_no = serializers.CharField(read_only=True)
+    title = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    category = serializers.CharField(source="category.name", default=None, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def get_title(self, petition: Petition) -> str:
+        return mask_text(petition.title)
 
 
 class StatsSerializer(serializers.Serializer):

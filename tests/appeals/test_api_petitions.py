@@ -280,6 +280,15 @@ def test_it_masks_the_phone_for_the_street_and_does_not_log(submit, street_comma
     assert not AccessLog.objects.exists()
 
 
+def test_a_resident_lists_their_petitions_as_my_petitions_shows_them(submit, resident, grid_worker_a):
+    mine = submit(submitter=resident, title="门口垃圾 请回电13912342468")
+    submit()  # someone else's
+    petition_escalate(petition_id=mine.pk, actor=grid_worker_a, note="上报")
+    [row] = client_for(resident).get(LIST).json()["results"]
+    assert set(row) == {"tracking_no", "title", "status", "status_display", "category", "created_at"}
+    assert (row["tracking_no"], row["title"]) == (mine.tracking_no, "门口垃圾 请回电139******68")
+
+
 def test_it_shows_a_resident_exactly_their_tracking_view(submit, resident, grid_worker_a, administrator):
     petition = submit(submitter=resident, description="门口垃圾，电话13912342468")
     petition_accept(petition_id=petition.pk, actor=grid_worker_a)

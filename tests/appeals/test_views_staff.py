@@ -368,3 +368,10 @@ def test_photos_are_served_only_within_the_petitions_scope(
     assert url in client.get(reverse("appeals:detail", args=[petition.tracking_no])).content.decode()
     client.force_login(grid_worker_b)
     assert client.get(url).status_code == 404
+
+
+def test_the_list_page_masks_phones_typed_into_titles(client, submit, grid_worker_a):
+    submit(title="门口垃圾 请回电139-1234-2468")
+    client.force_login(grid_worker_a)
+    page = client.get(reverse("appeals:list"), {"tab": "all"}).content.decode()
+    assert "门口垃圾 请回电139******68" in page and "139-1234-2468" not in page

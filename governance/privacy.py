@@ -28,6 +28,8 @@ PHONE_KEEP_TAIL = 2
 _FULL_WIDTH = {ord("０") + i: ord("0") + i for i in range(10)}
 _FULL_WIDTH.update({ord("＋"): ord("+"), ord("－"): ord("-"), ord("（"): ord("("), ord("）"): ord(")")})
 _FULL_WIDTH.update({ord("\u3000"): ord(" "), ord("Ｘ"): ord("X"), ord("ｘ"): ord("x")})
+_FULL_WIDTH_RE = re.compile("[" + "".join(map(chr, _FULL_WIDTH)) + "]")
+_SEVEN_DIGITS_RE = re.compile(r"\d(?:\D{0,3}\d){6}")
 # One optional separator between the digits of a number: "138 1234 5678", "138-1234-5678".
 _SEP = r"[ \-\u00a0]?"
 # No digit or Latin letter may touch a number on either side: it would be part of a longer code
@@ -257,19 +259,21 @@ def mask_text(text: str) -> str:
     """`text` with phone numbers, ID numbers and introduced names masked; everything else as written."""
     if not text:
         return text or ""
-    normal = text.translate(_FULL_WIDTH)
+    normal = text.translate(_FULL_WIDTH) if _FULL_WIDTH_RE.search(text) else text
     spans: list[tuple[int, int, str]] = []
+    # Every number pattern needs seven digits close together: most text is spared the scans.
+    patterns = _PATTERNS if _SEVEN_DIGITS_RE.search(normal) else ()
 
     def free(start: int, end: int) -> bool:
         return all(end <= s or start >= e for s, e, _ in spans)
 
-    for pattern, replace in _PATTERNS:
+    for pattern, replace in patterns:
         for match in pattern.finditer(normal):
             replacement = replace(match)
             if replacement is not None and free(*match.span()):
                 spans.append((*match.span(), replacement))
     # The word that says "phone" stays; only the number after it is replaced.
-    found = [(*m.span("number"), mask_phone(m.group("number"))) for m in _LOCAL_RE.finditer(normal)]
+    found = [(*m.span("number"), mask_phone(m.group("number"))) for m in _LOCAL_RE.finditer(normal)] if patterns else []
     for start, end, replacement in found + _name_spans(normal):
         if free(start, end):
             spans.append((start, end, replacement))

@@ -51,8 +51,9 @@ def mask_phone(phone: str) -> str:
     digits = _phone_digits(phone or "")
     if not digits:
         return MASK * len(phone) if phone else ""
-    if len(digits) >= 11 and digits.startswith("86") and digits[2] == "1" and len(digits) == 13:
-        digits = digits[2:]  # +86 mobile: mask the national number
+    for country in ("86", "0086"):  # +86 / 0086 mobile: mask the national number
+        if len(digits) == len(country) + 11 and digits.startswith(country + "1"):
+            digits = digits[len(country) :]
     hidden = max(MIN_HIDDEN_DIGITS, len(digits) - PHONE_KEEP_HEAD - PHONE_KEEP_TAIL)
     keep = max(0, len(digits) - hidden)
     tail = min(PHONE_KEEP_TAIL, keep)

@@ -12,10 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from appeals.models import Category, Notification, Petition, PetitionEvent, TimeLimit
+from appeals.privacy import contact_fields_for
 from appeals.services.sweeps import petition_sweep_failure_clear
 from governance.admin import AdministratorWriteMixin, ScopedAdminMixin, StaffViewMixin
 from governance.identity import person_name
-from governance.models import Role
+from governance.models import AccessReason, Role
+from governance.privacy import mask_name, mask_phone, mask_text
 from governance.scoping import scope_for
 
 
@@ -77,7 +79,7 @@ class PetitionEventInline(admin.TabularInline):
     model = PetitionEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "type", "actor_name", "from_status", "to_status", "note"]
+    fields = ["created_at", "type", "actor_name", "from_status", "to_status", "masked_note"]
     readonly_fields = fields
     ordering = ["created_at", "id"]
 
@@ -93,6 +95,11 @@ class PetitionEventInline(admin.TabularInline):
     @admin.display(description=_("actor"))
     def actor_name(self, event: PetitionEvent) -> str:
         return person_name(event.actor) if event.actor_id else event.actor_label_display
+
+    @admin.display(description=_("note"))
+    def masked_note(self, event: PetitionEvent) -> str:
+        # The admin is for looking things up; the petition page is where the handler reads notes in full.
+        return mask_text(event.note)
 
 
 class SweepFailedFilter(admin.SimpleListFilter):
@@ -110,16 +117,23 @@ class SweepFailedFilter(admin.SimpleListFilter):
         return queryset
 
 
+# Shown in the admin's change view: free text always masked, contact fields as the policy says.
+ADMIN_CONTACT_FIELDS = ("contact_name", "contact_phone")
+
+
 @admin.register(Petition)
 class PetitionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Read-only, and masked like the pages: contact details in full only to the handling unit, logged."""
+
     scope_path_field = "area_path"
     list_display = [
         "tracking_no",
-        "title",
+        "masked_title",
         "category",
         "status",
         "tier",
         "handler_area",
+        "masked_contact",
         "escalated_on_deadline",
         "sweep_failed_at",
         "created_at",
@@ -130,8 +144,29 @@ class PetitionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["category__parent", "handler_area"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
-    # The phone is personal data: staff read it on the petition page, where the view is logged.
-    exclude = ["contact_phone", "idempotency_key"]
+    fields = [
+        "tracking_no",
+        "masked_title",
+        "channel",
+        "status",
+        "tier",
+        "category",
+        "handler_area",
+        "handler_department",
+        "contact_name_shown",
+        "contact_phone_shown",
+        "masked_description",
+        "masked_address",
+        "masked_reply",
+        "deadline_at",
+        "overdue",
+        "supervised",
+        "rating",
+        "created_at",
+        "resolved_at",
+        "closed_at",
+    ]
+    readonly_fields = fields
     inlines = [PetitionEventInline]
     show_full_result_count = False
 
@@ -148,6 +183,51 @@ class PetitionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
             % {"n": count},
         )
 
+    def get_object(self, request: HttpRequest, object_id: str, from_field=None):
+        petition = super().get_object(request, object_id, from_field)
+        if petition is not None:
+            # The display methods below get only the object; the policy needs the viewer.
+            petition._admin_request = request
+        return petition
+
+    def _shown(self, petition: Petition) -> dict[str, str]:
+        cached = getattr(petition, "_admin_shown", None)
+        if cached is None:
+            request = petition._admin_request
+            cached = contact_fields_for(
+                request.user, petition, ADMIN_CONTACT_FIELDS, request=request, reason=AccessReason.ADMIN_VIEW
+            )
+            petition._admin_shown = cached
+        return cached
+
+    @admin.display(description=_("contact name"))
+    def contact_name_shown(self, petition: Petition) -> str:
+        return self._shown(petition)["contact_name"]
+
+    @admin.display(description=_("contact phone"))
+    def contact_phone_shown(self, petition: Petition) -> str:
+        return self._shown(petition)["contact_phone"]
+
+    @admin.display(description=_("contact"))
+    def masked_contact(self, petition: Petition) -> str:
+        return " ".join(part for part in (mask_name(petition.contact_name), mask_phone(petition.contact_phone)) if part)
+
+    @admin.display(description=_("title"))
+    def masked_title(self, petition: Petition) -> str:
+        return mask_text(petition.title)
+
+    @admin.display(description=_("description"))
+    def masked_description(self, petition: Petition) -> str:
+        return mask_text(petition.description)
+
+    @admin.display(description=_("address"))
+    def masked_address(self, petition: Petition) -> str:
+        return mask_text(petition.address)
+
+    @admin.display(description=_("reply"))
+    def masked_reply(self, petition: Petition) -> str:
+        return mask_text(petition.reply)
+
 
 @admin.register(PetitionEvent)
 class PetitionEventAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
@@ -156,12 +236,17 @@ class PetitionEventAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
     list_filter = ["type"]
     search_fields = ["petition__tracking_no"]
     list_select_related = ["petition", "actor"]
-    raw_id_fields = ["petition", "actor"]
+    fields = ["created_at", "petition", "type", "actor", "actor_label", "from_status", "to_status", "masked_note"]
+    readonly_fields = fields
     show_full_result_count = False
 
     @admin.display(description=_("actor"))
     def actor_name(self, event: PetitionEvent) -> str:
         return person_name(event.actor) if event.actor_id else event.actor_label_display
+
+    @admin.display(description=_("note"))
+    def masked_note(self, event: PetitionEvent) -> str:
+        return mask_text(event.note)
 
 
 @admin.register(Notification)

@@ -14,8 +14,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from rest_framework import serializers, status
 from rest_framework.filters import OrderingFilter
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import AllowAny
@@ -44,9 +44,11 @@ from appeals.services import (
     petition_submit,
 )
 from appeals.services.tracking import petition_track_lookup
+from governance.accesslog import AccessRecord, access_log_write
 from governance.clientip import client_ip
 from governance.errors import DomainError
 from governance.limits import SettingRateThrottle
+from governance.models import AccessReason
 from governance.scoping import scope_for
 from grids.models import Area, AreaLevel
 
@@ -85,7 +87,18 @@ def _with_details(petition: Petition) -> Petition:
 
 
 def _detail(request: Request, petition: Petition) -> dict[str, Any]:
+    """Staff get the full record; a resident exactly what their tracking page shows."""
+    if not scope_for(request.user).is_staff_member:
+        return s.PublicPetitionSerializer(petition_resident_view(petition)).data
     return s.PetitionDetailSerializer(_with_details(petition), context={"request": request}).data
+
+
+# Staff read PetitionDetail; the resident who filed the petition reads PublicPetition.
+DETAIL_RESPONSE = PolymorphicProxySerializer(
+    component_name="PetitionDetailOrPublic",
+    serializers=[s.PetitionDetailSerializer, s.PublicPetitionSerializer],
+    resource_type_field_name=None,
+)
 
 
 # --- List, create, detail ---------------------------------------------------------------------------
@@ -108,12 +121,34 @@ class PetitionListCreateApi(ListAPIView):
     def get_queryset(self) -> QuerySet[Petition]:
         return petitions_visible_to(self.request.user).select_related(*LIST_RELATED)
 
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        # A resident lists their own petitions as their "My petitions" page shows them.
+        request = getattr(self, "request", None)
+        if request is not None and request.method == "GET" and not scope_for(request.user).is_staff_member:
+            return s.ResidentPetitionListSerializer
+        return s.PetitionListSerializer
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        # The page's unmasked values are access-logged in one statement after rendering.
+        return {**super().get_serializer_context(), "access_log": self.access_log}
+
     def get_throttles(self) -> list:
         return [CreateThrottle()] if self.request.method == "POST" else []
 
-    @extend_schema(summary="Petitions in your scope")
+    @extend_schema(
+        summary="Petitions in your scope (staff), or the ones you filed (a resident)",
+        responses=PolymorphicProxySerializer(
+            component_name="PetitionListRow",
+            serializers=[s.PetitionListSerializer, s.ResidentPetitionListSerializer],
+            resource_type_field_name=None,
+            many=True,
+        ),
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+        self.access_log: list[AccessRecord] = []
+        response = super().get(request, *args, **kwargs)
+        access_log_write(user=request.user, reason=AccessReason.HANDLER_VIEW, records=self.access_log, request=request)
+        return response
 
     @extend_schema(
         summary="Submit a petition (staff entry or a signed-in resident)",
@@ -178,9 +213,7 @@ class PetitionDetailApi(GenericAPIView):
     queryset = Petition.objects.none()  # for the schema; reads go through petition_get_for_user
     serializer_class = s.PetitionDetailSerializer
 
-    @extend_schema(
-        summary="One petition with its timeline", responses={200: s.PetitionDetailSerializer, 404: ERRORS[404]}
-    )
+    @extend_schema(summary="One petition with its timeline", responses={200: DETAIL_RESPONSE, 404: ERRORS[404]})
     def get(self, request: Request, tracking_no: str) -> Response:
         return Response(_detail(request, petition_get_for_user(request.user, tracking_no=tracking_no)))
 
@@ -214,7 +247,7 @@ def _action_view(action: Action) -> type[PetitionActionApi]:
             operation_id=f"petitions_{action.name}",
             summary=action.summary,
             request=action.serializer,
-            responses={200: s.PetitionDetailSerializer, **ERRORS},
+            responses={200: DETAIL_RESPONSE, **ERRORS},
         )
         def post(self, request: Request, tracking_no: str) -> Response:
             return self.act(request, tracking_no)
@@ -318,8 +351,7 @@ class PublicTrackingMixin:
 
     @staticmethod
     def render(petition: Petition) -> Response:
-        view = petition_resident_view(petition)
-        return Response(s.PublicPetitionSerializer(petition, context={"resident_view": view}).data)
+        return Response(s.PublicPetitionSerializer(petition_resident_view(petition)).data)
 
 
 class TrackApi(PublicTrackingMixin, GenericAPIView):

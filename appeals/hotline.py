@@ -32,6 +32,7 @@ from appeals.services import petition_submit
 from governance.errors import DomainError
 from governance.identity import normalize_phone
 from governance.inputs import date_window_error, has_control_characters
+from governance.privacy import mask_text
 
 CSV, XLSX = "csv", "xlsx"
 FORMATS = (CSV, XLSX)
@@ -96,13 +97,18 @@ class RowResult:
     tracking_no: str = ""
     messages: list[str] = field(default_factory=list)
 
+    @property
+    def masked_messages(self) -> list[str]:
+        """The messages as reports show them: a cell value quoted in one may be a phone or an ID number."""
+        return [mask_text(message) for message in self.messages]
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "row": self.row,
             "order_no": self.order_no,
             "outcome": self.outcome,
             "tracking_no": self.tracking_no,
-            "messages": list(self.messages),
+            "messages": self.masked_messages,
         }
 
 

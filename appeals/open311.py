@@ -1,8 +1,10 @@
 """Open311 GeoReport v2 at /open311/v2/ (see docs/open311.md).
 
-Reading is public; only `POST requests` needs an `api_key`. The format is the path's suffix
-(`.json` or `.xml`); errors use the spec's list of `{code, description}`. Nothing personal (names,
-phones, e-mail, device or account ids) leaves through the GET endpoints.
+Reading is public (unless `OPEN311_PUBLIC_REQUESTS` is off: then GET requests needs an `api_key`
+too); `POST requests` always needs one. The format is the path's suffix (`.json` or `.xml`); errors
+use the spec's list of `{code, description}`. The GET endpoints show what a public tracker should:
+no names, phones, e-mail, device or account ids, free text masked (`governance.privacy.mask_text`),
+the address generalised to the road or community, the point rounded to about 100 m, bounded pages.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import re_path
 from django.utils import timezone
@@ -32,12 +34,24 @@ from governance.identity import is_valid_phone, name_in_order, normalize_phone
 from governance.inputs import filter_date_error
 from governance.limits import rate_limit
 from governance.models import ApiClient
+from governance.privacy import generalise_address, mask_text
 from residents.selectors import house_for_doorplate
 
 DEFAULT_JURISDICTION_ID = "shibei.qingdao.gov.cn"
 # The spec: "Any request which comes from the open311 API should be limited to return 1000 results max".
+# Pages (`page`, `page_size`) reach no further than that into one window.
 MAX_REQUESTS = 1000
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+# The spec: a start_date/end_date range "may not span more than 90 days"; and the public list reaches
+# back a year at most, so stepping through dates cannot walk the whole archive.
 DEFAULT_WINDOW = timedelta(days=90)
+MAX_HISTORY = timedelta(days=365)
+WINDOW_DAYS = {"days": DEFAULT_WINDOW.days}
+# Decimal places of the published point: 3 ≈ 110 m, a road's stretch rather than a doorway.
+COORDINATE_DIGITS = 3
+# Petitions filed without a category (the hotline's unclassified calls) are listed under this service.
+CATCH_ALL_CODE = "other"
 CLOSED_STATUSES = frozenset({Status.RESOLVED, Status.CLOSED, Status.MERGED})
 # Petition.idempotency_key is 80 long and global: ours are "open311:<client pk>:<client's key>".
 MAX_IDEMPOTENCY_KEY = 64
@@ -51,8 +65,6 @@ META_MARKER = "\n\n[Open311]\n"
 META_FIELDS = {"media_url": 500, "email": 254, "phone": 32, "device_id": 64, "account_id": 64, "address_id": 64}
 PUBLIC_META = ("media_url", "address_id")
 
-MOBILE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-ID_CARD_RE = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?![\dXx])")
 XML_INVALID_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -105,11 +117,6 @@ def _datetime(value: datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="seconds") if value else None
 
 
-def _mask(text: str) -> str:
-    """Hide mobile and ID-card numbers residents type into free text."""
-    return ID_CARD_RE.sub(r"\1********\2", MOBILE_RE.sub(r"\1****\2", text))
-
-
 # --- Parsing ---------------------------------------------------------------------------------------
 
 
@@ -128,8 +135,10 @@ def _check_jurisdiction(request: HttpRequest) -> None:
         raise Open311Error(404, _("Unknown jurisdiction_id %(id)s.") % {"id": given})
 
 
-def _client_for_key(key: str) -> ApiClient:
+def _client_for_key(key: str, *, reading: bool = False) -> ApiClient:
     client = ApiClient.objects.filter(key_hash=ApiClient.hash_key(key), is_active=True).first() if key else None
+    if client is None and reading:
+        raise Open311Error(403, _("A valid api_key is required to read service requests."))
     if client is None:
         raise Open311Error(403, _("A valid api_key is required to submit a service request."))
     now = timezone.now()
@@ -196,15 +205,28 @@ def _service(category: Category) -> dict[str, Any]:
     }
 
 
+def _catch_all_service() -> dict[str, Any]:
+    name = _("Other")
+    return {
+        "service_code": CATCH_ALL_CODE,
+        "service_name": name,
+        "description": _("Anything no other service fits; staff choose the category."),
+        "metadata": False,
+        "type": "realtime",
+        "keywords": name,
+        "group": name,
+    }
+
+
 def services_list(request: HttpRequest, fmt: str) -> HttpResponse:
     _check_jurisdiction(request)
-    services = [_service(category) for category in categories_for_intake()]
+    services = [_service(category) for category in categories_for_intake()] + [_catch_all_service()]
     return _render(fmt, services, root="services", item="service")
 
 
 def service_definition(request: HttpRequest, fmt: str, service_code: str) -> HttpResponse:
     _check_jurisdiction(request)
-    if not categories_for_intake().filter(code=service_code).exists():
+    if service_code != CATCH_ALL_CODE and not categories_for_intake().filter(code=service_code).exists():
         raise Open311Error(404, _("Unknown service_code %(code)s.") % {"code": service_code})
     definition = {"service_code": service_code, "attributes": []}
     return _render(fmt, definition, root="service_definition", item=None)
@@ -257,9 +279,10 @@ def _split_meta(description: str) -> tuple[str, dict[str, str]]:
     return head.rstrip("\n"), meta
 
 
-def _title(category: Category, description: str) -> str:
+def _title(category: Category | None, description: str) -> str:
+    name = category.name if category else _("Other")
     excerpt = " ".join(description.split())[:TITLE_EXCERPT]
-    return f"{category.name}：{excerpt}"[:100] if excerpt else category.name
+    return f"{name}：{excerpt}"[:100] if excerpt else name
 
 
 def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
@@ -274,7 +297,7 @@ def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
     if not service_code:
         raise Open311Error(400, _("service_code is required."))
     category = categories_for_intake().filter(code=service_code).first()
-    if category is None:
+    if category is None and service_code != CATCH_ALL_CODE:
         raise Open311Error(400, _("Unknown service_code %(code)s.") % {"code": service_code})
     location = _location(request)
     meta = {name: _param(request, name) for name in META_FIELDS if name != "address_id"}
@@ -289,7 +312,7 @@ def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
         if len(meta[name]) > limit:
             raise Open311Error(400, _("%(name)s can be at most %(limit)s characters.") % {"name": name, "limit": limit})
     text = _param(request, "description")
-    description = (text or category.name) + _meta_block(meta)
+    description = (text or _title(category, "")) + _meta_block(meta)
     if len(description) > DESCRIPTION_LIMIT:
         limit = DESCRIPTION_LIMIT - (len(description) - len(text))  # what the client can still write
         raise Open311Error(400, _("description can be at most %(limit)s characters.") % {"limit": limit})
@@ -326,33 +349,41 @@ def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
 # --- Requests: reading -----------------------------------------------------------------------------
 
 
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, COORDINATE_DIGITS)
+
+
 def _request(petition: Petition) -> dict[str, Any]:
+    """What a public tracker shows of a petition: nothing that identifies the resident."""
     description, meta = _split_meta(petition.description)
     category = petition.category
     agency = petition.handler_department or petition.handler_area
+    community = petition.community.name if petition.community else ""
+    address = generalise_address(petition.address, fallback=community) if petition.address else ""
     return {
         "service_request_id": petition.tracking_no,
         "status": "closed" if petition.status in CLOSED_STATUSES else "open",
-        "status_notes": _mask(petition.reply) or None,
-        "service_name": category.name if category else None,
-        "service_code": category.code if category else None,
-        "description": _mask(description),
+        "status_notes": mask_text(petition.reply) or None,
+        "service_name": category.name if category else _("Other"),
+        "service_code": category.code if category else CATCH_ALL_CODE,
+        "description": mask_text(description),
         "agency_responsible": agency.name if agency else None,
         "service_notice": None,
         "requested_datetime": _datetime(petition.created_at),
         "updated_datetime": _datetime(petition.updated_at),
         "expected_datetime": _datetime(petition.deadline_at),
-        "address": petition.address or None,
-        "address_id": meta.get("address_id") or None,
+        "address": address or None,
+        # A doorplate code names one house: the public list never shows it.
+        "address_id": None,
         "zipcode": None,
-        "lat": petition.lat,
-        "long": petition.lon,
+        "lat": _round(petition.lat),
+        "long": _round(petition.lon),
         "media_url": meta.get("media_url") or None,
     }
 
 
 def _requests_queryset() -> QuerySet[Petition]:
-    return Petition.objects.select_related("category", "handler_department", "handler_area").order_by(
+    return Petition.objects.select_related("category", "handler_department", "handler_area", "community").order_by(
         "-created_at", "-pk"
     )
 
@@ -361,10 +392,13 @@ def _filtered(request: HttpRequest) -> QuerySet[Petition]:
     queryset = _requests_queryset()
     ids = _csv(request, "service_request_id")
     if ids:  # the spec: this overrides all other arguments
-        return queryset.filter(tracking_no__in=ids[:MAX_REQUESTS])
+        return queryset.filter(tracking_no__in=ids[:MAX_PAGE_SIZE])
     codes = _csv(request, "service_code")
     if codes:
-        queryset = queryset.filter(category__code__in=codes)
+        condition = Q(category__code__in=codes)
+        if CATCH_ALL_CODE in codes:
+            condition |= Q(category__isnull=True)
+        queryset = queryset.filter(condition)
     statuses = {value.lower() for value in _csv(request, "status")}
     if statuses - {"open", "closed"}:
         raise Open311Error(400, _("status must be open, closed or both (comma-separated)."))
@@ -376,22 +410,57 @@ def _filtered(request: HttpRequest) -> QuerySet[Petition]:
     end = _when(_param(request, "end_date"), "end_date", day_end=True)
     if start and end and start > end:
         raise Open311Error(400, _("start_date must not be after end_date."))
+    if start and end and end - start > DEFAULT_WINDOW:
+        raise Open311Error(400, _("start_date and end_date may not span more than %(days)s days.") % WINDOW_DAYS)
+    now = timezone.now()
     if start is None:
-        start = (end or timezone.now()) - DEFAULT_WINDOW
-    queryset = queryset.filter(created_at__gte=start)
-    if end is not None:
-        queryset = queryset.filter(created_at__lte=end)
-    return queryset
+        start = (end or now) - DEFAULT_WINDOW
+    if end is None:
+        end = min(now, start + DEFAULT_WINDOW)
+    if start < now - MAX_HISTORY:
+        raise Open311Error(
+            400,
+            _("The list reaches back %(days)s days; ask for older requests by service_request_id.")
+            % {"days": MAX_HISTORY.days},
+        )
+    return queryset.filter(created_at__gte=start, created_at__lte=end)
+
+
+def _page(request: HttpRequest) -> tuple[int, int]:
+    """`page` (from 1) and `page_size` (at most MAX_PAGE_SIZE); no page reaches past MAX_REQUESTS."""
+    values = {}
+    for name, default in (("page", 1), ("page_size", DEFAULT_PAGE_SIZE)):
+        raw = _param(request, name) or str(default)
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_REQUESTS:
+            raise Open311Error(400, _("%(name)s must be a whole number from 1.") % {"name": name})
+        values[name] = int(raw)
+    page, size = values["page"], min(values["page_size"], MAX_PAGE_SIZE)
+    if page * size > MAX_REQUESTS:
+        raise Open311Error(
+            400,
+            _("Pages reach the first %(n)s requests of a search; narrow it with start_date and end_date.")
+            % {"n": MAX_REQUESTS},
+        )
+    return (page - 1) * size, size
+
+
+def _check_public(request: HttpRequest) -> None:
+    """With OPEN311_PUBLIC_REQUESTS off, reading requests takes an api_key like submitting."""
+    if not getattr(settings, "OPEN311_PUBLIC_REQUESTS", True):
+        _client_for_key(_param(request, "api_key"), reading=True)
 
 
 def _requests(request: HttpRequest, fmt: str) -> HttpResponse:
     _check_jurisdiction(request)
-    found = [_request(petition) for petition in _filtered(request)[:MAX_REQUESTS]]
+    _check_public(request)
+    offset, size = _page(request)
+    found = [_request(petition) for petition in _filtered(request)[offset : offset + size]]
     return _render(fmt, found, root="service_requests", item="request")
 
 
 def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpResponse:
     _check_jurisdiction(request)
+    _check_public(request)
     petition = _requests_queryset().filter(tracking_no=request_id).first()
     if petition is None:
         raise Open311Error(404, _("Unknown service_request_id %(id)s.") % {"id": request_id})

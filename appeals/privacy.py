@@ -8,56 +8,75 @@ The rule (docs/permissions.md):
   the grid, the community that supervises it), and the staff of the lead department while the
   petition is dispatched to it;
 * everybody else — streets, the district, administrators, assisting departments, other grids —
-  sees `138****8000` and `张**`.
+  sees `138******00`, `张**` and free text with phones, ID numbers and names masked.
 
-Every unmasked view by staff is logged on the "appeals.pii" logger (user, petition, field).
+The maskers are `governance.privacy`'s. Every unmasked view by staff of a value that holds personal
+data is written to the access log (`governance.accesslog`: user, petition, field, reason, IP).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from appeals.models import Petition
 from appeals.policy import HANDLER, MASKED, OWN, contact_access
-
-pii_logger = logging.getLogger("appeals.pii")
+from governance.accesslog import AccessRecord, access_log_write, access_record
+from governance.models import AccessReason
+from governance.privacy import mask_name, mask_phone, mask_text, reveals_personal_data
 
 __all__ = ["HANDLER", "MASKED", "OWN", "contact_access", "contact_fields_for", "mask_name", "mask_phone"]
 
 
-def mask_phone(phone: str) -> str:
-    if not phone:
-        return ""
-    if len(phone) < 7:
-        return "*" * len(phone)
-    return f"{phone[:3]}****{phone[-4:]}"
+def text_masker(access: str) -> Callable[[str], str]:
+    """How free text (notes, replies, reasons) is shown at this access: masked unless OWN or HANDLER."""
+    return mask_text if access == MASKED else (lambda text: text)
 
 
-def mask_name(name: str) -> str:
-    return f"{name[0]}{'*' * (len(name) - 1)}" if name else ""
+MASKERS: dict[str, Callable[[str], str]] = {
+    "contact_phone": mask_phone,
+    "contact_name": mask_name,
+    "title": mask_text,
+    "description": mask_text,
+    "reply": mask_text,
+    "address": mask_text,
+}
+CONTACT_FIELDS = ("contact_phone", "contact_name")
 
 
-MASKERS = {"contact_phone": mask_phone, "contact_name": mask_name}
+def contact_fields_for(
+    user: Any,
+    petition: Petition,
+    fields: Iterable[str],
+    *,
+    request: Any = None,
+    reason: str = AccessReason.HANDLER_VIEW,
+    revealed_elsewhere: Iterable[str] = (),
+    pending: list[AccessRecord] | None = None,
+) -> dict[str, str]:
+    """The fields as `user` may see them; each unmasked value holding personal data is access-logged.
 
-
-def contact_fields_for(user: Any, petition: Petition, fields: Iterable[str]) -> dict[str, str]:
-    """The contact fields as `user` may see them; logs each unmasked value shown to staff."""
+    `revealed_elsewhere` names other parts of the same screen that show personal data unmasked
+    (e.g. "timeline" when a note holds a phone number): they are logged with the fields. A list
+    passes `pending` to collect the records and writes them in one statement for the whole page.
+    """
     access = contact_access(user, petition)
     shown: dict[str, str] = {}
+    revealed: list[str] = []
     for field in fields:
-        value = getattr(petition, field)
+        value = getattr(petition, field) or ""
         if access == MASKED:
             shown[field] = MASKERS[field](value)
             continue
         shown[field] = value
-        if access == HANDLER and value:
-            pii_logger.info(
-                "unmasked %s of petition %s shown to user %s",
-                field,
-                petition.tracking_no,
-                user.pk,
-                extra={"user_id": user.pk, "petition": petition.tracking_no, "field": field},
-            )
+        if access == HANDLER and value and (field in CONTACT_FIELDS or reveals_personal_data(value)):
+            revealed.append(field)
+    if access == HANDLER:
+        revealed.extend(revealed_elsewhere)
+    if revealed:
+        record = access_record(petition, revealed, record=petition.tracking_no)
+        if pending is not None:
+            pending.append(record)
+        else:
+            access_log_write(user=user, reason=reason, records=[record], request=request)
     return shown

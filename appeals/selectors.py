@@ -5,10 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from appeals.models import Assignment, AssignmentStatus, Category, EventType, Petition, PetitionEvent, Status
+from appeals.models import (
+    Assignment,
+    AssignmentStatus,
+    Category,
+    EventType,
+    Petition,
+    PetitionEvent,
+    Status,
+)
+from governance.privacy import mask_text
 from governance.scoping import scope_for
 from grids.models import AreaLevel
 
@@ -101,27 +111,50 @@ MASTER_EVENTS_FOR_MERGED = RESIDENT_EVENTS - {EventType.SUBMITTED, EventType.MER
 
 @dataclass(frozen=True)
 class ResidentView:
-    """What the resident may see of their petition: the tracking page and the tracking API alike.
+    """Everything the resident's tracking page and the resident's API show of a petition, and nothing else.
 
     A merged petition is followed through its master: `master` carries the status and reply that
     now answer the resident, and the timeline goes on with the master's steps after the merge.
+    Free text is masked (`governance.privacy.mask_text`): whoever reached the page with a tracking
+    number and a phone number learns no other phone, ID number or name from it.
     """
 
     petition: Petition
     master: Petition | None
     timeline: list[PetitionEvent]
+    title: str
+    description: str
+    reply: str
+    can_rate: bool
+    can_reopen: bool
 
 
 def petition_resident_view(petition: Petition) -> ResidentView:
+    """The one definition of the resident's view: the tracking page and the APIs render it alike."""
+    from appeals import policy  # the policy reads selectors
+
     own = [e for e in petition.events.order_by("created_at", "id") if e.type in RESIDENT_EVENTS]
-    if petition.status != Status.MERGED or petition.merged_into_id is None:
-        return ResidentView(petition, None, own)
-    master = Petition.objects.select_related("category__parent").get(pk=petition.merged_into_id)
-    merged_at = max((e.created_at for e in own if e.type == EventType.MERGED), default=petition.updated_at)
-    later = master.events.filter(type__in=MASTER_EVENTS_FOR_MERGED, created_at__gte=merged_at).order_by(
-        "created_at", "id"
+    master = None
+    timeline = own
+    if petition.status == Status.MERGED and petition.merged_into_id is not None:
+        master = Petition.objects.select_related("category__parent").get(pk=petition.merged_into_id)
+        merged_at = max((e.created_at for e in own if e.type == EventType.MERGED), default=petition.updated_at)
+        later = master.events.filter(type__in=MASTER_EVENTS_FOR_MERGED, created_at__gte=merged_at).order_by(
+            "created_at", "id"
+        )
+        timeline = [*own, *later]
+    # The page speaks to the resident who filed it: their account, or whoever proved the phone.
+    resident = petition.submitter if petition.submitter_id else AnonymousUser()
+    return ResidentView(
+        petition=petition,
+        master=master,
+        timeline=timeline,
+        title=mask_text(petition.title),
+        description=mask_text(petition.description),
+        reply=mask_text((master or petition).reply),
+        can_rate=policy.decide(resident, "rate", petition, contact_phone=petition.contact_phone).allowed,
+        can_reopen=policy.decide(resident, "reopen", petition, contact_phone=petition.contact_phone).allowed,
     )
-    return ResidentView(petition, master, [*own, *later])
 
 
 def categories_for_intake() -> QuerySet[Category]:

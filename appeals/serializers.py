@@ -28,11 +28,11 @@ from appeals.models import (
     Urgency,
 )
 from appeals.policy import action_slug, actions_for
-from appeals.privacy import contact_fields_for
-from appeals.selectors import petition_resident_view
+from appeals.privacy import contact_access, contact_fields_for, text_masker
 from governance.identity import person_name
 from governance.inputs import filter_date_error
 from governance.models import Department
+from governance.privacy import mask_text, reveals_personal_data
 from governance.scoping import scope_for
 from grids.models import Area
 
@@ -52,18 +52,30 @@ class ContactMaskingMixin:
       worker of the grid, the community that supervises it), and the staff of the lead department
       while the petition is dispatched to it;
     * everybody else — streets, the district, administrators, assisting departments, other
-      grids — sees `138****8000` and `张**`.
+      grids — sees `138******00` and `张**`.
 
-    Every unmasked view by staff is logged on the "appeals.pii" logger (user, petition, field).
+    Free text (title, description, reply, notes, reasons) is masked with the same rule; every
+    unmasked value holding personal data shown to staff is written to the access log.
     """
 
-    contact_fields: tuple[str, ...] = ("contact_phone",)
+    contact_fields: tuple[str, ...] = ("contact_phone", "title")
 
     def to_representation(self, instance: Petition) -> dict[str, Any]:
         data = super().to_representation(instance)  # type: ignore[misc]
         request = self.context.get("request")  # type: ignore[attr-defined]
-        data.update(contact_fields_for(getattr(request, "user", None), instance, self.contact_fields))
+        user = getattr(request, "user", None)
+        elsewhere = self.revealed_elsewhere(instance)
+        pending = self.context.get("access_log")  # type: ignore[attr-defined]
+        data.update(
+            contact_fields_for(
+                user, instance, self.contact_fields, request=request, revealed_elsewhere=elsewhere, pending=pending
+            )
+        )
         return data
+
+    def revealed_elsewhere(self, instance: Petition) -> tuple[str, ...]:
+        """Other parts of the answer that hold personal data (logged with the fields when shown)."""
+        return ()
 
 
 # --- Output ------------------------------------------------------------------------------------------
@@ -181,7 +193,7 @@ class PetitionDetailSerializer(PetitionListSerializer):
     prefetched; `timeline` hides staff names from residents.
     """
 
-    contact_fields = ("contact_phone", "contact_name")
+    contact_fields = ("contact_phone", "contact_name", "title", "description", "reply", "address")
     contact_name = serializers.CharField(read_only=True, help_text=_("Masked unless you handle the petition."))
     timeline = serializers.SerializerMethodField()
     assignments = AssignmentSerializer(many=True, read_only=True)
@@ -214,6 +226,31 @@ class PetitionDetailSerializer(PetitionListSerializer):
         ]
         read_only_fields = fields
 
+    def _notes(self, petition: Petition) -> dict[str, list[str]]:
+        return {
+            "timeline": [event.note for event in petition.events.all()],
+            "assignments": [assignment.reply for assignment in petition.assignments.all()],
+            "extensions": [x.reason for x in petition.extensions.all()]
+            + [x.decision_note for x in petition.extensions.all()],
+        }
+
+    def revealed_elsewhere(self, instance: Petition) -> tuple[str, ...]:
+        notes = self._notes(instance)
+        return tuple(part for part, texts in notes.items() if any(reveals_personal_data(text) for text in texts))
+
+    def to_representation(self, instance: Petition) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        mask = text_masker(contact_access(getattr(request, "user", None), instance))
+        for event in data["timeline"]:
+            event["note"] = mask(event["note"])
+        for assignment in data["assignments"]:
+            assignment["reply"] = mask(assignment["reply"])
+        for extension in data["extensions"]:
+            extension["reason"] = mask(extension["reason"])
+            extension["decision_note"] = mask(extension["decision_note"])
+        return data
+
     @extend_schema_field(EventSerializer(many=True))
     def get_timeline(self, petition: Petition) -> list[dict[str, Any]]:
         request = self.context.get("request")
@@ -240,64 +277,51 @@ class MasterPetitionSerializer(serializers.ModelSerializer):
     """The petition a merged one was folded into: its progress answers the merged one's resident."""
 
     status_display = serializers.CharField(source="get_status_display", read_only=True)
+    reply = serializers.SerializerMethodField()
 
     class Meta:
         model = Petition
         fields = ["tracking_no", "status", "status_display", "resolved_at", "reply"]
         read_only_fields = fields
 
+    def get_reply(self, master: Petition) -> str:
+        return mask_text(master.reply)
 
-class PublicPetitionSerializer(serializers.ModelSerializer):
-    """What a resident sees with the tracking number and phone: no staff names, no internal notes.
 
-    Exactly the tracking page (`appeals.selectors.petition_resident_view`, passed as the
-    `resident_view` context): the same timeline, and a merged petition's master.
+class PublicPetitionSerializer(serializers.Serializer):
+    """The resident's view (`appeals.selectors.petition_resident_view`), exactly as the tracking page shows it.
+
+    No staff names, no internal notes, no extension reasons; free text masked.
     """
 
+    tracking_no = serializers.CharField(source="petition.tracking_no", read_only=True)
+    title = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(source="petition.status", choices=Status.choices, read_only=True)
+    status_display = serializers.CharField(source="petition.get_status_display", read_only=True)
+    category = serializers.CharField(source="petition.category.name", default=None, read_only=True)
+    created_at = serializers.DateTimeField(source="petition.created_at", read_only=True)
+    resolved_at = serializers.DateTimeField(source="petition.resolved_at", read_only=True, allow_null=True)
+    description = serializers.CharField(read_only=True)
+    reply = serializers.CharField(read_only=True)
+    rating = serializers.ChoiceField(source="petition.rating", choices=Rating.choices, allow_blank=True, read_only=True)
+    can_rate = serializers.BooleanField(read_only=True)
+    can_reopen = serializers.BooleanField(read_only=True)
+    merged_into = MasterPetitionSerializer(source="master", allow_null=True, read_only=True)
+    timeline = PublicEventSerializer(many=True, read_only=True)
+
+
+class ResidentPetitionListSerializer(serializers.Serializer):
+    """A row of the resident's own list, as "My petitions" shows it: no handler, tier or internal counters."""
+
+    tracking_no = serializers.CharField(read_only=True)
+    title = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     category = serializers.CharField(source="category.name", default=None, read_only=True)
-    timeline = serializers.SerializerMethodField()
-    merged_into = serializers.SerializerMethodField()
-    can_rate = serializers.SerializerMethodField()
-    can_reopen = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(read_only=True)
 
-    class Meta:
-        model = Petition
-        fields = [
-            "tracking_no",
-            "title",
-            "status",
-            "status_display",
-            "category",
-            "created_at",
-            "resolved_at",
-            "reply",
-            "rating",
-            "can_rate",
-            "can_reopen",
-            "merged_into",
-            "timeline",
-        ]
-        read_only_fields = fields
-
-    def _view(self, petition: Petition) -> Any:
-        view = self.context.get("resident_view")
-        return view if view is not None and view.petition.pk == petition.pk else petition_resident_view(petition)
-
-    @extend_schema_field(PublicEventSerializer(many=True))
-    def get_timeline(self, petition: Petition) -> list[dict[str, Any]]:
-        return PublicEventSerializer(self._view(petition).timeline, many=True).data
-
-    @extend_schema_field(MasterPetitionSerializer(allow_null=True))
-    def get_merged_into(self, petition: Petition) -> dict[str, Any] | None:
-        master = self._view(petition).master
-        return MasterPetitionSerializer(master).data if master is not None else None
-
-    def get_can_rate(self, petition: Petition) -> bool:
-        return petition.status == Status.RESOLVED and not petition.rating
-
-    def get_can_reopen(self, petition: Petition) -> bool:
-        return petition.status == Status.RESOLVED and petition.rating in ("", Rating.UNSATISFIED)
+    def get_title(self, petition: Petition) -> str:
+        return mask_text(petition.title)
 
 
 class StatsSerializer(serializers.Serializer):

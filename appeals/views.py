@@ -34,7 +34,7 @@ from appeals.models import (
     Status,
     overdue_condition,
 )
-from appeals.privacy import contact_fields_for
+from appeals.privacy import contact_access, contact_fields_for, text_masker
 from appeals.selectors import (
     petition_get_by_token,
     petition_get_for_user,
@@ -51,11 +51,14 @@ from governance.errors import DomainError, RateLimited
 from governance.identity import normalize_phone
 from governance.limits import rate_limit
 from governance.models import Role
+from governance.privacy import reveals_personal_data
 from governance.scoping import Scope, scope_for
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
+# What the staff detail page shows of the petition's personal and free-text fields (appeals.privacy).
+DETAIL_FIELDS = ("contact_phone", "contact_name", "title", "description", "reply", "address")
 # The session remembers which petitions this browser proved it may follow (tracking no → phone).
 TRACKED_SESSION_KEY = "appeals_tracked"
 SUBMITTED_SESSION_KEY = "appeals_submitted"
@@ -249,8 +252,7 @@ def _render_status(
         "appeals/track_status.html",
         {
             "petition": petition,
-            "master": view.master,
-            "timeline": view.timeline,
+            "view": view,
             "rate_form": rate_form or (f.RateForm() if "rate" in offered else None),
             "reopen_form": reopen_form or (f.ReopenForm() if "reopen" in offered else None),
         },
@@ -403,18 +405,33 @@ def _render_detail(
         action_forms.append({"name": name, "label": entry.label, "form": form})
     if bound and bound[0] not in {a["name"] for a in action_forms}:
         action_forms.insert(0, {"name": bound[0], "label": REGISTRY[bound[0]].label, "form": bound[1]})
-    contact = contact_fields_for(user, petition, ("contact_phone", "contact_name"))
+    timeline = list(petition_timeline(petition))
+    assignments = list(petition.assignments.all())
+    extensions = list(petition.extensions.all())
+    # Notes, replies and reasons are free text too: masked with the contact fields, logged when shown.
+    mask = text_masker(contact_access(user, petition))
+    notes = {
+        "timeline": [(event, "note") for event in timeline],
+        "assignments": [(assignment, "reply") for assignment in assignments],
+        "extensions": [(x, "reason") for x in extensions] + [(x, "decision_note") for x in extensions],
+    }
+    for pairs in notes.values():
+        for obj, attr in pairs:
+            setattr(obj, f"shown_{attr}", mask(getattr(obj, attr)))
+    elsewhere = [part for part, pairs in notes.items() if any(reveals_personal_data(getattr(o, a)) for o, a in pairs)]
+    shown = contact_fields_for(user, petition, DETAIL_FIELDS, request=request, revealed_elsewhere=elsewhere)
     return render(
         request,
         "appeals/petition_detail.html",
         {
             "petition": petition,
-            "phone": contact["contact_phone"],
-            "contact_name": contact["contact_name"],
+            "shown": shown,
+            "phone": shown["contact_phone"],
+            "contact_name": shown["contact_name"],
             "photos": list(petition.photos.order_by("pk")),
-            "timeline": petition_timeline(petition),
-            "assignments": list(petition.assignments.all()),
-            "extensions": list(petition.extensions.all()),
+            "timeline": timeline,
+            "assignments": assignments,
+            "extensions": extensions,
             "repeats": list(petition.repeats.order_by("-created_at").only("tracking_no", "title", "status")[:20]),
             "merged": list(petition.merged.order_by("-created_at").only("tracking_no", "title", "status")[:20]),
             "repeat_of": petition.repeat_of,

@@ -11,6 +11,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area, AreaLevel
@@ -207,3 +208,76 @@ class ApiClient(models.Model):
         client.full_clean()
         client.save()
         return client, key
+
+
+class AccessReason(models.TextChoices):
+    """Why personal data was shown unmasked or exported (docs/personal-data.md)."""
+
+    HANDLER_VIEW = "handler_view", _("Handling the case")
+    ADMIN_VIEW = "admin_view", _("Admin view")
+    EXPORT = "export", _("Export")
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The access log is append-only: rows are never updated.")
+
+    def delete(self):
+        raise TypeError("The access log is append-only: rows are never deleted.")
+
+
+class AccessLog(models.Model):
+    """One unmasked look at (or export of) personal data: who, when, which record and field, why, from where.
+
+    Append-only: the ORM refuses updates and deletes, and on PostgreSQL a trigger refuses them too.
+    Write rows through `governance.accesslog.access_log_write`.
+    """
+
+    at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
+    # No constraint and no cascade: deleting a user (seed_demo --reset) leaves their rows as written,
+    # with the id and the username (`actor`) they had.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        editable=False,
+    )
+    # The username at the time, and the actor of system exports (a command run without --user).
+    actor = models.CharField(_("actor"), max_length=150, blank=True, editable=False)
+    model = models.CharField(_("record type"), max_length=64, editable=False)
+    object_id = models.CharField(_("record id"), max_length=64, editable=False)
+    record = models.CharField(_("record"), max_length=64, editable=False, help_text=_("e.g. the tracking number"))
+    fields = models.CharField(_("fields"), max_length=200, editable=False, help_text=_("comma-separated"))
+    reason = models.CharField(_("reason"), max_length=16, choices=AccessReason.choices, editable=False)
+    ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True, editable=False)
+    path = models.CharField(_("path"), max_length=300, blank=True, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-id"]
+        indexes = [
+            # The admin's default list (newest first) and its date filter.
+            models.Index(fields=["at"], name="accesslog_at"),
+            # "Who looked at petition X": search by record.
+            models.Index(fields=["record", "at"], name="accesslog_record_at"),
+            # "What did user U look at": the user filter.
+            models.Index(fields=["user", "at"], name="accesslog_user_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.record} {self.fields}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("The access log is append-only: rows are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The access log is append-only: rows are never deleted.")

@@ -436,3 +436,5 @@ HOTLINE_COLUMNS = parse_hotline_columns(_hotline_columns) if _hotline_columns el
 # --- Open311 -----------------------------------------------------------------------------------------
 # Our GeoReport v2 jurisdiction; a request naming another one gets 404 (an empty one is ignored).
 OPEN311_JURISDICTION_ID = env_str("OPEN311_JURISDICTION_ID", "shibei.qingdao.gov.cn")
+# GET requests is a public tracker by default (masked, generalised, bounded); 0 makes it take an api_key.
+OPEN311_PUBLIC_REQUESTS = env_bool("OPEN311_PUBLIC_REQUESTS", True)

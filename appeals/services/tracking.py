@@ -1,6 +1,6 @@
 """The anonymous way to a petition: tracking number + phone, limited so it cannot be brute-forced.
 
-A masked phone (`139****2468`) leaves a few thousand candidates, so every look-up is counted:
+A masked phone (`139******68`) still leaves candidates to guess, so every look-up is counted:
 failures per tracking number (whatever the address: `TRACKING_LOCK_AFTER` within
 `TRACKING_LOCK_MINUTES` lock it for that long, `TRACKING_DAILY_LOCK_AFTER` within a day for the
 day) and per client address (`RATE_TRACKING_FAILURES`, answered 429). A wrong number, a wrong phone

@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from appeals.models import Notification, PetitionEvent
-from governance.models import Role
+from appeals.services import petition_accept, petition_handle, petition_note_progress
+from governance.models import AccessLog, Role
 from tests.factories import make_user
 
 
@@ -110,3 +111,51 @@ def test_notifications_are_for_administrators_only(client, street_staff, adminis
     client.force_login(administrator)
     assert client.get(url).status_code == 200
     assert Notification.objects.exists() or PetitionEvent.objects.exists()
+
+
+# --- Personal data in the admin ------------------------------------------------------------------------
+
+
+def test_the_admin_masks_contacts_and_free_text_for_street_staff_and_logs_nothing(client, street_staff, submit):
+    petition = submit(contact_name="王小明", description="我是王小明，电话139 1234 2468")
+    client.force_login(street_staff)
+    listing = client.get(reverse("admin:appeals_petition_changelist")).content.decode()
+    change = client.get(reverse("admin:appeals_petition_change", args=[petition.pk])).content.decode()
+    for page in (listing, change):
+        assert "王**" in page and "138******00" in page
+        assert "王小明" not in page and "13800138000" not in page and "139 1234 2468" not in page
+    assert "我是王**，电话139******68" in change
+    assert not AccessLog.objects.exists()
+
+
+def test_the_handling_grid_sees_contacts_in_the_admin_and_the_view_is_logged(client, tree, submit):
+    grid_staff = make_user("grid_staff", role=Role.GRID_WORKER, area=tree["DS0C0G0"], is_staff=True)
+    petition = submit(contact_name="王小明", description="电话139 1234 2468")
+    client.force_login(grid_staff)
+    listing = client.get(reverse("admin:appeals_petition_changelist")).content.decode()
+    assert "王小明" not in listing and "13800138000" not in listing  # lists are always masked
+    change = client.get(reverse("admin:appeals_petition_change", args=[petition.pk])).content.decode()
+    assert "王小明" in change and "13800138000" in change
+    assert "139 1234 2468" not in change  # free text stays masked in the admin
+    [entry] = AccessLog.objects.all()
+    assert (entry.user, entry.record, entry.reason, entry.fields) == (
+        grid_staff,
+        petition.tracking_no,
+        "admin_view",
+        "contact_name,contact_phone",
+    )
+
+
+def test_event_notes_are_masked_in_the_admin(client, administrator, submit, grid_worker_a):
+    petition = submit()
+    petition_accept(petition_id=petition.pk, actor=grid_worker_a)
+    petition_handle(petition_id=petition.pk, actor=grid_worker_a)
+    petition_note_progress(petition_id=petition.pk, actor=grid_worker_a, note="已联系13912342468")
+    event = PetitionEvent.objects.get(petition=petition, note__contains="已联系")
+    client.force_login(administrator)
+    for url in (
+        reverse("admin:appeals_petition_change", args=[petition.pk]),
+        reverse("admin:appeals_petitionevent_change", args=[event.pk]),
+    ):
+        page = client.get(url).content.decode()
+        assert "已联系139******68" in page and "13912342468" not in page

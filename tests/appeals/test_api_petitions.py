@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 import pytest
@@ -15,10 +14,12 @@ from appeals.services import (
     petition_accept,
     petition_escalate,
     petition_handle,
+    petition_note_progress,
     petition_rate,
     petition_reply,
     petition_whistle,
 )
+from governance.models import AccessLog
 from tests.appeals.conftest import POINT_A, POINT_OTHER_STREET
 
 LIST = "/api/v1/petitions/"
@@ -110,7 +111,7 @@ def test_it_files_a_residents_petition_on_the_mobile_channel_as_theirs(resident,
     assert petition.reported_area == tree["DS1C1"]
     assert petition.contact_phone == "13900139000"
     detail = client_for(resident).get(response["Location"]).json()
-    assert detail["contact_phone"] == "13900139000"  # their own number, unmasked
+    assert detail["tracking_no"] == petition.tracking_no and "contact_phone" not in detail  # the tracking page's view
 
 
 def test_it_rejects_a_reported_area_outside_the_staff_callers_scope(grid_worker_a, new):
@@ -209,14 +210,14 @@ def test_it_lists_a_page_in_a_constant_number_of_queries(
     for _ in range(3):
         submit()
     client = client_for(grid_worker_a)
-    # scope, count, page: with 3 rows ...
-    with django_assert_num_queries(3):
+    # scope, count, page and one access-log insert for the phones the handler sees: with 3 rows ...
+    with django_assert_num_queries(4):
         assert len(client.get(LIST, {"limit": 20}).json()["results"]) == 3
     for _ in range(20):
         submit()
     # ... and the same with a full page of 20 (a new client: the scope is cached per request user).
     client = client_for(grid_worker_a)
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         assert len(client.get(LIST, {"limit": 20}).json()["results"]) == 20
 
 
@@ -244,31 +245,55 @@ def test_it_gives_the_same_404_out_of_scope_and_unknown(submit, grid_worker_b):
     assert out_of_scope.json() == unknown.json()
 
 
-def test_it_shows_the_phone_in_full_to_the_handling_grid_and_logs_it(submit, grid_worker_a, caplog):
+def test_it_shows_the_phone_in_full_to_the_handling_grid_and_logs_it(submit, grid_worker_a):
     petition = submit()
-    with caplog.at_level(logging.INFO, logger="appeals.pii"):
-        body = client_for(grid_worker_a).get(f"{LIST}{petition.tracking_no}/").json()
+    body = client_for(grid_worker_a).get(f"{LIST}{petition.tracking_no}/").json()
     assert body["contact_phone"] == "13800138000"
-    logged = [(r.user_id, r.petition, r.field) for r in caplog.records if r.name == "appeals.pii"]
-    assert (grid_worker_a.pk, petition.tracking_no, "contact_phone") in logged
+    [entry] = AccessLog.objects.filter(record=petition.tracking_no)
+    assert (entry.user, entry.fields, entry.reason) == (grid_worker_a, "contact_phone", "handler_view")
+    assert entry.path == f"{LIST}{petition.tracking_no}/" and entry.ip == "127.0.0.1"
 
 
-def test_it_masks_the_phone_for_the_street_and_does_not_log(submit, street_command, caplog):
+def test_a_handlers_list_page_is_logged_row_by_row_in_one_insert(submit, grid_worker_a, street_command):
+    petitions = [submit(), submit(title="请回电13912342468")]
+    rows = client_for(grid_worker_a).get(LIST).json()["results"]
+    assert {row["contact_phone"] for row in rows} == {"13800138000"}
+    logged = {entry.record: entry.fields for entry in AccessLog.objects.all()}
+    assert logged == {petitions[0].tracking_no: "contact_phone", petitions[1].tracking_no: "contact_phone,title"}
+    street_rows = client_for(street_command).get(LIST).json()["results"]
+    assert "请回电139******68" in {row["title"] for row in street_rows}
+    assert AccessLog.objects.count() == 2
+
+
+def test_it_masks_the_phone_for_the_street_and_does_not_log(submit, street_command):
     petition = submit(contact_name="张三丰")
-    with caplog.at_level(logging.INFO, logger="appeals.pii"):
-        detail = client_for(street_command).get(f"{LIST}{petition.tracking_no}/").json()
-        row = client_for(street_command).get(LIST).json()["results"][0]
-    assert detail["contact_phone"] == row["contact_phone"] == "138****8000"
+    detail = client_for(street_command).get(f"{LIST}{petition.tracking_no}/").json()
+    row = client_for(street_command).get(LIST).json()["results"][0]
+    assert detail["contact_phone"] == row["contact_phone"] == "138******00"
     assert detail["contact_name"] == "张**"
-    assert not [r for r in caplog.records if r.name == "appeals.pii"]
+    assert not AccessLog.objects.exists()
 
 
-def test_it_shows_a_resident_their_own_phone_but_no_staff_names(submit, resident, grid_worker_a):
-    petition = submit(submitter=resident)
+def test_a_resident_lists_their_petitions_as_my_petitions_shows_them(submit, resident, grid_worker_a):
+    mine = submit(submitter=resident, title="门口垃圾 请回电13912342468")
+    submit()  # someone else's
+    petition_escalate(petition_id=mine.pk, actor=grid_worker_a, note="上报")
+    [row] = client_for(resident).get(LIST).json()["results"]
+    assert set(row) == {"tracking_no", "title", "status", "status_display", "category", "created_at"}
+    assert (row["tracking_no"], row["title"]) == (mine.tracking_no, "门口垃圾 请回电139******68")
+
+
+def test_it_shows_a_resident_exactly_their_tracking_view(submit, resident, grid_worker_a, administrator):
+    petition = submit(submitter=resident, description="门口垃圾，电话13912342468")
     petition_accept(petition_id=petition.pk, actor=grid_worker_a)
+    petition_handle(petition_id=petition.pk, actor=grid_worker_a)
+    petition_note_progress(petition_id=petition.pk, actor=grid_worker_a, note="内部：已联系环卫站王站长")
     body = client_for(resident).get(f"{LIST}{petition.tracking_no}/").json()
-    assert body["contact_phone"] == "13800138000"
-    assert "grid_a" not in {event["actor"] for event in body["timeline"]}
+    tracked = APIClient().get("/api/v1/track/", {"tracking_no": petition.tracking_no, "phone": "13800138000"}).json()
+    assert body == tracked
+    assert [event["type"] for event in body["timeline"]] == ["submitted", "routed", "accepted", "handling"]
+    assert "内部" not in str(body) and "grid_a" not in str(body) and "13912342468" not in str(body)
+    assert body["description"] == "门口垃圾，电话139******68"
 
 
 # --- Stats -------------------------------------------------------------------------------------------------

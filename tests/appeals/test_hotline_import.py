@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from openpyxl import Workbook
 from rest_framework.test import APIClient
 
-from appeals.hotline import RowError, first_phone, hotline_import, parse_received_at
+from appeals.hotline import RowError, RowResult, first_phone, hotline_import, parse_received_at
 from appeals.hotline_api import MAX_UPLOAD_BYTES
 from appeals.models import (
     Category,
@@ -33,6 +33,7 @@ from appeals.models import (
 from appeals.services import petition_route
 from appeals.services.hotline_jobs import hotline_job_run, hotline_jobs_enqueue_stale
 from governance.errors import DomainError
+from governance.models import AccessLog
 from governance.settings import parse_hotline_columns
 
 SAMPLE = Path(__file__).parent / "data" / "hotline_sample.csv"
@@ -609,3 +610,28 @@ def test_the_api_refuses_files_over_the_size_limit(taxonomy, api, district_centr
 
     assert response.status_code == 400
     assert response.json()["code"] == "file_too_large" and "MB" in response.json()["message"]
+
+
+def test_the_report_masks_personal_data_quoted_in_messages_and_logs_the_export(taxonomy, district_centre, tmp_path):
+    rows = sample_rows()
+    rows[2][1] = "13912342468"  # row 3: a phone number pasted into the time column
+    source = tmp_path / "orders.csv"
+    source.write_bytes(csv_bytes(rows))
+    report_path = tmp_path / "report.csv"
+    err = io.StringIO()
+
+    call_command(
+        "import_hotline", str(source), user="district", report=str(report_path), stdout=io.StringIO(), stderr=err
+    )
+
+    written = report_path.read_text(encoding="utf-8-sig")
+    assert "139******68" in written and "13912342468" not in written and "13912342468" not in err.getvalue()
+    created = set(Petition.objects.values_list("tracking_no", flat=True))
+    logged = AccessLog.objects.filter(reason="export")
+    assert {entry.record for entry in logged} == created and len(created) == 2
+    assert {(entry.user, entry.fields) for entry in logged} == {(district_centre, "tracking_no,external_ref")}
+
+
+def test_the_api_report_masks_messages_too():
+    row = RowResult(3, "HL1", "error", messages=["来电时间 13912342468 不是日期"])
+    assert row.as_dict()["messages"] == ["来电时间 139******68 不是日期"]

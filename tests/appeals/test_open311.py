@@ -7,8 +7,10 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
+import jsonschema
 import pytest
 from django.contrib.messages import get_messages
 from django.core.management import call_command
@@ -96,7 +98,8 @@ def test_it_lists_active_subclasses_as_services_in_json(client, services, django
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
     listed = {service["service_code"]: service for service in response.json()}
-    assert len(listed) == categories_for_intake().count()
+    assert len(listed) == categories_for_intake().count() + 1  # and the catch-all "other"
+    assert listed["other"]["service_name"] == "Other"
     assert "T0102" not in listed and "T01" not in listed and "T02" not in listed
     assert listed["T0101"] == {
         "service_code": "T0101",
@@ -384,7 +387,55 @@ def test_it_shows_no_personal_data(client, services, api_key, submit):
             assert secret not in body, (fmt, secret)
         assert "+1 415" not in body and "[Open311]" not in body
     masked = {item["description"] for item in get(client, "requests.json").json()}
-    assert "我的电话139****5678，身份证370202********1234，请联系。" in masked
+    assert "我的电话139******78，身份证370*************34，请联系。" in masked
+
+
+SECRETS_IN_TEXT = [
+    ("请联系我139 1234 2468", "139 1234 2468"),
+    ("电话139-1234-2468", "139-1234-2468"),
+    ("电话+8613912342468", "13912342468"),
+    ("座机0532-88886666", "88886666"),
+    ("电话（0532）88886666", "88886666"),
+    ("手机１３９１２３４２４６８", "１３９１２３４２４６８"),
+    ("身份证 370202 19900101 1234", "19900101"),
+    ("我是王小明，门口有垃圾", "王小明"),
+]
+
+
+@pytest.mark.parametrize(("description", "secret"), SECRETS_IN_TEXT)
+def test_it_masks_personal_data_in_every_format(client, submit, grid_worker_a, description, secret):
+    petition = submit(description=description)
+    petition_accept(petition_id=petition.pk, actor=grid_worker_a)
+    petition_handle(petition_id=petition.pk, actor=grid_worker_a)
+    petition_reply(petition_id=petition.pk, actor=grid_worker_a, reply=f"已回复：{description}")
+    for path in ("requests.json", "requests.xml", f"requests/{petition.tracking_no}.json"):
+        body = get(client, path).content.decode()
+        assert secret not in body and "*" in body, path
+
+
+def test_it_generalises_the_address_and_rounds_the_point(client, tree, services, api_key):
+    House.objects.create(address="幸福路12号3单元502", doorplate_code="QR-0002", microgrid=tree["DS0C0G0M0"])
+    submitted_through_open311(client, api_key, address_id="QR-0002", lat="36.005123", long="120.005987")
+    [item] = get(client, "requests.json").json()
+    assert item["address"] == "幸福路" and item["address_id"] is None
+    assert (item["lat"], item["long"]) == (36.005, 120.006)
+    assert "502" not in get(client, "requests.xml").content.decode()
+
+
+def test_an_address_without_a_road_falls_back_to_the_community(client, submit, tree):
+    submit(address="3号楼2单元502")
+    [item] = get(client, "requests.json").json()
+    assert item["address"] == tree["DS0C0"].name
+
+
+def test_uncategorised_requests_carry_the_catch_all_service(client, submit, services, api_key):
+    unclassified = submit(category=None)
+    [item] = get(client, "requests.json", service_code="other").json()
+    assert item["service_request_id"] == unclassified.tracking_no and item["service_code"] == "other"
+    assert get(client, "services/other.json").json() == {"service_code": "other", "attributes": []}
+    response = post(client, "json", fixmystreet_form(api_key, service_code="other"))
+    assert response.status_code == 201, response.content
+    assert Petition.objects.get(tracking_no=response.json()[0]["service_request_id"]).category is None
 
 
 def test_it_gives_back_the_media_url_and_the_description_without_what_it_stored_beside(client, services, api_key):
@@ -443,9 +494,23 @@ def test_it_defaults_to_the_last_90_days(client, submit):
     recent = submit()
     old = submit(created_at=timezone.now() - timedelta(days=91))
     assert [i["service_request_id"] for i in get(client, "requests.json").json()] == [recent.tracking_no]
-    # A client asking from 2010 (the spec's example) sees both, newest first.
-    everything = get(client, "requests.json", start_date="2010-05-24T00:00:00Z").json()
-    assert [i["service_request_id"] for i in everything] == [recent.tracking_no, old.tracking_no]
+    # A start date alone: the 90 days from it.
+    start = (timezone.now() - timedelta(days=100)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert [i["service_request_id"] for i in get(client, "requests.json", start_date=start).json()] == [old.tracking_no]
+
+
+def test_date_stepping_cannot_walk_the_archive(client, submit):
+    now = timezone.now()
+    wide = {"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"}
+    assert get(client, "requests.json", **wide).json() == [
+        {"code": 400, "description": "start_date and end_date may not span more than 90 days."}
+    ]
+    old = submit(created_at=now - timedelta(days=400))
+    start = (now - timedelta(days=410)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    response = get(client, "requests.json", start_date=start)
+    assert response.status_code == 400 and old.tracking_no not in response.content.decode()
+    # Asked for by its number, an old request is still there.
+    assert get(client, "requests.json", service_request_id=old.tracking_no).json()[0]["service_request_id"]
 
 
 def test_it_filters_by_a_date_window(client, submit):
@@ -499,13 +564,34 @@ def test_it_lets_service_request_ids_override_every_other_filter(client, submit)
     assert {i["service_request_id"] for i in found} == {old.tracking_no, other.tracking_no}
 
 
-def test_it_caps_the_list(client, submit, monkeypatch):
-    assert open311.MAX_REQUESTS == 1000
-    monkeypatch.setattr(open311, "MAX_REQUESTS", 2)
-    for _ in range(3):
-        submit(route=False)
-    assert len(get(client, "requests.json").json()) == 2
-    assert len(xml_items(get(client, "requests.xml"))) == 2
+def test_it_pages_the_list_within_bounds(client, submit, monkeypatch):
+    assert (open311.MAX_REQUESTS, open311.MAX_PAGE_SIZE) == (1000, 100)
+    petitions = [submit(route=False) for _ in range(5)]
+    newest_first = [p.tracking_no for p in reversed(petitions)]
+    assert [i["service_request_id"] for i in get(client, "requests.json", page_size="2").json()] == newest_first[:2]
+    second = get(client, "requests.json", page_size="2", page="2").json()
+    assert [i["service_request_id"] for i in second] == newest_first[2:4]
+    assert len(xml_items(get(client, "requests.xml", page_size="2", page="3"))) == 1
+    monkeypatch.setattr(open311, "MAX_PAGE_SIZE", 3)
+    assert len(get(client, "requests.json", page_size="100").json()) == 3
+    monkeypatch.undo()
+    # No page reaches past MAX_REQUESTS into one search.
+    assert get(client, "requests.json", page="11", page_size="100").status_code == 400
+    for bad in ({"page": "0"}, {"page_size": "-1"}, {"page": "x"}, {"page_size": "99999999999999999999"}):
+        assert get(client, "requests.json", **bad).status_code == 400, bad
+
+
+def test_a_private_list_needs_an_api_key(client, submit, api_key, settings):
+    petition = submit()
+    settings.OPEN311_PUBLIC_REQUESTS = False
+    for path in ("requests.json", f"requests/{petition.tracking_no}.json"):
+        response = get(client, path)
+        assert response.status_code == 403
+        assert response.json() == [
+            {"code": 403, "description": "A valid api_key is required to read service requests."}
+        ]
+        assert get(client, path, api_key=api_key).status_code == 200
+    assert get(client, "services.json").status_code == 200
 
 
 def test_the_list_reads_in_one_query_however_many_requests(client, submit, django_assert_num_queries):
@@ -585,3 +671,55 @@ def test_json_is_utf8_not_escaped(client, services):
     body = get(client, "services.json").content.decode()
     assert "测试暴露垃圾" in body
     assert "T0101" in {service["service_code"] for service in json.loads(body)}
+
+
+# --- GeoReport v2 schemas ----------------------------------------------------------------------------
+
+SCHEMAS = Path(__file__).parent / "georeport_v2"
+
+
+def validate(response, schema: str) -> None:
+    jsonschema.validate(response.json(), json.loads((SCHEMAS / schema).read_text()))
+
+
+def test_every_answer_validates_against_the_georeport_v2_schemas(client, submit, services, api_key, grid_worker_a):
+    unclassified = submit(category=None, address="幸福小区3号楼", description="电话13912342468")
+    resolved = submit()
+    petition_accept(petition_id=resolved.pk, actor=grid_worker_a)
+    petition_handle(petition_id=resolved.pk, actor=grid_worker_a)
+    petition_reply(petition_id=resolved.pk, actor=grid_worker_a, reply="已处理")
+    submit(point=None, route=False, address="幸福路12号")
+    validate(get(client, "services.json"), "services.json")
+    validate(get(client, "services/T0101.json"), "service_definition.json")
+    validate(get(client, "services/other.json"), "service_definition.json")
+    listed = get(client, "requests.json")
+    validate(listed, "requests.json")
+    assert len(listed.json()) == 3
+    validate(get(client, f"requests/{unclassified.tracking_no}.json"), "request.json")
+    validate(get(client, "requests.json", service_request_id=resolved.tracking_no), "requests.json")
+    validate(post(client, "json", fixmystreet_form(api_key)), "post_response.json")
+    validate(post(client, "json", fixmystreet_form(api_key, service_code="other", account_id="")), "post_response.json")
+    for error in (
+        get(client, "requests/000000000000.json"),
+        get(client, "services/NOPE.json"),
+        get(client, "requests.json", status="pending"),
+        get(client, "requests.json", page="0"),
+        post(client, "json", fixmystreet_form("wrong")),
+        client.delete(f"{BASE}/requests.json"),
+    ):
+        assert error.status_code >= 400
+        validate(error, "errors.json")
+
+
+def test_the_schemas_catch_what_the_spec_forbids():
+    item = {"service_request_id": "1", "status": "open", "service_code": None, "requested_datetime": "x"}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate([item], json.loads((SCHEMAS / "requests.json").read_text()))
+
+
+def test_xml_carries_the_same_fields_as_json(client, submit, services):
+    submit(category=None)
+    [as_json] = get(client, "requests.json").json()
+    [as_xml] = xml_items(get(client, "requests.xml"))
+    assert set(as_xml) == set(as_json) and as_xml["service_code"] == "other"
+    assert {item["service_code"] for item in xml_items(get(client, "services.xml"))} >= {"T0101", "other"}

@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from appeals.forms import MAX_PHOTO_BYTES
 from appeals.models import Petition, PetitionPhoto, Status
-from appeals.services import petition_accept, petition_handle, petition_reply
+from appeals.selectors import petition_resident_view
+from appeals.services import petition_accept, petition_handle, petition_note_progress, petition_reply
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -321,3 +322,28 @@ def test_my_petitions_needs_a_login(client):
 
     assert response.status_code == 302
     assert "/accounts/login/" in response.url
+
+
+def test_the_track_page_and_the_api_show_the_same_masked_view(client, submit, grid_worker_a):
+    petition = submit(description="我是王小明，电话139 1234 2468，身份证370202199001011234")
+    petition_accept(petition_id=petition.pk, actor=grid_worker_a)
+    petition_handle(petition_id=petition.pk, actor=grid_worker_a)
+    petition_note_progress(petition_id=petition.pk, actor=grid_worker_a, note="内部备注：等环卫站回复")
+    petition_reply(petition_id=petition.pk, actor=grid_worker_a, reply="已处理，如有问题请拨打0532-88886666")
+    _track(client, petition)
+
+    page = client.get(reverse("appeals:track_status", args=[petition.tracking_no])).content.decode()
+    api = client.get("/api/v1/track/", {"tracking_no": petition.tracking_no, "phone": "13800138000"}).json()
+
+    petition.refresh_from_db()
+    view = petition_resident_view(petition)
+    assert api["description"] == view.description == "我是王**，电话139******68，身份证370*************34"
+    assert api["reply"] == view.reply == "已处理，如有问题请拨打053*******66"
+    for text in (view.description, view.reply):
+        assert text in page
+    for secret in ("王小明", "139 1234 2468", "370202199001011234", "88886666", "内部备注"):
+        assert secret not in page and secret not in str(api)
+    shown = [event["type_display"] for event in api["timeline"]]
+    assert shown == [str(event.get_type_display()) for event in view.timeline]
+    assert all(label in page for label in shown)
+    assert "progress" not in {event["type"] for event in api["timeline"]}

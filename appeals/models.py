@@ -612,6 +612,8 @@ class HotlineImportJob(models.Model):
     error_message = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("hotline import job")
+        verbose_name_plural = _("hotline import jobs")
         indexes = [
             # The sweeper's queue: jobs the broker never delivered, oldest first.
             models.Index(fields=["created_at"], name="appeals_hotline_job_queued", condition=Q(status="queued")),

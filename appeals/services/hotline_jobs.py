@@ -30,8 +30,6 @@ PROGRESS_KEY = "hotline-job-progress:{}"
 
 
 def hotline_job_create(*, file_name: str, content: bytes, file_format: str | None, actor: Any) -> HotlineImportJob:
-    from appeals.tasks import hotline_import_run
-
     with transaction.atomic():
         job = HotlineImportJob.objects.create(
             file_name=file_name[:255],
@@ -39,7 +37,7 @@ def hotline_job_create(*, file_name: str, content: bytes, file_format: str | Non
             content=content,
             created_by=actor if getattr(actor, "pk", None) else None,
         )
-        _base.enqueue(hotline_import_run, job.pk)
+        _base.enqueue("appeals.hotline_import_run", job.pk)
     return job
 
 
@@ -109,13 +107,11 @@ def hotline_job_run(*, job_id: int) -> HotlineImportJob | None:
 
 def hotline_jobs_enqueue_stale() -> int:
     """Send again the jobs the broker dropped or whose worker died; returns how many."""
-    from appeals.tasks import hotline_import_run
-
     now = timezone.now()
     stale = HotlineImportJob.objects.filter(
         status=ImportJobStatus.QUEUED, created_at__lt=now - QUEUED_GRACE
     ) | HotlineImportJob.objects.filter(status=ImportJobStatus.RUNNING, started_at__lt=now - RUNNING_STALE)
     ids = list(stale.values_list("pk", flat=True)[:100])
     for job_id in ids:
-        _base.enqueue(hotline_import_run, job_id)
+        _base.enqueue("appeals.hotline_import_run", job_id)
     return len(ids)

@@ -30,7 +30,7 @@ from appeals.models import (
     Tier,
     Urgency,
 )
-from appeals.services import petition_route
+from appeals.services import _base, petition_route
 from appeals.services.hotline_jobs import hotline_job_run, hotline_jobs_enqueue_stale
 from governance.errors import DomainError
 from governance.models import AccessLog
@@ -385,7 +385,7 @@ def test_the_command_stores_nothing_with_all_or_nothing_when_a_row_fails(taxonom
     source = tmp_path / "orders.csv"
     source.write_bytes(csv_bytes(rows))
 
-    with pytest.raises(CommandError, match="nothing was stored"):
+    with pytest.raises(CommandError, match="整个文件均未导入"):
         call_command("import_hotline", str(source), all_or_nothing=True, stdout=io.StringIO(), stderr=io.StringIO())
     assert not Petition.objects.exists()
 
@@ -456,7 +456,9 @@ def test_the_upload_enqueues_the_import_task_after_commit(
     taxonomy, api, district_centre, monkeypatch, django_capture_on_commit_callbacks
 ):
     sent = []
-    monkeypatch.setattr("appeals.tasks.hotline_import_run.delay", lambda job_id: sent.append(job_id))
+    monkeypatch.setattr(
+        _base, "_publish", lambda name, args: sent.extend(args) if name == "appeals.hotline_import_run" else None
+    )
     api.force_authenticate(district_centre)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -546,7 +548,9 @@ def test_the_sweeper_sends_again_a_job_the_broker_dropped(
     taxonomy, api, district_centre, monkeypatch, django_capture_on_commit_callbacks
 ):
     sent = []
-    monkeypatch.setattr("appeals.tasks.hotline_import_run.delay", lambda job_id: sent.append(job_id))
+    monkeypatch.setattr(
+        _base, "_publish", lambda name, args: sent.extend(args) if name == "appeals.hotline_import_run" else None
+    )
     # A job whose nudge the broker dropped.
     job = HotlineImportJob.objects.create(
         file_name="orders.csv", content=SAMPLE.read_bytes(), created_by=district_centre

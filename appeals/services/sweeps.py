@@ -13,7 +13,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from appeals.lifecycle import check_move
 from appeals.models import TIMED_STATUSES, EventType, Petition, Status
 from appeals.services import _base
 from appeals.services.handling import escalate_locked, handler_notice
@@ -42,7 +41,7 @@ def petitions_escalate_overdue(*, max_batches: int = 100) -> int:
             writes = _base.Writes(bulk=True)
             note = _("Deadline passed.")
             for petition in rows:
-                check_move(petition.status, "auto_escalate")
+                # escalate_locked takes the move: auto_escalate, or auto_supervise where nobody takes over.
                 escalate_locked(petition, actor=None, note=note, automatic=True, now=now, writes=writes)
             writes.flush()
         total += len(rows)

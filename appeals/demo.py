@@ -24,6 +24,7 @@ import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -868,7 +869,15 @@ class _Life:
 
 def _deadline(p: Petition, phase: str, tier: int, handling_mode: str, start: datetime) -> datetime:
     """When a clock started at `start` runs out, with the limits in force then (as start_clock)."""
-    limits = limits_for(category_id=p.category_id, handling_mode=handling_mode, tier=tier, urgency=p.urgency, at=start)
+    return _clock_deadline(p.category_id, p.urgency, phase, tier, handling_mode, start)
+
+
+@lru_cache(maxsize=8192)
+def _clock_deadline(
+    category_id: int | None, urgency: str, phase: str, tier: int, handling_mode: str, start: datetime
+) -> datetime:
+    # The story asks for a clock's deadline when it starts, and the replay asks again: compute once.
+    limits = limits_for(category_id=category_id, handling_mode=handling_mode, tier=tier, urgency=urgency, at=start)
     limit = limits.accept if phase == "accept" else limits.handle
     return deadline_after(start, limit.amount, limit.unit)
 
@@ -1046,6 +1055,7 @@ def seed_history(context: Any = None, *, seed: int | None = None, scale: float |
     categories_seed()
     categories_link_departments(district_code=district.code)
     limits_cache_clear()
+    _clock_deadline.cache_clear()  # the limits or the calendar may have changed since the last seed
     rng = random.Random(f"{seed}:history")
     world = _load_world(district, rng)
     now = timezone.now()

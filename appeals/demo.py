@@ -5,10 +5,15 @@ scale 1.0 — a fifth of the real figure, enough for every list, chart and risk 
 while `seed_demo` stays within about a minute more on a small machine. `--scale` multiplies it.
 
 Speed: nothing goes through the transition services. Each petition's life is simulated in Python
-by `_Life`, which applies the same field changes and writes the same event rows (type, from/to
-status, from/to tier, actor, extra) as the service of each step would, stops where "now" cuts the
-story, and leaves open petitions with the clock `start_clock` would have set. Rows are then written
-with bulk inserts in batches. Notifications are not written: they would all have been sent long ago.
+by `_Life`: every step is a move of `appeals.lifecycle.TRANSITIONS` (the new status is the move's
+target, and a move the table does not allow raises), writing the same event rows (type, from/to
+status, from/to tier, actor, extra) as the service of each step would; it stops where "now" cuts
+the story and leaves open petitions with the clock `start_clock` would have set. The history rows
+(each event's deadlines and on-time flag, handling rounds, ratings) are then derived from the
+timeline by `appeals.history.replay`, the derivation a test checks against the services. Rows are
+written with bulk inserts in batches, and the database's event constraint (generated from the same
+table) refuses any event that is not a legal move. Notifications are not written: they would all
+have been sent long ago.
 
 Shape: categories follow seasons (street vendors, roadside barbecue and noise peak in June-August,
 heating complaints only in the heating season, blocked drains and flooded roads after the summer
@@ -29,6 +34,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -1147,34 +1153,24 @@ def _write(batch: list[_Plan], counts: dict[str, int]) -> None:
             events.append(event)
         area_ids = plan.life.world.area_ids
         rounds += [
-            HandlingRound(
-                petition_id=pk,
-                number=r.number,
-                tier=r.tier,
-                handler_area_id=area_ids.get(r.handler_area_code),
-                started_at=r.started_at,
-                start_event=r.start_event,
-                accept_due_at=r.accept_due_at,
-                accepted_at=r.accepted_at,
-                responded_at=r.responded_at,
-                handle_due_at=r.handle_due_at,
-                resolved_at=r.resolved_at,
-                ended_at=r.ended_at,
-                end_event=r.end_event,
+            (
+                pk,
+                r.number,
+                r.tier,
+                area_ids.get(r.handler_area_code),
+                r.started_at,
+                r.start_event,
+                r.accept_due_at,
+                r.accepted_at,
+                r.responded_at,
+                r.handle_due_at,
+                r.resolved_at,
+                r.ended_at,
+                r.end_event,
             )
             for r in life.history.rounds
         ]
-        ratings += [
-            PetitionRating(
-                petition_id=pk,
-                round_number=r.round_number,
-                rating=r.rating,
-                source=r.source,
-                rated_at=r.rated_at,
-                is_latest=r.is_latest,
-            )
-            for r in life.history.ratings
-        ]
+        ratings += [(pk, r.round_number, r.rating, r.source, r.rated_at, r.is_latest) for r in life.history.ratings]
         for part in life.assignments:
             part.petition_id = pk
             assignments.append(part)
@@ -1184,8 +1180,8 @@ def _write(batch: list[_Plan], counts: dict[str, int]) -> None:
     PetitionEvent.objects.bulk_create(events, batch_size=INSERT_BATCH_SIZE * 2)
     Assignment.objects.bulk_create(assignments, batch_size=INSERT_BATCH_SIZE)
     Callback.objects.bulk_create(callbacks, batch_size=INSERT_BATCH_SIZE)
-    HandlingRound.objects.bulk_create(rounds, batch_size=INSERT_BATCH_SIZE)
-    PetitionRating.objects.bulk_create(ratings, batch_size=INSERT_BATCH_SIZE)
+    _insert(HandlingRound, ROUND_COLUMNS, rounds)
+    _insert(PetitionRating, RATING_COLUMNS, ratings)
     counts["petitions"] += len(petitions)
     counts["petition events"] += len(events)
     counts["assignments"] += len(assignments)
@@ -1193,6 +1189,46 @@ def _write(batch: list[_Plan], counts: dict[str, int]) -> None:
     counts["handling rounds"] += len(rounds)
     counts["ratings"] += len(ratings)
     counts["extensions"] += len(extensions)
+
+
+ROUND_COLUMNS = (
+    "petition_id",
+    "number",
+    "tier",
+    "handler_area_id",
+    "started_at",
+    "start_event",
+    "accept_due_at",
+    "accepted_at",
+    "responded_at",
+    "handle_due_at",
+    "resolved_at",
+    "ended_at",
+    "end_event",
+)
+RATING_COLUMNS = ("petition_id", "round_number", "rating", "source", "rated_at", "is_latest")
+
+
+def _insert(model: type[Any], columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert plain tuples: on PostgreSQL one `INSERT … SELECT unnest(…)` per batch, no model objects.
+
+    Rounds and ratings are a third of the demo's rows; building a model instance for each cost more
+    than writing it.
+    """
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows], INSERT_BATCH_SIZE)
+        return
+    fields = [model._meta.get_field(name.removesuffix("_id")) for name in columns]
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    arrays = ", ".join(
+        f"%s::{f.db_type(connection) if not f.is_relation else f.target_field.rel_db_type(connection)}[]"
+        for f in fields
+    )
+    sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) SELECT * FROM unnest({arrays})"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), INSERT_BATCH_SIZE * 5):
+            chunk = rows[start : start + INSERT_BATCH_SIZE * 5]
+            cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
 
 
 def delete_history(district: Area) -> int:

@@ -236,11 +236,13 @@ class Petition(models.Model):
     supervised = models.BooleanField(_("supervised"), default=False)
     urge_count = models.PositiveSmallIntegerField(default=0)
 
+    # The first acceptance and the first response; each round's are in HandlingRound. Never cleared.
     accepted_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     reply = models.TextField(_("reply"), blank=True)
+    # The current round's rating (cleared on reopening); every rating stays in PetitionRating.
     rating = models.CharField(_("rating"), max_length=16, choices=Rating.choices, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)

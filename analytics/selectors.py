@@ -99,7 +99,9 @@ def _row(sql: str, params: dict) -> tuple:
 
 def _params(area: Area, year: int, month: int, now: datetime | None = None) -> dict:
     start, end = month_bounds(year, month)
-    return {"subtree": _subtree(area), "start": start, "end": end, "now": now or timezone.now()}
+    # As the backend stores them (SQLite compares UTC text), so raw SQL compares like the ORM.
+    moment = connection.ops.adapt_datetimefield_value
+    return {"subtree": _subtree(area), "start": moment(start), "end": moment(end), "now": moment(now or timezone.now())}
 
 
 def response_rate(*, area: Area, year: int, month: int, now: datetime | None = None) -> Rate:

@@ -7,12 +7,15 @@ service, which keeps the event trail and the deadlines right.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from appeals.models import Category, Notification, Petition, PetitionEvent, TimeLimit
 from appeals.privacy import contact_fields_for
+from appeals.services.deadlines import limits_cache_clear
 from appeals.services.sweeps import petition_sweep_failure_clear
 from governance.admin import AdministratorWriteMixin, ScopedAdminMixin, StaffViewMixin
 from governance.identity import person_name
@@ -37,7 +40,8 @@ class ReadOnlyAdminMixin:
 class TimeLimitInline(admin.TabularInline):
     model = TimeLimit
     extra = 0
-    fields = ["handling_mode", "tier", "accept_amount", "accept_unit", "handle_amount", "handle_unit"]
+    fields = ["handling_mode", "tier", "accept_amount", "accept_unit", "handle_amount", "handle_unit", "effective_from"]
+    readonly_fields = ["effective_from"]
 
     def _is_admin(self, request: HttpRequest) -> bool:
         return scope_for(request.user).sees_all
@@ -65,14 +69,43 @@ class CategoryAdmin(AdministratorWriteMixin, StaffViewMixin, admin.ModelAdmin):
     autocomplete_fields = ["parent"]
     inlines = [TimeLimitInline]
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is TimeLimit:
+            _version_changed_limits(formset)
+        super().save_formset(request, form, formset, change)
+
+
+def _version_changed_limits(formset) -> None:
+    """A changed time limit is saved as a new row in force from now: the old one stays as history."""
+    for inline_form in formset.forms:
+        if inline_form.instance.pk and inline_form.has_changed() and not formset._should_delete_form(inline_form):
+            inline_form.instance.pk, inline_form.instance.effective_from = None, timezone.now()
+
 
 @admin.register(TimeLimit)
 class TimeLimitAdmin(AdministratorWriteMixin, StaffViewMixin, admin.ModelAdmin):
-    list_display = ["category", "handling_mode", "tier", "accept_amount", "accept_unit", "handle_amount", "handle_unit"]
+    list_display = [
+        "category",
+        "handling_mode",
+        "tier",
+        "accept_amount",
+        "accept_unit",
+        "handle_amount",
+        "handle_unit",
+        "effective_from",
+    ]
     list_filter = ["tier", "handling_mode"]
     search_fields = ["category__code", "category__name"]
     list_select_related = ["category__parent"]
     raw_id_fields = ["category"]
+    # Rows are history: a limit takes effect when saved; changing one saves a new version.
+    readonly_fields = ["effective_from"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.pk, obj.effective_from = None, timezone.now()
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(limits_cache_clear)
 
 
 class PetitionEventInline(admin.TabularInline):

@@ -5,10 +5,15 @@ scale 1.0 — a fifth of the real figure, enough for every list, chart and risk 
 while `seed_demo` stays within about a minute more on a small machine. `--scale` multiplies it.
 
 Speed: nothing goes through the transition services. Each petition's life is simulated in Python
-by `_Life`, which applies the same field changes and writes the same event rows (type, from/to
-status, from/to tier, actor, extra) as the service of each step would, stops where "now" cuts the
-story, and leaves open petitions with the clock `start_clock` would have set. Rows are then written
-with bulk inserts in batches. Notifications are not written: they would all have been sent long ago.
+by `_Life`: every step is a move of `appeals.lifecycle.TRANSITIONS` (the new status is the move's
+target, and a move the table does not allow raises), writing the same event rows (type, from/to
+status, from/to tier, actor, extra) as the service of each step would; it stops where "now" cuts
+the story and leaves open petitions with the clock `start_clock` would have set. The history rows
+(each event's deadlines and on-time flag, handling rounds, ratings) are then derived from the
+timeline by `appeals.history.replay`, the derivation a test checks against the services. Rows are
+written with bulk inserts in batches, and the database's event constraint (generated from the same
+table) refuses any event that is not a legal move. Notifications are not written: they would all
+have been sent long ago.
 
 Shape: categories follow seasons (street vendors, roadside barbecue and noise peak in June-August,
 heating complaints only in the heating season, blocked drains and flooded roads after the summer
@@ -24,14 +29,18 @@ import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from appeals.history import Replay, replay
+from appeals.lifecycle import check_move
 from appeals.models import (
     TIMED_STATUSES,
     Assignment,
@@ -42,10 +51,14 @@ from appeals.models import (
     Category,
     Channel,
     EventType,
+    ExtensionRequest,
+    ExtensionStatus,
     HandlingMode,
+    HandlingRound,
     NeedType,
     Petition,
     PetitionEvent,
+    PetitionRating,
     Rating,
     Status,
     Tier,
@@ -55,7 +68,7 @@ from appeals.services.deadlines import limits_cache_clear, limits_for, start_clo
 from appeals.services.intake import text_similarity
 from appeals.taxonomy import categories_link_departments, categories_seed
 from governance.models import Department
-from governance.workcalendar import CALENDAR_TZ, deadline_after
+from governance.workcalendar import CALENDAR_TZ, TimeUnit, deadline_after
 from grids.models import Area, AreaLevel
 
 DEFAULT_PETITIONS = 12_000
@@ -366,6 +379,7 @@ ESCALATE_NOTES = {
     Tier.GRID: ("网格协调无果，需社区出面。", "涉及多户居民，网格无法单独解决。"),
     Tier.COMMUNITY: ("涉及职能部门，请街道协调。", "社区多次协调未果，提请街道吹哨。"),
 }
+EXTENSION_REASONS = ("需协调产权单位，施工需要时间。", "等待配件到货后维修。", "涉及多个部门，需会商后处理。")
 PROGRESS_NOTES = ("已到现场核实情况。", "已联系相关单位，正在处理。")
 DEFAULT_REPLIES = ("经现场核实，问题已处理完毕。", "已协调相关单位处理，居民表示认可。")
 CALLBACK_NOTES = {
@@ -405,6 +419,7 @@ class _World:
     users: dict[str, int]
     departments: dict[str, int]  # code suffix → id
     categories: dict[str, Category]
+    area_ids: dict[str, int]  # code → id, for the handling rounds
 
 
 def _bbox(boundary: dict | None) -> tuple[float, float, float, float]:
@@ -454,6 +469,7 @@ def _load_world(district: Area, rng: random.Random) -> _World:
         users=users,
         departments=departments,
         categories={c.code: c for c in Category.objects.filter(parent__isnull=False)},
+        area_ids={a.code: a.pk for a in areas.values()},
     )
 
 
@@ -471,8 +487,12 @@ class _Life:
     events: list[PetitionEvent] = field(default_factory=list)
     assignments: list[Assignment] = field(default_factory=list)
     callbacks: list[Callback] = field(default_factory=list)
+    extensions: list[ExtensionRequest] = field(default_factory=list)
     at: datetime | None = None
     clock: tuple[str, datetime] | None = None
+    # The deadline an extension granted for the current clock (the clock's own otherwise).
+    extended_to: datetime | None = None
+    history: Replay | None = None
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -483,9 +503,18 @@ class _Life:
         self.at = at
         return at
 
-    def record(self, event_type: str, *, from_status: str, actor: str = "", label: str = "", **values: Any) -> None:
+    def record(self, event_type: str, *, move: str | None, actor: str = "", label: str = "", **values: Any) -> None:
+        """Take `move` of the transition table (its target is the new status) and write its event.
+
+        `move=None` only for the submission, which starts the timeline.
+        """
         actor_id = self.world.users.get(actor) if actor else None
         p = self.petition
+        if move is None:
+            from_status = ""
+        else:
+            from_status = p.status
+            p.status = check_move(from_status, move).target_from(from_status)
         self.events.append(
             PetitionEvent(
                 type=event_type,
@@ -503,15 +532,12 @@ class _Life:
 
     def start(self, phase: str) -> None:
         self.clock = (phase, self.at)
+        self.extended_to = None
         self.petition.clock_started_at = self.at
 
     def limit_deadline(self, phase: str, start: datetime) -> datetime:
         p = self.petition
-        limits = limits_for(
-            category_id=p.category_id, handling_mode=p.handling_mode, tier=p.tier or Tier.GRID, urgency=p.urgency
-        )
-        limit = limits.accept if phase == "accept" else limits.handle
-        return deadline_after(start, limit.amount, limit.unit)
+        return _deadline(p, phase, p.tier or Tier.GRID, p.handling_mode, start)
 
     def within(self, phase: str, *, early: bool = True) -> timedelta:
         """A delay that mostly ends well before the current clock's deadline."""
@@ -537,13 +563,13 @@ class _Life:
     def route(self) -> None:
         p = self.petition
         self.advance(timedelta(seconds=self.rng.randint(1, 20)))
-        p.status, p.tier, p.handler_area = Status.ASSIGNED, Tier.GRID, p.grid
+        p.tier, p.handler_area = Tier.GRID, p.grid
         self.start("accept")
-        self.record(EventType.ROUTED, from_status=Status.SUBMITTED, extra={"area": p.grid.code, "located": True})
+        self.record(EventType.ROUTED, move="route", extra={"area": p.grid.code, "located": True})
 
     def link(self, root: _Plan, matched: _Plan) -> None:
         self.petition.repeat_of = root.petition
-        self.record(EventType.REPEAT_LINKED, from_status="", extra={"repeat_of": None, "matched": None})
+        self.record(EventType.REPEAT_LINKED, move="link_repeat", extra={"repeat_of": None, "matched": None})
         self.events[-1]._link = (root, matched)  # ids are known only after the roots are written
 
     def return_and_reroute(self) -> None:
@@ -552,10 +578,10 @@ class _Life:
         if not others:
             return
         self.advance(self.within("accept"))
-        p.status, p.tier, p.handler_area, self.clock = Status.RETURNED, Tier.COMMUNITY, p.community, None
+        p.tier, p.handler_area, self.clock = Tier.COMMUNITY, p.community, None
         self.record(
             EventType.RETURNED,
-            from_status=Status.ASSIGNED,
+            move="return",
             from_tier=Tier.GRID,
             actor=f"gw{p.grid.code}",
             note=self.rng.choice(RETURN_REASONS),
@@ -564,11 +590,11 @@ class _Life:
         grid = self.rng.choice(others)
         # petition_place with a grid: the location becomes that grid (no micro-grid).
         p.grid, p.microgrid, p.area_path = grid, None, grid.path
-        p.status, p.tier, p.handler_area, p.escalated_on_deadline = Status.ASSIGNED, Tier.GRID, grid, False
+        p.tier, p.handler_area, p.escalated_on_deadline = Tier.GRID, grid, False
         self.start("accept")
         self.record(
             EventType.REROUTED,
-            from_status=Status.RETURNED,
+            move="place",
             from_tier=Tier.COMMUNITY,
             actor=f"cw{p.community.code}",
             note="已核实位置，重新派至所属网格。",
@@ -581,25 +607,27 @@ class _Life:
         phase, started = self.clock
         deadline = self.limit_deadline(phase, started)
         self.advance(max(deadline - self.at, timedelta(0)) + timedelta(seconds=self.rng.randint(5, 60)))
-        from_status, from_tier = p.status, p.tier
+        from_tier = p.tier
         p.escalated_on_deadline = True
         if p.tier >= Tier.DISTRICT:
             p.supervised, self.clock = True, None
             self.record(
-                EventType.AUTO_ESCALATED, from_status=from_status, from_tier=from_tier, note=gettext("Deadline passed.")
+                EventType.AUTO_ESCALATED, move="auto_supervise", from_tier=from_tier, note=gettext("Deadline passed.")
             )
             raise _Stop  # stays supervised at the district
         p.tier = Tier(p.tier + 1)
         area = self.area_for(p.tier)
         if p.status == Status.DISPATCHED:
+            move = "auto_supervise"
             p.supervised = True
             self.start("handle")
         else:
-            p.status, p.handler_area, p.accepted_at = Status.ASSIGNED, area, None
+            move = "auto_escalate"
+            p.handler_area = area
             self.start("accept")
         self.record(
             EventType.AUTO_ESCALATED,
-            from_status=from_status,
+            move=move,
             from_tier=from_tier,
             note=gettext("Deadline passed."),
             extra={"area": area.code},
@@ -608,31 +636,29 @@ class _Life:
     def accept(self) -> None:
         p = self.petition
         self.advance(self.within("accept"))
-        from_status = p.status
-        p.status, p.accepted_at = Status.ACCEPTED, self.at
+        p.accepted_at = p.accepted_at or self.at
         p.first_response_at = p.first_response_at or self.at
         self.start("handle")
-        self.record(EventType.ACCEPTED, from_status=from_status, from_tier=p.tier, actor=self.handler_user())
+        self.record(EventType.ACCEPTED, move="accept", from_tier=p.tier, actor=self.handler_user())
 
     def handle(self) -> None:
         p = self.petition
         self.advance(timedelta(minutes=self.rng.randint(1, 90)))
-        p.status = Status.PROCESSING
-        self.record(EventType.HANDLING, from_status=Status.ACCEPTED, from_tier=p.tier, actor=self.handler_user())
+        self.record(EventType.HANDLING, move="handle", from_tier=p.tier, actor=self.handler_user())
 
     def escalate(self) -> None:
         p = self.petition
         self.advance(self.within("handle"))
-        from_status, from_tier = p.status, p.tier
+        from_tier = p.tier
         note = self.rng.choice(ESCALATE_NOTES[from_tier])
         actor = self.handler_user()
         p.tier = Tier(from_tier + 1)
         area = self.area_for(p.tier)
-        p.status, p.handler_area, p.accepted_at = Status.ASSIGNED, area, None
+        p.handler_area = area
         self.start("accept")
         self.record(
             EventType.ESCALATED,
-            from_status=from_status,
+            move="escalate",
             from_tier=from_tier,
             actor=actor,
             note=note,
@@ -645,19 +671,18 @@ class _Life:
             self.advance(self.within("handle") / 2)
             self.record(
                 EventType.PROGRESS,
-                from_status=p.status,
+                move="note_progress",
                 actor=self.handler_user(),
                 note=self.rng.choice(PROGRESS_NOTES),
             )
+        if p.handling_mode != HandlingMode.IMMEDIATE and self.rng.random() < 0.04:
+            self.extend()
         self.advance(self.within("handle", early=p.handling_mode != HandlingMode.IMMEDIATE))
-        from_status = p.status
         p.reply = self.rng.choice(topic.replies or DEFAULT_REPLIES)
-        p.status, p.resolved_at = Status.RESOLVED, self.at
+        p.resolved_at = self.at
         p.first_response_at = p.first_response_at or self.at
         self.clock = None
-        self.record(
-            EventType.RESOLVED, from_status=from_status, from_tier=p.tier, actor=self.handler_user(), note=p.reply
-        )
+        self.record(EventType.RESOLVED, move="reply", from_tier=p.tier, actor=self.handler_user(), note=p.reply)
 
     def whistle(self, topic: Topic, *, stuck: bool) -> None:
         p = self.petition
@@ -672,14 +697,13 @@ class _Life:
             choice = departments.get(self.rng.choice(("G01", "G23", "G03", "G05", "G26", "G27", "G13", "U02")))
             if choice and choice != lead:
                 assisting = [choice]
-        from_status = p.status
-        p.status, p.handler_department_id = Status.DISPATCHED, lead
+        p.handler_department_id = lead
         if assisting:
             p.handling_mode = HandlingMode.JOINT
         self.start("handle")
         self.record(
             EventType.WHISTLED,
-            from_status=from_status,
+            move="whistle",
             from_tier=p.tier,
             actor=f"sc{p.street.code}",
             note="街道吹哨，部门报到。",
@@ -695,7 +719,7 @@ class _Life:
             p.first_response_at = p.first_response_at or self.at
             self.record(
                 EventType.REPORTED_IN,
-                from_status=p.status,
+                move="report_in",
                 actor=f"dh{self._dept_code(part.department_id)}",
                 extra={"department_id": part.department_id},
             )
@@ -709,13 +733,13 @@ class _Life:
             actor = f"dh{self._dept_code(part.department_id)}"
             self.record(
                 EventType.DEPARTMENT_REPLIED,
-                from_status=Status.DISPATCHED,
+                move="department_reply",
                 actor=actor,
                 note=part.reply,
                 extra={"department_id": part.department_id, "role": part.role},
             )
-        p.status, p.reply, p.resolved_at, self.clock = Status.RESOLVED, parts[0].reply, self.at, None
-        self.record(EventType.RESOLVED, from_status=Status.DISPATCHED, actor=actor, note=p.reply)
+        p.reply, p.resolved_at, self.clock = parts[0].reply, self.at, None
+        self.record(EventType.RESOLVED, move="lead_reply", actor=actor, note=p.reply)
 
     def _dept_code(self, department_id: int) -> str:
         for suffix, pk in self.world.departments.items():
@@ -733,19 +757,20 @@ class _Life:
                 [Rating.SATISFIED, Rating.BASIC, Rating.UNSATISFIED], [85, 11, 4 if allow_unsatisfied else 0]
             )[0]
             p.rating, p.rated_at = rating, self.at
+            move = "rate"
             if rating != Rating.UNSATISFIED:
-                p.status, p.closed_at = Status.CLOSED, self.at
-            self.record(EventType.RATED, from_status=Status.RESOLVED, label="resident", extra={"rating": rating})
+                move, p.closed_at = "rate_close", self.at
+            self.record(EventType.RATED, move=move, label="resident", extra={"rating": rating})
             if rating != Rating.UNSATISFIED:
                 return False
             if rng.random() < 0.7:
                 self.advance(timedelta(hours=rng.uniform(0.2, 24)))
-                p.status, p.reopen_count, p.resolved_at = Status.ASSIGNED, p.reopen_count + 1, None
-                p.rating, p.rated_at, p.accepted_at, p.handler_department_id = "", None, None, None
+                p.reopen_count, p.resolved_at = p.reopen_count + 1, None
+                p.rating, p.rated_at, p.handler_department_id = "", None, None
                 self.start("accept")
                 self.record(
                     EventType.REOPENED,
-                    from_status=Status.RESOLVED,
+                    move="reopen",
                     from_tier=p.tier,
                     label="resident",
                     note="问题没有彻底解决，希望再处理一下。",
@@ -753,8 +778,8 @@ class _Life:
                 return True
             self._callback(CallbackResult.UNSATISFIED)
             self.advance(timedelta(hours=rng.uniform(1, 48)))
-            p.status, p.closed_at = Status.CLOSED, self.at
-            self.record(EventType.CLOSED, from_status=Status.RESOLVED, actor=f"cs{p.community.code}",
+            p.closed_at = self.at
+            self.record(EventType.CLOSED, move="close", actor=f"cs{p.community.code}",
                         note="已逐一销号：向居民说明处理依据。")  # fmt: skip
             return False
         self.advance(timedelta(hours=rng.uniform(24, 140)))
@@ -766,8 +791,8 @@ class _Life:
             self.at = max(self.at, p.resolved_at + timedelta(days=7, minutes=rng.randint(1, 60)))
             if self.at > self.now:
                 raise _Stop
-            p.status, p.closed_at = Status.CLOSED, self.at
-            self.record(EventType.CLOSED, from_status=Status.RESOLVED, note=gettext("Closed after the rating window."))
+            p.closed_at = self.at
+            self.record(EventType.CLOSED, move="close", note=gettext("Closed after the rating window."))
         return False
 
     def _callback(self, result: str) -> None:
@@ -777,24 +802,93 @@ class _Life:
             Callback(called_by_id=self.world.users.get(actor), called_at=self.at, result=result,
                      note=CALLBACK_NOTES[result])
         )  # fmt: skip
+        move = "callback"
         if result in (CallbackResult.SATISFIED, CallbackResult.BASIC) and not p.rating:
             p.rating, p.rated_at = result, self.at
-            p.status, p.closed_at = Status.CLOSED, self.at
+            move, p.closed_at = "callback_close", self.at
         self.record(
             EventType.CALLBACK,
-            from_status=Status.RESOLVED,
+            move=move,
             actor=actor,
             note=CALLBACK_NOTES[result],
             extra={"result": result},
         )
 
+    def extend(self) -> None:
+        """延期: the handling unit asks for more time before the deadline; the tier above grants it."""
+        p = self.petition
+        deadline = self.extended_to or self.limit_deadline(*self.clock)
+        self.advance(min(self.within("handle"), max(deadline - self.at, timedelta(0)) / 2))
+        if self.at >= deadline:
+            return
+        new_deadline = deadline_after(deadline, 3, TimeUnit.WORKING_DAYS)
+        request = ExtensionRequest(
+            requested_by_id=self.world.users.get(self.handler_user()),
+            requested_at=self.at,
+            reason=self.rng.choice(EXTENSION_REASONS),
+            old_deadline=deadline,
+            new_deadline=new_deadline,
+        )
+        self.extensions.append(request)
+        key = -len(self.extensions)  # replaced by the row's id once it is written
+        self.record(
+            EventType.EXTENSION_ASKED,
+            move="ask_extension",
+            actor=self.handler_user(),
+            note=request.reason,
+            extra={"request_id": key, "old_deadline": deadline.isoformat(), "new_deadline": new_deadline.isoformat()},
+        )
+        self.advance(timedelta(minutes=self.rng.randint(30, 600)))
+        upper = self.area_for(min(p.tier + 1, Tier.DISTRICT))
+        decider = {Tier.COMMUNITY: "cs", Tier.STREET: "sc", Tier.DISTRICT: "dc"}.get(min(p.tier + 1, Tier.DISTRICT))
+        request.status, request.decided_at = ExtensionStatus.GRANTED, self.at
+        request.decided_by_id = self.world.users.get(f"{decider}{upper.code}")
+        self.extended_to = new_deadline
+        p.deadline_at = new_deadline
+        self.record(
+            EventType.EXTENSION_GRANTED,
+            move="decide_extension",
+            actor=f"{decider}{upper.code}",
+            extra={"request_id": key, "old_deadline": deadline.isoformat(), "new_deadline": new_deadline.isoformat()},
+        )
+
     def finish(self) -> None:
-        """Leave the open petition's clock where start_clock would have left it."""
+        """Leave the open petition's clock where start_clock (or a granted extension) left it."""
         p = self.petition
         if p.status in TIMED_STATUSES and self.clock is not None:
             start_clock(p, phase=self.clock[0], at=self.clock[1])
+            if self.extended_to is not None:
+                p.deadline_at, p.remind_at = self.extended_to, None
         else:
             p.deadline_at = p.remind_at = None
+
+    def derive_history(self, mode: str) -> None:
+        """The event deadlines, rounds and ratings, derived from the timeline as the services write them."""
+        p = self.petition
+        extensions = {
+            -(i + 1): r.new_deadline for i, r in enumerate(self.extensions) if r.status == ExtensionStatus.GRANTED
+        }
+
+        def deadline_for(phase: str, tier: int, handling_mode: str, start: datetime) -> datetime:
+            return _deadline(p, phase, tier, handling_mode, start)
+
+        self.history = replay(self.events, deadline_for=deadline_for, mode=mode, extensions=extensions)
+        p.round_count = len(self.history.rounds)
+
+
+def _deadline(p: Petition, phase: str, tier: int, handling_mode: str, start: datetime) -> datetime:
+    """When a clock started at `start` runs out, with the limits in force then (as start_clock)."""
+    return _clock_deadline(p.category_id, p.urgency, phase, tier, handling_mode, start)
+
+
+@lru_cache(maxsize=8192)
+def _clock_deadline(
+    category_id: int | None, urgency: str, phase: str, tier: int, handling_mode: str, start: datetime
+) -> datetime:
+    # The story asks for a clock's deadline when it starts, and the replay asks again: compute once.
+    limits = limits_for(category_id=category_id, handling_mode=handling_mode, tier=tier, urgency=urgency, at=start)
+    limit = limits.accept if phase == "accept" else limits.handle
+    return deadline_after(start, limit.amount, limit.unit)
 
 
 def _season(topic: Topic, month: int) -> float:
@@ -908,6 +1002,7 @@ def _petition(plan: _Plan, world: _World, rng: random.Random, tracking: set[str]
 
 def _live(plan: _Plan, world: _World, rng: random.Random, now: datetime) -> _Life:
     p = plan.petition
+    mode = p.handling_mode
     life = _Life(p, world, rng, now, at=p.created_at)
     label = {
         Channel.MOBILE: "resident",
@@ -916,7 +1011,7 @@ def _live(plan: _Plan, world: _World, rng: random.Random, now: datetime) -> _Lif
         Channel.OPEN311: "open311",
     }
     actor = {Channel.PATROL: f"gw{p.grid.code}", Channel.STAFF: f"cw{p.community.code}"}.get(p.channel, "")
-    life.record(EventType.SUBMITTED, from_status="", actor=actor, label=label.get(p.channel, ""),
+    life.record(EventType.SUBMITTED, move=None, actor=actor, label=label.get(p.channel, ""),
                 extra={"channel": p.channel})  # fmt: skip
     topic = plan.topic
     age_days = (now - p.created_at).days
@@ -949,6 +1044,7 @@ def _live(plan: _Plan, world: _World, rng: random.Random, now: datetime) -> _Lif
     except _Stop:
         pass
     life.finish()
+    life.derive_history(mode)
     return life
 
 
@@ -968,6 +1064,7 @@ def seed_history(context: Any = None, *, seed: int | None = None, scale: float |
     categories_seed()
     categories_link_departments(district_code=district.code)
     limits_cache_clear()
+    _clock_deadline.cache_clear()  # the limits or the calendar may have changed since the last seed
     rng = random.Random(f"{seed}:history")
     world = _load_world(district, rng)
     now = timezone.now()
@@ -978,7 +1075,15 @@ def seed_history(context: Any = None, *, seed: int | None = None, scale: float |
             "tracking_no", flat=True
         )
     )
-    counts = {"petitions": 0, "petition events": 0, "assignments": 0, "call-backs": 0}
+    counts = {
+        "petitions": 0,
+        "petition events": 0,
+        "assignments": 0,
+        "call-backs": 0,
+        "handling rounds": 0,
+        "ratings": 0,
+        "extensions": 0,
+    }
     roots.sort(key=lambda plan: plan.created_at)
     # Roots first (their ids are needed by their repeats), then the repeats.
     for start in range(0, len(roots), INSERT_BATCH_SIZE):
@@ -1031,7 +1136,13 @@ def _write(batch: list[_Plan], counts: dict[str, int]) -> None:
         )
         for p in petitions:
             p.pk = ids[p.tracking_no]
-    events, assignments, callbacks = [], [], []
+    extensions = []
+    for plan in batch:
+        for request in plan.life.extensions:
+            request.petition_id = plan.petition.pk
+            extensions.append(request)
+    ExtensionRequest.objects.bulk_create(extensions, batch_size=INSERT_BATCH_SIZE)
+    events, assignments, callbacks, rounds, ratings = [], [], [], [], []
     for plan in batch:
         life, pk = plan.life, plan.petition.pk
         for event in life.events:
@@ -1039,7 +1150,30 @@ def _write(batch: list[_Plan], counts: dict[str, int]) -> None:
             link = getattr(event, "_link", None)
             if link is not None:
                 event.extra = {"repeat_of": link[0].petition.pk, "matched": link[1].petition.pk}
+            key = event.extra.get("request_id")
+            if key is not None and key < 0:
+                event.extra = {**event.extra, "request_id": life.extensions[-key - 1].pk}
             events.append(event)
+        area_ids = plan.life.world.area_ids
+        rounds += [
+            (
+                pk,
+                r.number,
+                r.tier,
+                area_ids.get(r.handler_area_code),
+                r.started_at,
+                r.start_event,
+                r.accept_due_at,
+                r.accepted_at,
+                r.responded_at,
+                r.handle_due_at,
+                r.resolved_at,
+                r.ended_at,
+                r.end_event,
+            )
+            for r in life.history.rounds
+        ]
+        ratings += [(pk, r.round_number, r.rating, r.source, r.rated_at, r.is_latest) for r in life.history.ratings]
         for part in life.assignments:
             part.petition_id = pk
             assignments.append(part)
@@ -1049,10 +1183,55 @@ def _write(batch: list[_Plan], counts: dict[str, int]) -> None:
     PetitionEvent.objects.bulk_create(events, batch_size=INSERT_BATCH_SIZE * 2)
     Assignment.objects.bulk_create(assignments, batch_size=INSERT_BATCH_SIZE)
     Callback.objects.bulk_create(callbacks, batch_size=INSERT_BATCH_SIZE)
+    _insert(HandlingRound, ROUND_COLUMNS, rounds)
+    _insert(PetitionRating, RATING_COLUMNS, ratings)
     counts["petitions"] += len(petitions)
     counts["petition events"] += len(events)
     counts["assignments"] += len(assignments)
     counts["call-backs"] += len(callbacks)
+    counts["handling rounds"] += len(rounds)
+    counts["ratings"] += len(ratings)
+    counts["extensions"] += len(extensions)
+
+
+ROUND_COLUMNS = (
+    "petition_id",
+    "number",
+    "tier",
+    "handler_area_id",
+    "started_at",
+    "start_event",
+    "accept_due_at",
+    "accepted_at",
+    "responded_at",
+    "handle_due_at",
+    "resolved_at",
+    "ended_at",
+    "end_event",
+)
+RATING_COLUMNS = ("petition_id", "round_number", "rating", "source", "rated_at", "is_latest")
+
+
+def _insert(model: type[Any], columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert plain tuples: on PostgreSQL one `INSERT … SELECT unnest(…)` per batch, no model objects.
+
+    Rounds and ratings are a third of the demo's rows; building a model instance for each cost more
+    than writing it.
+    """
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows], INSERT_BATCH_SIZE)
+        return
+    fields = [model._meta.get_field(name.removesuffix("_id")) for name in columns]
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    arrays = ", ".join(
+        f"%s::{f.db_type(connection) if not f.is_relation else f.target_field.rel_db_type(connection)}[]"
+        for f in fields
+    )
+    sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) SELECT * FROM unnest({arrays})"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), INSERT_BATCH_SIZE * 5):
+            chunk = rows[start : start + INSERT_BATCH_SIZE * 5]
+            cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
 
 
 def delete_history(district: Area) -> int:

@@ -128,10 +128,12 @@ class Category(models.Model):
 
 
 class TimeLimit(models.Model):
-    """How long a tier has for a petition of a sub-class and handling mode.
+    """How long a tier has for a petition of a sub-class and handling mode, from `effective_from` on.
 
     Lookup falls back from (category, mode, tier) to (category, any mode, tier) to
-    (no category, mode, tier) to (no category, any mode, tier).
+    (no category, mode, tier) to (no category, any mode, tier). Rows are history: a changed limit
+    is a new row with a later `effective_from`, and a clock started at a moment uses the row in
+    force then.
     """
 
     category = models.ForeignKey(
@@ -143,14 +145,17 @@ class TimeLimit(models.Model):
     accept_unit = models.CharField(_("unit"), max_length=16, choices=TimeUnit.choices)
     handle_amount = models.DecimalField(_("time to handle"), max_digits=6, decimal_places=2)
     handle_unit = models.CharField(_("unit"), max_length=16, choices=TimeUnit.choices)
+    effective_from = models.DateTimeField(_("effective from"), default=timezone.now)
 
     class Meta:
         verbose_name = _("time limit")
         verbose_name_plural = _("time limits")
         constraints = [
-            models.UniqueConstraint(fields=["category", "handling_mode", "tier"], name="appeals_timelimit_unique"),
             models.UniqueConstraint(
-                fields=["handling_mode", "tier"],
+                fields=["category", "handling_mode", "tier", "effective_from"], name="appeals_timelimit_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["handling_mode", "tier", "effective_from"],
                 condition=Q(category__isnull=True),
                 name="appeals_timelimit_unique_default",
             ),
@@ -251,14 +256,18 @@ class Petition(models.Model):
     supervised = models.BooleanField(_("supervised"), default=False)
     urge_count = models.PositiveSmallIntegerField(default=0)
 
+    # The first acceptance and the first response; each round's are in HandlingRound. Never cleared.
     accepted_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     reply = models.TextField(_("reply"), blank=True)
+    # The current round's rating (cleared on reopening); every rating stays in PetitionRating.
     rating = models.CharField(_("rating"), max_length=16, choices=Rating.choices, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
+    # How many handling rounds (HandlingRound) the petition has had; the current one has this number.
+    round_count = models.PositiveSmallIntegerField(default=0)
 
     # Repeat complaints point at the first petition of their cluster; merging makes it the master.
     repeat_of = models.ForeignKey(
@@ -415,10 +424,17 @@ ACTOR_LABELS = {
     "12345": _("12345 hotline"),
     "hotline": _("12345 hotline"),
 }
+# The lifecycle table reads the two enumerations above; the event constraint is generated from it.
+from appeals.lifecycle import event_status_condition  # noqa: E402
 
 
 class PetitionEvent(models.Model):
-    """Append-only: the petition's timeline and audit trail."""
+    """Append-only: the petition's timeline and audit trail.
+
+    Every row names a legal move of `appeals.lifecycle.TRANSITIONS` (a check constraint generated
+    from the table), the deadline in force when the step was taken and the one after it, and, for
+    a step that ends the clock in force, whether it came in time.
+    """
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=24, choices=EventType.choices)
@@ -434,6 +450,11 @@ class PetitionEvent(models.Model):
     note = models.TextField(blank=True)
     extra = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
+    deadline_in_force = models.DateTimeField(_("deadline in force"), null=True, blank=True)
+    deadline_after = models.DateTimeField(_("deadline after the step"), null=True, blank=True)
+    # Set on the steps that end the clock in force (accept, resolve, escalate, whistle, return…):
+    # whether they came by `deadline_in_force`. Null where no clock ran or the step ends none.
+    on_time = models.BooleanField(_("on time"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("petition event")
@@ -444,6 +465,71 @@ class PetitionEvent(models.Model):
             models.Index(fields=["petition", "created_at"], name="appeals_event_timeline"),
             # Reports: counts of one event type per month.
             models.Index(fields=["type", "created_at"], name="appeals_event_type_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=event_status_condition(), name="appeals_event_legal_move"),
+        ]
+
+
+class HandlingRound(models.Model):
+    """One unit's turn with a petition: from the moment it must accept it until it passes it on.
+
+    A round starts whenever an acceptance clock starts (routing, placing, escalation, reopening)
+    and ends when the next starts, or at a return or a merge. Its timestamps are written once and
+    never cleared, so "accepted within the limit" can be asked of any past round.
+    """
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveSmallIntegerField()
+    tier = models.PositiveSmallIntegerField(choices=Tier.choices)
+    handler_area = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField()
+    start_event = models.CharField(max_length=24, choices=EventType.choices)
+    accept_due_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    # The round's first response: acceptance, a department reporting in, or the reply.
+    responded_at = models.DateTimeField(null=True, blank=True)
+    handle_due_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_event = models.CharField(max_length=24, choices=EventType.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("handling round")
+        verbose_name_plural = _("handling rounds")
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "number"], name="appeals_round_unique_number"),
+        ]
+        indexes = [
+            # Response rate: rounds whose acceptance fell due in a month.
+            models.Index(fields=["accept_due_at"], name="appeals_round_accept_due"),
+        ]
+
+
+class RatingSource(models.TextChoices):
+    RESIDENT = "resident", _("Resident")
+    CALLBACK = "callback", _("Call-back")
+
+
+class PetitionRating(models.Model):
+    """Every rating of every round, by the resident or taken at a call-back; the newest is marked."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="ratings")
+    round_number = models.PositiveSmallIntegerField()
+    rating = models.CharField(_("rating"), max_length=16, choices=Rating.choices)
+    source = models.CharField(_("source"), max_length=16, choices=RatingSource.choices)
+    rated_at = models.DateTimeField(_("rated at"))
+    is_latest = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        constraints = [
+            models.UniqueConstraint(fields=["petition"], condition=Q(is_latest=True), name="appeals_rating_one_latest"),
+        ]
+        indexes = [
+            # Satisfaction and resolution rates: ratings given in a month.
+            models.Index(fields=["rated_at"], name="appeals_rating_rated_at"),
         ]
 
     @property
@@ -509,6 +595,8 @@ class ExtensionRequest(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     requested_at = models.DateTimeField()
     reason = models.TextField(_("reason"))
+    # The deadline in force when the extension was asked, and the one asked for.
+    old_deadline = models.DateTimeField(_("deadline when asked"), null=True, blank=True)
     new_deadline = models.DateTimeField(_("requested deadline"))
     status = models.CharField(max_length=8, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING)
     decided_by = models.ForeignKey(

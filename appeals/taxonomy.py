@@ -15,6 +15,7 @@ Functions take the model classes as arguments so the data migration can pass his
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -306,6 +307,11 @@ TIME_LIMITS: tuple[tuple[str | None, str, dict[int, tuple[str, str, str, str]]],
 )
 
 
+# The built-in limits are in force from before any petition: history computed with them (the demo's
+# year, rows migrated from before limits kept history) uses them. A later change is a later row.
+LIMITS_IN_FORCE_FROM = datetime(2020, 1, 1, tzinfo=UTC)
+
+
 def subclasses() -> list[tuple[Class, Sub]]:
     return [(cls, sub) for cls in TAXONOMY for sub in cls.subs]
 
@@ -342,6 +348,9 @@ def categories_load(Category: Any, TimeLimit: Any) -> tuple[int, int]:
         created += len(new)
     ids = dict(Category.objects.values_list("code", "pk"))
     have = set(TimeLimit.objects.values_list("category_id", "handling_mode", "tier"))
+    # The migration that seeds the catalogue runs before limits had an effective_from.
+    versioned = any(f.name == "effective_from" for f in TimeLimit._meta.get_fields())
+    since = {"effective_from": LIMITS_IN_FORCE_FROM} if versioned else {}
     limits = []
     for code, mode, per_tier in TIME_LIMITS:
         category_id = ids.get(code) if code else None
@@ -359,6 +368,7 @@ def categories_load(Category: Any, TimeLimit: Any) -> tuple[int, int]:
                     accept_unit=accept_unit,
                     handle_amount=Decimal(handle),
                     handle_unit=handle_unit,
+                    **since,
                 )
             )
     TimeLimit.objects.bulk_create(limits)

@@ -108,6 +108,7 @@ class HeartbeatAdmin(admin.ModelAdmin):
 # The working calendar: imports kept here so the existing admin above stays untouched.
 from django.contrib import messages  # noqa: E402
 from django.db import transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from django.utils.translation import gettext  # noqa: E402
 
 from governance.models import CalendarDay  # noqa: E402
@@ -122,10 +123,13 @@ from governance.workcalendar import (  # noqa: E402
 class CalendarDayAdmin(AdministratorWriteMixin, StaffViewMixin, admin.ModelAdmin):
     """Holidays and swapped working days that override the chinese-calendar package."""
 
-    list_display = ["date", "kind", "name", "updated_at"]
+    list_display = ["date", "kind", "name", "effective_from", "updated_at"]
     list_filter = ["kind"]
     search_fields = ["name"]
     date_hierarchy = "date"
+    # Rows are history: a row takes effect when it is saved, and changing one saves a new version
+    # (deadlines started before keep the calendar they were computed with).
+    readonly_fields = ["effective_from"]
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         for year in calendar_coverage_warnings():
@@ -146,6 +150,8 @@ class CalendarDayAdmin(AdministratorWriteMixin, StaffViewMixin, admin.ModelAdmin
     # Deadlines read the rows through a per-process cache; drop it once the change is committed
     # so this process uses the new calendar at once (others within OVERRIDES_TTL_SECONDS).
     def save_model(self, request, obj, form, change):
+        if change:
+            obj.pk, obj.effective_from = None, timezone.now()
         super().save_model(request, obj, form, change)
         transaction.on_commit(calendar_cache_clear)
 

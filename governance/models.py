@@ -143,13 +143,15 @@ class CalendarDay(models.Model):
     """An administrator's correction to the public-holiday calendar; it wins over the package data.
 
     Also the only source for years the `chinese-calendar` package does not know yet (see
-    governance/workcalendar.py and docs/working-time.md).
+    governance/workcalendar.py and docs/working-time.md). Rows are history: a correction of a date
+    is a new row with a later `effective_from`, and a deadline started at a moment counts with the
+    rows in force then.
     """
 
-    # unique=True also indexes the date: workcalendar loads one year's rows by a date range.
-    date = models.DateField(_("date"), unique=True)
+    date = models.DateField(_("date"))
     kind = models.CharField(_("kind"), max_length=16, choices=CalendarDayKind.choices)
     name = models.CharField(_("name"), max_length=50, blank=True, help_text=_("For example 春节 or 国庆节."))
+    effective_from = models.DateTimeField(_("effective from"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -160,6 +162,8 @@ class CalendarDay(models.Model):
             models.CheckConstraint(
                 condition=models.Q(kind__in=["holiday", "workday"]), name="governance_calendarday_kind_valid"
             ),
+            # Also the index workcalendar loads one year's rows by (a date range).
+            models.UniqueConstraint(fields=["date", "effective_from"], name="governance_calendarday_version"),
         ]
 
     def __str__(self) -> str:

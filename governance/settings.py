@@ -373,6 +373,10 @@ REPEAT_SIMILARITY = env_float("REPEAT_SIMILARITY", 0.3, minimum=0.0)
 REPEAT_WINDOW_DAYS = env_int("REPEAT_WINDOW_DAYS", 30, minimum=1)
 # Resolved petitions nobody rated are closed after this many days (after the call-back window).
 PETITION_AUTO_CLOSE_DAYS = env_int("PETITION_AUTO_CLOSE_DAYS", 7, minimum=1)
+# Satisfaction rate = (满意 + w × 基本满意) ÷ rated: the weight w of "basically satisfied" (0..1).
+SATISFACTION_BASIC_WEIGHT = env_float("SATISFACTION_BASIC_WEIGHT", 1.0, minimum=0.0)
+if SATISFACTION_BASIC_WEIGHT > 1:
+    raise ImproperlyConfigured(f"SATISFACTION_BASIC_WEIGHT={SATISFACTION_BASIC_WEIGHT} is above the maximum 1.")
 
 # --- 12345 hotline import ----------------------------------------------------------------------------
 # Which column of a hotline export (CSV or XLSX, header row) feeds which petition field: a JSON

@@ -9,6 +9,8 @@ know, the statutory holidays of the `holidays` package (it lists the holidays th
 the State Council publishes the year's 调休); for a year neither knows, Monday to Friday. Years
 whose official swapped working days are still missing are reported in the log and on the
 CalendarDay admin page.
+Corrections keep their history (`effective_from`): a deadline counts with the rows in force when
+its clock started, so recomputing a past deadline gives the deadline that was set then.
 """
 
 from __future__ import annotations
@@ -65,8 +67,8 @@ class CalendarRangeError(ValueError):
 # --- Which days are working days ---------------------------------------------------------------
 
 _overrides_lock = threading.Lock()
-# year -> (loaded at, monotonic seconds; {date: CalendarDayKind value})
-_overrides: dict[int, tuple[float, dict[date, str]]] = {}
+# year -> (loaded at, monotonic seconds; {date: [(effective from, CalendarDayKind value), …] oldest first})
+_overrides: dict[int, tuple[float, dict[date, list[tuple[datetime, str]]]]] = {}
 # Years already reported in this process, so the log says it once, not once per deadline.
 _warned_years: set[int] = set()
 
@@ -77,13 +79,17 @@ def calendar_cache_clear() -> None:
         _overrides.clear()
 
 
-def _overrides_for_year(year: int) -> dict[date, str]:
+def _overrides_for_year(year: int) -> dict[date, list[tuple[datetime, str]]]:
     now = monotonic_clock.monotonic()
     cached = _overrides.get(year)
     if cached is not None and now - cached[0] < OVERRIDES_TTL_SECONDS:
         return cached[1]
     rows = CalendarDay.objects.filter(date__gte=date(year, 1, 1), date__lte=date(year, 12, 31))
-    loaded = dict(rows.values_list("date", "kind"))
+    loaded: dict[date, list[tuple[datetime, str]]] = {}
+    for day, effective_from, kind in rows.order_by("date", "effective_from").values_list(
+        "date", "effective_from", "kind"
+    ):
+        loaded.setdefault(day, []).append((effective_from, kind))
     with _overrides_lock:
         _overrides[year] = (now, loaded)
     return loaded
@@ -158,12 +164,25 @@ def _warn_uncovered(year: int, override_count: int) -> None:
     )
 
 
-def is_workday(d: date) -> bool:
-    """Whether `d` (a Beijing-time day) is a working day. Never raises for an unknown year."""
+def _override(versions: list[tuple[datetime, str]] | None, as_of: datetime | None) -> str | None:
+    """The kind of the newest correction of a day in force at `as_of` (the newest of all if None)."""
+    kind = None
+    for effective_from, version_kind in versions or ():
+        if as_of is not None and effective_from > as_of:
+            break
+        kind = version_kind
+    return kind
+
+
+def is_workday(d: date, *, as_of: datetime | None = None) -> bool:
+    """Whether `d` (a Beijing-time day) is a working day, by the corrections in force at `as_of`.
+
+    Never raises for an unknown year.
+    """
     if isinstance(d, datetime):
         d = _local(d).date()
     overrides = _overrides_for_year(d.year)
-    kind = overrides.get(d)
+    kind = _override(overrides.get(d), as_of)
     if kind is not None:
         return kind == CalendarDayKind.WORKDAY
     if package_covers_year(d.year):
@@ -220,10 +239,10 @@ def _close_of_business(day: date) -> datetime:
     return _at(day, working_periods()[-1][1])
 
 
-def _next_workday(day: date) -> date:
+def _next_workday(day: date, as_of: datetime | None = None) -> date:
     for _step in range(MAX_DAYS_WALKED):
         day += timedelta(days=1)
-        if is_workday(day):
+        if is_workday(day, as_of=as_of):
             return day
     raise CalendarRangeError(f"No working day within {MAX_DAYS_WALKED} days after {day}.")
 
@@ -253,7 +272,7 @@ def _add_working_time(start: datetime, duration: timedelta) -> datetime:
     remaining = duration
     day = start.date()
     for _step in range(MAX_DAYS_WALKED):
-        if is_workday(day):
+        if is_workday(day, as_of=start):
             for opens, closes in working_periods():
                 segment_start = max(_at(day, opens), start)
                 segment_end = _at(day, closes)
@@ -272,16 +291,18 @@ def _working_days_deadline(start: datetime, days: int) -> datetime:
     # before close of business, else the next working day (like a letter arriving on Saturday).
     # That day itself is not counted (期间开始的当日不计算在内); day 1 is the next working day.
     received = start.date()
-    if not is_workday(received) or start >= _close_of_business(received):
-        received = _next_workday(received)
+    if not is_workday(received, as_of=start) or start >= _close_of_business(received):
+        received = _next_workday(received, start)
     day = received
     for _counted in range(days):
-        day = _next_workday(day)
+        day = _next_workday(day, start)
     return _close_of_business(day)
 
 
 def deadline_after(start: datetime, amount: int | Decimal, unit: TimeUnit | str) -> datetime:
     """When a time limit of `amount` `unit`s that starts at `start` runs out (aware, Beijing time).
+
+    Working time is counted with the calendar corrections in force at `start`.
 
     EMERGENCY_HOURS: start + amount hours. WORKING_HOURS: amount hours of working periods on working
     days. WORKING_DAYS (whole numbers only): close of business of the amount-th working day after the
@@ -313,7 +334,7 @@ def working_time_between(start: datetime, end: datetime) -> timedelta:
     for _step in range(MAX_DAYS_WALKED):
         if day > end.date():
             return total
-        if is_workday(day):
+        if is_workday(day, as_of=start):
             for opens, closes in working_periods():
                 segment_start = max(_at(day, opens), start)
                 segment_end = min(_at(day, closes), end)

@@ -10,11 +10,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from appeals.history import CLOCK_ENDING_EVENTS
 from appeals.lifecycle import Move, check_move
-from appeals.models import EventType, Petition, PetitionEvent, Tier
+from appeals.models import EventType, HandlingRound, Petition, PetitionEvent, PetitionRating, Tier
 from governance.errors import NotFound
 from governance.scoping import scope_for
 from grids.models import Area, AreaLevel
@@ -39,13 +42,20 @@ def now():
 def lock(petition_id: int) -> Petition:
     """The petition row, locked until the transaction ends. Call inside `transaction.atomic`."""
     try:
-        return (
+        petition = (
             Petition.objects.select_for_update(of=("self",))
             .select_related("handler_area", "category")
             .get(pk=petition_id)
         )
     except Petition.DoesNotExist:
         raise NotFound(_("No such petition.")) from None
+    remember_deadline(petition)
+    return petition
+
+
+def remember_deadline(petition: Petition) -> None:
+    """Note the deadline in force before a step changes it (its event records both)."""
+    petition._deadline_in_force = petition.deadline_at
 
 
 def begin(petition_id: int, action: str) -> tuple[Petition, Move]:
@@ -65,7 +75,15 @@ def build_event(
     extra: dict | None = None,
     at=None,
 ) -> PetitionEvent:
-    """An unsaved event row describing the petition's state now (see `record`)."""
+    """An unsaved event row describing the petition's state now (see `record`).
+
+    It carries the deadline in force before the step and the one after it, and for a step that
+    ends the clock whether it came in time.
+    """
+    at = at or now()
+    in_force = getattr(petition, "_deadline_in_force", petition.deadline_at)
+    petition._deadline_in_force = petition.deadline_at
+    on_time = at <= in_force if in_force is not None and event_type in CLOCK_ENDING_EVENTS else None
     return PetitionEvent(
         petition=petition,
         type=event_type,
@@ -77,7 +95,10 @@ def build_event(
         to_tier=petition.tier,
         note=note,
         extra=extra or {},
-        created_at=at or now(),
+        created_at=at,
+        deadline_in_force=in_force,
+        deadline_after=petition.deadline_at,
+        on_time=on_time,
     )
 
 
@@ -89,6 +110,64 @@ def record(petition: Petition, event_type: str, **fields: Any) -> PetitionEvent:
 
 def save(petition: Petition, fields: Iterable[str]) -> None:
     petition.save(update_fields=[*set(fields), "updated_at"])
+
+
+def new_round(petition: Petition, event_type: str, *, at) -> HandlingRound:
+    """The next handling round, starting now at the petition's tier and handler (unsaved).
+
+    Call after the acceptance clock started: its deadline is the round's acceptance deadline.
+    """
+    petition.round_count += 1
+    return HandlingRound(
+        petition=petition,
+        number=petition.round_count,
+        tier=petition.tier or Tier.GRID,
+        handler_area_id=petition.handler_area_id,
+        started_at=at,
+        start_event=event_type,
+        accept_due_at=petition.deadline_at,
+    )
+
+
+_ROUND_STAMPS = frozenset({"accepted_at", "responded_at", "resolved_at", "ended_at"})
+
+
+def _round_values(fields: dict[str, Any]) -> dict[str, Any]:
+    # A stamp is written once: a second acceptance or response in the same round keeps the first.
+    return {
+        name: Coalesce(F(name), Value(value, output_field=DateTimeField())) if name in _ROUND_STAMPS else value
+        for name, value in fields.items()
+    }
+
+
+def round_update(petition: Petition, **fields: Any) -> None:
+    """Write `fields` on the petition's current round; `*_at` stamps already set are kept."""
+    if petition.round_count:
+        HandlingRound.objects.filter(petition_id=petition.pk, number=petition.round_count).update(
+            **_round_values(fields)
+        )
+
+
+def round_start(petition: Petition, event_type: str, *, at) -> list[str]:
+    """End the current round (the step passes the petition on) and start the next; fields changed."""
+    round_end(petition, event_type, at=at)
+    new_round(petition, event_type, at=at).save()
+    return ["round_count"]
+
+
+def round_end(petition: Petition, event_type: str, *, at) -> None:
+    """The current round ends (a return, a merge, the next round) unless it already has."""
+    HandlingRound.objects.filter(petition_id=petition.pk, number=petition.round_count, ended_at__isnull=True).update(
+        ended_at=at, end_event=event_type
+    )
+
+
+def rating_record(petition: Petition, *, rating: str, source: str, at) -> PetitionRating:
+    """Keep a rating of the current round; it becomes the petition's latest."""
+    PetitionRating.objects.filter(petition_id=petition.pk, is_latest=True).update(is_latest=False)
+    return PetitionRating.objects.create(
+        petition=petition, round_number=petition.round_count, rating=rating, source=source, rated_at=at
+    )
 
 
 class Writes:
@@ -104,6 +183,24 @@ class Writes:
         self._fields: set[str] = set()
         self._events: list[PetitionEvent] = []
         self._notices: list[Any] = []
+        self._round_ends: dict[tuple[Any, str], list[tuple[int, int]]] = {}
+        self._round_updates: dict[tuple[tuple[str, Any], ...], list[tuple[int, int]]] = {}
+        self._rounds: list[HandlingRound] = []
+
+    def round_start(self, petition: Petition, event_type: str, *, at) -> list[str]:
+        if not self.bulk:
+            return round_start(petition, event_type, at=at)
+        if petition.round_count:
+            self._round_ends.setdefault((at, event_type), []).append((petition.pk, petition.round_count))
+        self._rounds.append(new_round(petition, event_type, at=at))
+        return ["round_count"]
+
+    def round_update(self, petition: Petition, **fields: Any) -> None:
+        if not self.bulk:
+            round_update(petition, **fields)
+        elif petition.round_count:
+            key = tuple(sorted(fields.items()))
+            self._round_updates.setdefault(key, []).append((petition.pk, petition.round_count))
 
     def save(self, petition: Petition, fields: Iterable[str]) -> None:
         if not self.bulk:
@@ -134,11 +231,25 @@ class Writes:
             for petition in self._rows.values():
                 petition.updated_at = stamp
             Petition.objects.bulk_update(list(self._rows.values()), [*sorted(self._fields), "updated_at"])
+        for (at, event_type), keys in self._round_ends.items():
+            _current_rounds(keys).filter(ended_at__isnull=True).update(ended_at=at, end_event=event_type)
+        for fields, keys in self._round_updates.items():
+            _current_rounds(keys).update(**_round_values(dict(fields)))
+        if self._rounds:
+            HandlingRound.objects.bulk_create(self._rounds)
         if self._events:
             PetitionEvent.objects.bulk_create(self._events)
         if self._notices:
             notify_staff(self._notices)
         self._rows, self._fields, self._events, self._notices = {}, set(), [], []
+        self._round_ends, self._round_updates, self._rounds = {}, {}, []
+
+
+def _current_rounds(keys: list[tuple[int, int]]):
+    condition = Q()
+    for petition_id, number in keys:
+        condition |= Q(petition_id=petition_id, number=number)
+    return HandlingRound.objects.filter(condition)
 
 
 def area_chain(area: Area) -> dict[int, Area]:

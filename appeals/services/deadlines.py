@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.utils import timezone
+
 from appeals.models import Petition, Tier, TimeLimit, Urgency
 from governance.workcalendar import TimeUnit, deadline_after, working_time_between
 
@@ -41,7 +43,8 @@ DEFAULT_LIMITS: dict[int, TierLimits] = {
 # Emergencies run on the clock that never stops, whatever the table says.
 EMERGENCY_LIMITS = TierLimits(_limit("1", TimeUnit.EMERGENCY_HOURS), _limit("24", TimeUnit.EMERGENCY_HOURS))
 
-_cache: dict[tuple[int | None, str, int], TierLimits] = {}
+# (category, mode, tier) → [(effective from, limits), …] oldest first.
+_cache: dict[tuple[int | None, str, int], list[tuple[datetime, TierLimits]]] = {}
 _cache_loaded_at = 0.0
 
 
@@ -50,32 +53,54 @@ def limits_cache_clear() -> None:
     _cache_loaded_at = 0.0
 
 
-def _table() -> dict[tuple[int | None, str, int], TierLimits]:
+def _table() -> dict[tuple[int | None, str, int], list[tuple[datetime, TierLimits]]]:
     """The TimeLimit table, re-read at most once a minute: deadlines are set on every transition."""
     global _cache, _cache_loaded_at
     if time.monotonic() - _cache_loaded_at > _LIMITS_TTL_SECONDS:
-        _cache = {
-            (row.category_id, row.handling_mode, row.tier): TierLimits(
-                Limit(row.accept_amount, row.accept_unit), Limit(row.handle_amount, row.handle_unit)
+        table: dict[tuple[int | None, str, int], list[tuple[datetime, TierLimits]]] = {}
+        for row in TimeLimit.objects.order_by("effective_from", "pk"):
+            table.setdefault((row.category_id, row.handling_mode, row.tier), []).append(
+                (
+                    row.effective_from,
+                    TierLimits(Limit(row.accept_amount, row.accept_unit), Limit(row.handle_amount, row.handle_unit)),
+                )
             )
-            for row in TimeLimit.objects.all()
-        }
+        _cache = table
         _cache_loaded_at = time.monotonic()
     return _cache
 
 
-def limits_for(*, category_id: int | None, handling_mode: str, tier: int, urgency: str = Urgency.NORMAL) -> TierLimits:
+def _in_force(versions: list[tuple[datetime, TierLimits]], at: datetime) -> TierLimits | None:
+    found = None
+    for effective_from, limits in versions:
+        if effective_from > at:
+            break
+        found = limits
+    return found
+
+
+def limits_for(
+    *,
+    category_id: int | None,
+    handling_mode: str,
+    tier: int,
+    urgency: str = Urgency.NORMAL,
+    at: datetime | None = None,
+) -> TierLimits:
+    """The limits in force at `at` (now by default) for a petition of this kind at `tier`."""
     if urgency == Urgency.EMERGENCY:
         return EMERGENCY_LIMITS
     table = _table()
+    at = at or timezone.now()
     for key in (
         (category_id, handling_mode, tier),
         (category_id, "", tier),
         (None, handling_mode, tier),
         (None, "", tier),
     ):
-        if key in table:
-            return table[key]
+        limits = _in_force(table.get(key, ()), at)
+        if limits is not None:
+            return limits
     return DEFAULT_LIMITS[tier]
 
 
@@ -95,6 +120,7 @@ def start_clock(petition: Petition, *, phase: str, at: datetime) -> list[str]:
         handling_mode=petition.handling_mode,
         tier=petition.tier or Tier.GRID,
         urgency=petition.urgency,
+        at=at,
     )
     limit = tier_limits.accept if phase == "accept" else tier_limits.handle
     deadline = deadline_after(at, limit.amount, limit.unit)

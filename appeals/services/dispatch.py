@@ -61,6 +61,7 @@ def petition_whistle(
             petition.handling_mode = HandlingMode.JOINT
         fields = ["status", "handler_department", "handling_mode", *start_clock(petition, phase="handle", at=now)]
         _base.save(petition, fields)
+        _base.round_update(petition, handle_due_at=petition.deadline_at)
         _base.record(
             petition,
             EventType.WHISTLED,
@@ -109,6 +110,7 @@ def assignment_report_in(*, petition_id: int, department_id: int, actor: Any) ->
         if petition.first_response_at is None:
             petition.first_response_at = now
             _base.save(petition, ["first_response_at"])
+        _base.round_update(petition, responded_at=now)
         _base.record(
             petition,
             EventType.REPORTED_IN,
@@ -167,6 +169,7 @@ def assignment_reply(*, petition_id: int, department_id: int, actor: Any, reply:
             petition.reply = assignment.reply
             petition.resolved_at = now
             _base.save(petition, ["status", "reply", "resolved_at", *stop_clock(petition)])
+            _base.round_update(petition, resolved_at=now, responded_at=now)
             _base.record(
                 petition, EventType.RESOLVED, actor=actor, from_status=from_status, note=assignment.reply, at=now
             )

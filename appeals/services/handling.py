@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from appeals import policy
+from appeals.lifecycle import check_move
 from appeals.models import (
     Assignment,
     AssignmentStatus,
@@ -39,10 +40,12 @@ def petition_accept(*, petition_id: int, actor: Any) -> Petition:
         now = _base.now()
         from_status = petition.status
         petition.status = move.target
-        petition.accepted_at = now
+        # The first acceptance; each round keeps its own (HandlingRound), never cleared.
+        petition.accepted_at = petition.accepted_at or now
         petition.first_response_at = petition.first_response_at or now
         fields = ["status", "accepted_at", "first_response_at", *start_clock(petition, phase="handle", at=now)]
         _base.save(petition, fields)
+        _base.round_update(petition, accepted_at=now, responded_at=now, handle_due_at=petition.deadline_at)
         _base.record(
             petition, EventType.ACCEPTED, actor=actor, from_status=from_status, from_tier=petition.tier, at=now
         )
@@ -57,12 +60,20 @@ def petition_handle(*, petition_id: int, actor: Any, note: str = "", handling_mo
         from_status = petition.status
         petition.status = move.target
         fields = ["status"]
+        extra = {}
         if handling_mode and handling_mode != petition.handling_mode:
             petition.handling_mode = handling_mode
             fields.append("handling_mode")
+            extra["handling_mode"] = handling_mode
         _base.save(petition, fields)
         _base.record(
-            petition, EventType.HANDLING, actor=actor, from_status=from_status, from_tier=petition.tier, note=note
+            petition,
+            EventType.HANDLING,
+            actor=actor,
+            from_status=from_status,
+            from_tier=petition.tier,
+            note=note,
+            extra=extra,
         )
     return petition
 
@@ -89,6 +100,7 @@ def petition_reply(*, petition_id: int, actor: Any, reply: str) -> Petition:
         petition.resolved_at = now
         petition.first_response_at = petition.first_response_at or now
         _base.save(petition, ["status", "reply", "resolved_at", "first_response_at", *stop_clock(petition)])
+        _base.round_update(petition, resolved_at=now, responded_at=now)
         _base.record(
             petition,
             EventType.RESOLVED,
@@ -112,11 +124,14 @@ def escalate_locked(
     writes of a whole batch.
     """
     writes = writes or _base.Writes()
+    if not hasattr(petition, "_deadline_in_force"):
+        _base.remember_deadline(petition)
     from_status, from_tier = petition.status, petition.tier
     event = EventType.AUTO_ESCALATED if automatic else EventType.ESCALATED
     if from_tier is None or from_tier >= Tier.DISTRICT:
         if not automatic:
             raise DomainError(_("The petition is already at the district; there is no tier above."), code="top_tier")
+        check_move(petition.status, "auto_supervise")  # nobody above: the status stays
         petition.escalated_on_deadline = True
         petition.supervised = True
         writes.save(petition, ["escalated_on_deadline", "supervised", *stop_clock(petition)])
@@ -137,13 +152,15 @@ def escalate_locked(
     fields = ["tier", "escalated_on_deadline"]
     if petition.status == Status.DISPATCHED:
         # Departments keep the case; the tier above now supervises it and owns its deadline.
+        check_move(petition.status, "auto_supervise" if automatic else "escalate")
         petition.supervised = True
         fields += ["supervised", *start_clock(petition, phase="handle", at=now)]
+        writes.round_update(petition, handle_due_at=petition.deadline_at)
     else:
-        petition.status = Status.ASSIGNED
+        petition.status = check_move(petition.status, "auto_escalate" if automatic else "escalate").target
         petition.handler_area = area
-        petition.accepted_at = None
-        fields += ["status", "handler_area", "accepted_at", *start_clock(petition, phase="accept", at=now)]
+        fields += ["status", "handler_area", *start_clock(petition, phase="accept", at=now)]
+        fields += writes.round_start(petition, event, at=now)
     writes.save(petition, fields)
     writes.record(
         petition,
@@ -217,6 +234,7 @@ def petition_return(*, petition_id: int, actor: Any, reason: str, department_id:
         petition.handler_area = target_area
         fields = ["status", "tier", "handler_area", "handler_department", *stop_clock(petition)]
         _base.save(petition, fields)
+        _base.round_end(petition, EventType.RETURNED, at=now)
         _base.record(
             petition,
             EventType.RETURNED,
@@ -250,7 +268,12 @@ def petition_ask_extension(*, petition_id: int, actor: Any, reason: str, new_dea
         if petition.extensions.filter(status=ExtensionStatus.PENDING).exists():
             raise DomainError(_("An extension request is already waiting for a decision."), code="extension_pending")
         request = ExtensionRequest.objects.create(
-            petition=petition, requested_by=actor, requested_at=now, reason=reason, new_deadline=new_deadline
+            petition=petition,
+            requested_by=actor,
+            requested_at=now,
+            reason=reason,
+            old_deadline=petition.deadline_at,
+            new_deadline=new_deadline,
         )
         _base.record(
             petition,
@@ -258,7 +281,11 @@ def petition_ask_extension(*, petition_id: int, actor: Any, reason: str, new_dea
             actor=actor,
             from_status=petition.status,
             note=reason,
-            extra={"request_id": request.pk, "new_deadline": new_deadline.isoformat()},
+            extra={
+                "request_id": request.pk,
+                "old_deadline": petition.deadline_at.isoformat(),
+                "new_deadline": new_deadline.isoformat(),
+            },
             at=now,
         )
     return request
@@ -279,17 +306,24 @@ def petition_decide_extension(*, request_id: int, actor: Any, grant: bool, note:
         request.decided_at = now
         request.decision_note = note
         request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        old_deadline = petition.deadline_at
         if grant:
             petition.deadline_at = request.new_deadline
             petition.remind_at = None
             _base.save(petition, ["deadline_at", "remind_at"])
+            due = "accept_due_at" if petition.status == Status.ASSIGNED else "handle_due_at"
+            _base.round_update(petition, **{due: petition.deadline_at})
         _base.record(
             petition,
             EventType.EXTENSION_GRANTED if grant else EventType.EXTENSION_REFUSED,
             actor=actor,
             from_status=petition.status,
             note=note,
-            extra={"request_id": request.pk},
+            extra={
+                "request_id": request.pk,
+                "old_deadline": old_deadline.isoformat() if old_deadline else None,
+                "new_deadline": petition.deadline_at.isoformat() if petition.deadline_at else None,
+            },
             at=now,
         )
     return request

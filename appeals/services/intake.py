@@ -260,18 +260,19 @@ def petition_route(*, petition_id: int) -> Petition | None:
         now = _base.now()
         fields = ["status", "tier", "handler_area"]
         if microgrid is not None:
-            _base.check_move(petition.status, "route")
+            move = _base.check_move(petition.status, "route")
             fields += _base.place_in_area(petition, microgrid)
-            petition.status = Status.ASSIGNED
+            petition.status = move.target
             petition.tier = Tier.GRID
             petition.handler_area = petition.grid
             fields += start_clock(petition, phase="accept", at=now)
+            fields += _base.round_start(petition, EventType.ROUTED, at=now)
             event = EventType.ROUTED
         else:
-            _base.check_move(petition.status, "route_to_intake")
+            move = _base.check_move(petition.status, "route_to_intake")
             area = _intake_area(petition)
             fields += _base.place_in_area(petition, area)
-            petition.status = Status.INTAKE
+            petition.status = move.target
             petition.tier = _base.LEVEL_TIER.get(area.level, Tier.DISTRICT)
             petition.handler_area = area
             event = EventType.ROUTED
@@ -313,11 +314,13 @@ def petition_place(*, petition_id: int, actor: Any, area: Area, note: str = "") 
         petition.handler_department = None
         petition.escalated_on_deadline = False
         now = _base.now()
+        event = EventType.PLACED if from_status == Status.INTAKE else EventType.REROUTED
         fields += start_clock(petition, phase="accept", at=now)
+        fields += _base.round_start(petition, event, at=now)
         _base.save(petition, fields)
         _base.record(
             petition,
-            EventType.PLACED if from_status == Status.INTAKE else EventType.REROUTED,
+            event,
             actor=actor,
             from_status=from_status,
             from_tier=from_tier,
@@ -392,5 +395,11 @@ def link_repeat(petition: Petition) -> Petition | None:
     petition.repeat_of_id = root_id
     _base.save(petition, ["repeat_of"])
     Petition.objects.filter(pk=root_id).update(repeat_count=F("repeat_count") + 1)
-    _base.record(petition, EventType.REPEAT_LINKED, extra={"repeat_of": root_id, "matched": match.pk})
+    _base.check_move(petition.status, "link_repeat")
+    _base.record(
+        petition,
+        EventType.REPEAT_LINKED,
+        from_status=petition.status,
+        extra={"repeat_of": root_id, "matched": match.pk},
+    )
     return Petition.objects.get(pk=root_id)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from appeals import policy
 from appeals.lifecycle import check_move
-from appeals.models import Callback, CallbackResult, EventType, Petition, Rating, Status
+from appeals.models import Callback, CallbackResult, EventType, Petition, Rating, RatingSource, Status
 from appeals.services import _base
 from appeals.services.deadlines import start_clock, stop_clock
 from appeals.services.notifications import notify_area_staff
@@ -31,14 +31,16 @@ def petition_rate(
             raise DomainError(_("This petition has already been rated."), code="already_rated")
         now = _base.now()
         from_status = petition.status
+        move = check_move(petition.status, "rate" if rating == Rating.UNSATISFIED else "rate_close")
         petition.rating = rating
         petition.rated_at = now
         fields = ["rating", "rated_at"]
-        if rating != Rating.UNSATISFIED:
-            petition.status = check_move(petition.status, "close").target
+        if move.target is not None:
+            petition.status = move.target
             petition.closed_at = now
             fields += ["status", "closed_at"]
         _base.save(petition, fields)
+        _base.rating_record(petition, rating=rating, source=RatingSource.RESIDENT, at=now)
         _base.record(
             petition,
             EventType.RATED,
@@ -73,12 +75,13 @@ def petition_reopen(*, petition_id: int, actor: Any = None, contact_phone: str |
         petition.status = move.target
         petition.reopen_count += 1
         petition.resolved_at = None
+        # The current round's rating; every rating stays in PetitionRating.
         petition.rating = ""
         petition.rated_at = None
-        petition.accepted_at = None
         petition.handler_department = None
-        fields = ["status", "reopen_count", "resolved_at", "rating", "rated_at", "accepted_at", "handler_department"]
+        fields = ["status", "reopen_count", "resolved_at", "rating", "rated_at", "handler_department"]
         fields += start_clock(petition, phase="accept", at=now)
+        fields += _base.round_start(petition, EventType.REOPENED, at=now)
         _base.save(petition, fields)
         _base.record(
             petition,
@@ -116,9 +119,10 @@ def petition_callback(*, petition_id: int, actor: Any, result: str, note: str = 
             petition.rated_at = now
             fields += ["rating", "rated_at"]
             if result != CallbackResult.UNSATISFIED:
-                petition.status = check_move(petition.status, "close").target
+                petition.status = check_move(petition.status, "callback_close").target
                 petition.closed_at = now
                 fields += ["status", "closed_at"]
+            _base.rating_record(petition, rating=result, source=RatingSource.CALLBACK, at=now)
         if fields:
             _base.save(petition, fields)
         _base.record(
@@ -179,6 +183,8 @@ def petition_merge(*, petition_id: int, into_id: int, actor: Any, note: str = ""
         petition.repeat_of = master
         petition.repeat_count = 0
         _base.save(petition, ["status", "merged_into", "repeat_of", "repeat_count", *stop_clock(petition)])
+        _base.round_end(petition, EventType.MERGED, at=now)
+        check_move(master.status, "absorb")
         _base.record(
             petition,
             EventType.MERGED,

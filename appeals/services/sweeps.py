@@ -21,7 +21,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from appeals.lifecycle import check_move
 from appeals.models import TIMED_STATUSES, EventType, Petition, Status
 from appeals.services import _base
 from appeals.services.handling import escalate_locked, handler_notice
@@ -102,7 +101,7 @@ def petitions_escalate_overdue(*, max_batches: int = 100) -> int:
             ids = _claim_ids(order_by="deadline_at", status__in=TIMED_STATUSES, deadline_at__lte=now)
 
             def escalate(petition: Petition, writes: _base.Writes, now=now) -> None:
-                check_move(petition.status, "auto_escalate")
+                # escalate_locked takes the move: auto_escalate, or auto_supervise where nobody takes over.
                 escalate_locked(petition, actor=None, note=note, automatic=True, now=now, writes=writes)
 
             total += _apply_isolated(ids, escalate, sweep="escalate")

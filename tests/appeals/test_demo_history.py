@@ -10,6 +10,7 @@ import time_machine
 from django.conf import settings
 
 from appeals.demo import delete_history, seed_history
+from appeals.lifecycle import event_status_pairs
 from appeals.models import (
     OPEN_STATUSES,
     TIMED_STATUSES,
@@ -18,8 +19,12 @@ from appeals.models import (
     Callback,
     Channel,
     EventType,
+    ExtensionRequest,
+    HandlingRound,
     Petition,
     PetitionEvent,
+    PetitionRating,
+    RatingSource,
     Status,
 )
 from appeals.services.deadlines import limits_cache_clear
@@ -166,3 +171,51 @@ def test_it_is_deterministic_for_a_seed_and_can_be_deleted(district):
     delete_history(district)
     _seed(seed=8)
     assert _snapshot() != first
+
+
+def test_every_event_the_demo_writes_is_a_move_of_the_transition_table(district):
+    _seed()
+    legal = event_status_pairs()
+    written = set(PetitionEvent.objects.values_list("type", "from_status", "to_status").distinct())
+    drift = sorted((kind, before, after) for kind, before, after in written if (before, after) not in legal[kind])
+    assert drift == []
+    # The demo takes the moves that matter to the reports, so the check covers them.
+    kinds = {kind for kind, _before, _after in written}
+    assert {
+        EventType.AUTO_ESCALATED,
+        EventType.ESCALATED,
+        EventType.RETURNED,
+        EventType.REOPENED,
+        EventType.WHISTLED,
+        EventType.EXTENSION_GRANTED,
+        EventType.CALLBACK,
+    } <= kinds
+
+
+def test_the_demo_writes_the_history_the_services_write(district):
+    _seed()
+    petitions = {p.pk: p for p in Petition.objects.all()}
+    rounds = Counter(HandlingRound.objects.values_list("petition_id", flat=True))
+    assert all(p.round_count == rounds[pk] for pk, p in petitions.items())
+    assert HandlingRound.objects.filter(accepted_at__isnull=False).count() > 0.9 * HandlingRound.objects.count()
+    assert not HandlingRound.objects.filter(accept_due_at__isnull=True).exists()
+    # Every event carries the deadline in force; the last one leaves the petition's own deadline.
+    last: dict[int, PetitionEvent] = {}
+    for event in PetitionEvent.objects.exclude(type=EventType.REMINDED).order_by("created_at", "id"):
+        last[event.petition_id] = event
+    for pk, p in petitions.items():
+        if p.status in TIMED_STATUSES:
+            assert last[pk].deadline_after == p.deadline_at, p.tracking_no
+    assert PetitionEvent.objects.filter(type=EventType.ACCEPTED, on_time__isnull=False).count() == (
+        PetitionEvent.objects.filter(type=EventType.ACCEPTED).count()
+    )
+    assert PetitionEvent.objects.filter(type=EventType.AUTO_ESCALATED, on_time=True).count() == 0
+    # Ratings: one row per rating event, the reopened ones kept, one latest per rated petition.
+    rated = PetitionEvent.objects.filter(type=EventType.RATED).count()
+    assert PetitionRating.objects.filter(source=RatingSource.RESIDENT).count() == rated
+    latest = Counter(PetitionRating.objects.filter(is_latest=True).values_list("petition_id", flat=True))
+    assert set(latest.values()) == {1}
+    assert PetitionRating.objects.filter(is_latest=False, rating="unsatisfied").exists()
+    granted = ExtensionRequest.objects.filter(status="granted")
+    assert granted.exists()
+    assert all(r.old_deadline < r.new_deadline for r in granted)

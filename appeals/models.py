@@ -470,6 +470,11 @@ class PetitionEvent(models.Model):
             models.CheckConstraint(condition=event_status_condition(), name="appeals_event_legal_move"),
         ]
 
+    @property
+    def actor_label_display(self) -> str:
+        """The label translated for display: 系统, 居民, 12345热线; an Open311 client's own name as is."""
+        return str(ACTOR_LABELS.get(self.actor_label, self.actor_label))
+
 
 class HandlingRound(models.Model):
     """One unit's turn with a petition: from the moment it must accept it until it passes it on.

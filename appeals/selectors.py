@@ -127,6 +127,8 @@ class ResidentView:
     reply: str
     can_rate: bool
     can_reopen: bool
+    # What the resident may do now, as the API names it (`appeals.policy.action_slug`).
+    actions: list[str]
 
 
 def petition_resident_view(petition: Petition) -> ResidentView:
@@ -145,6 +147,7 @@ def petition_resident_view(petition: Petition) -> ResidentView:
         timeline = [*own, *later]
     # The page speaks to the resident who filed it: their account, or whoever proved the phone.
     resident = petition.submitter if petition.submitter_id else AnonymousUser()
+    offered = policy.actions_for(resident, petition, contact_phone=petition.contact_phone)
     return ResidentView(
         petition=petition,
         master=master,
@@ -152,8 +155,9 @@ def petition_resident_view(petition: Petition) -> ResidentView:
         title=mask_text(petition.title),
         description=mask_text(petition.description),
         reply=mask_text((master or petition).reply),
-        can_rate=policy.decide(resident, "rate", petition, contact_phone=petition.contact_phone).allowed,
-        can_reopen=policy.decide(resident, "reopen", petition, contact_phone=petition.contact_phone).allowed,
+        can_rate="rate" in offered,
+        can_reopen="reopen" in offered,
+        actions=[policy.action_slug(name) for name in offered],
     )
 
 

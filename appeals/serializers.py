@@ -306,6 +306,7 @@ class PublicPetitionSerializer(serializers.Serializer):
     rating = serializers.ChoiceField(source="petition.rating", choices=Rating.choices, allow_blank=True, read_only=True)
     can_rate = serializers.BooleanField(read_only=True)
     can_reopen = serializers.BooleanField(read_only=True)
+    actions = serializers.ListField(child=serializers.CharField(), read_only=True)
     merged_into = MasterPetitionSerializer(source="master", allow_null=True, read_only=True)
     timeline = PublicEventSerializer(many=True, read_only=True)
 

@@ -56,7 +56,7 @@ def test_the_merged_petitions_resident_sees_the_masters_progress_and_reply(merge
     page = track_page(duplicate, "13900139000")
     body = page.content.decode()
     assert master.tracking_no in body and REPLY in body
-    assert [e.type for e in page.context["timeline"]][-2:] == [EventType.HANDLING, EventType.RESOLVED]
+    assert [e.type for e in page.context["view"].timeline][-2:] == [EventType.HANDLING, EventType.RESOLVED]
 
     api = track_api(duplicate, "13900139000").json()
     assert api["status"] == "merged"
@@ -67,7 +67,7 @@ def test_the_merged_petitions_resident_sees_the_masters_progress_and_reply(merge
         "resolved_at": api["merged_into"]["resolved_at"],
         "reply": REPLY,
     }
-    assert [e["type"] for e in api["timeline"]] == [e.type for e in page.context["timeline"]]
+    assert [e["type"] for e in api["timeline"]] == [e.type for e in page.context["view"].timeline]
 
 
 def test_the_merged_petitions_resident_is_told_when_the_master_is_resolved(merged, grid_worker_a):
@@ -114,6 +114,6 @@ def test_the_tracking_api_shows_exactly_the_events_the_page_shows(submit, grid_w
     page = track_page(petition, "13800138000")
     api = track_api(petition, "13800138000").json()
 
-    page_types = [e.type for e in page.context["timeline"]]
+    page_types = [e.type for e in page.context["view"].timeline]
     assert [e["type"] for e in api["timeline"]] == page_types
     assert EventType.URGED not in page_types and EventType.PROGRESS not in page_types

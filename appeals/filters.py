@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from appeals.models import Channel, Petition, Status, Tier
 
@@ -15,13 +20,51 @@ class RepeatChoice:
     CHOICES = [(HAS_REPEATS, _("has repeat complaints")), (IS_REPEAT, _("is a repeat complaint"))]
 
 
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment in UTC: PostgreSQL refuses offsets beyond ±15:59 (a 500 before)."""
+
+    def to_python(self, value):
+        if value == "":  # given but empty: a client bug, not "no bound"
+            raise ValidationError(_("Enter a valid date/time."), code="invalid")
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(_("Enter a valid date/time."), code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (or 1/0); anything else is refused instead of meaning "no filter"."""
+
+    widget = forms.TextInput
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            return self.VALUES[str(value).lower()]
+        except KeyError:
+            raise ValidationError(_("Give true or false."), code="invalid") from None
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 class PetitionPeriodFilter(django_filters.FilterSet):
     """The submission window; the statistics use only this part."""
 
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=_("submitted at or after (ISO 8601)")
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", label=_("submitted before (ISO 8601)")
     )
 
@@ -39,8 +82,8 @@ class PetitionFilter(PetitionPeriodFilter):
     handler_department = django_filters.CharFilter(
         field_name="handler_department__code", label=_("handling department code")
     )
-    overdue = django_filters.BooleanFilter(label=_("overdue"))
-    supervised = django_filters.BooleanFilter(label=_("supervised"))
+    overdue = StrictBooleanFilter(label=_("overdue"))
+    supervised = StrictBooleanFilter(label=_("supervised"))
     repeat = django_filters.ChoiceFilter(
         choices=RepeatChoice.CHOICES, method="filter_repeat", label=_("repeat complaints")
     )

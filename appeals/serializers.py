@@ -202,6 +202,8 @@ class PetitionDetailSerializer(PetitionListSerializer):
 
     contact_fields = ("contact_phone", "contact_name")
     contact_name = serializers.CharField(read_only=True, help_text=_("Masked unless you handle the petition."))
+    # Declared so the schema's enum includes "" (not rated yet): read-only model fields drop allow_blank.
+    rating = serializers.ChoiceField(choices=Rating.choices, allow_blank=True, read_only=True)
     timeline = serializers.SerializerMethodField()
     assignments = AssignmentSerializer(many=True, read_only=True)
     extensions = ExtensionSerializer(many=True, read_only=True)
@@ -261,6 +263,7 @@ class PublicPetitionSerializer(serializers.ModelSerializer):
     timeline = PublicEventSerializer(source="events", many=True, read_only=True)
     can_rate = serializers.SerializerMethodField()
     can_reopen = serializers.SerializerMethodField()
+    rating = serializers.ChoiceField(choices=Rating.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Petition

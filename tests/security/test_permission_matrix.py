@@ -42,7 +42,9 @@ LOGIN = "login"  # 302 to /accounts/login/
 ADMIN_LOGIN = "admin_login"  # 302 to /admin/login/
 TRACK_FORM = "track_form"  # 302 to the tracking form (no proof of the phone in this session)
 ANY_REDIRECT = "redirect"  # 302 anywhere but to the object's own page
-NOT_FOUND, GONE, DENIED, UNAUTHENTICATED, NOT_ALLOWED, BAD, OK = 404, 404, 403, 401, 405, 400, 200
+NOT_FOUND, DENIED, UNAUTHENTICATED, NOT_ALLOWED, BAD, OK = 404, 403, 401, 405, 400, 200
+# Tracking look-ups are limited per number and per client: a 429 refuses as well as a 404 does.
+THROTTLED = 429
 API_ANONYMOUS = {UNAUTHENTICATED, DENIED}
 STAFF = {
     "grid_worker",
@@ -134,19 +136,19 @@ RULES: dict[str, Rule] = {
     },
     "api-track": Rule(
         "object",
-        _anyone(NOT_FOUND),
+        _anyone(NOT_FOUND, THROTTLED),
         query=lambda world: {"tracking_no": world.outside.tracking_no, "phone": "13000000000"},
     ),
     "api-track-rate": Rule(
         "object",
         _anyone(NOT_ALLOWED),
-        post=_anyone(NOT_FOUND),
+        post=_anyone(NOT_FOUND, THROTTLED),
         post_data={"tracking_no": "{tracking_no}", "phone": "13000000000", "rating": "unsatisfied", "note": ""},
     ),
     "api-track-reopen": Rule(
         "object",
         _anyone(NOT_ALLOWED),
-        post=_anyone(NOT_FOUND),
+        post=_anyone(NOT_FOUND, THROTTLED),
         post_data={"tracking_no": "{tracking_no}", "phone": "13000000000", "reason": "x"},
     ),
     "appeals:detail": Rule("object", _scoped({NOT_FOUND}, {ANY_REDIRECT}, {LOGIN})),
@@ -154,11 +156,13 @@ RULES: dict[str, Rule] = {
         "object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}), post=HTML_OBJECT, post_data={"note": "x"}
     ),
     "appeals:photo": Rule("object", HTML_OBJECT),
-    "appeals:track_status": Rule("object", _anyone(TRACK_FORM)),
+    "appeals:track_status": Rule("object", _anyone(TRACK_FORM, THROTTLED)),
     "appeals:track_rate": Rule(
-        "object", _anyone(NOT_ALLOWED), post=_anyone(TRACK_FORM), post_data={"rating": "unsatisfied"}
+        "object", _anyone(NOT_ALLOWED), post=_anyone(TRACK_FORM, THROTTLED), post_data={"rating": "unsatisfied"}
     ),
-    "appeals:track_reopen": Rule("object", _anyone(NOT_ALLOWED), post=_anyone(TRACK_FORM), post_data={"reason": "x"}),
+    "appeals:track_reopen": Rule(
+        "object", _anyone(NOT_ALLOWED), post=_anyone(TRACK_FORM, THROTTLED), post_data={"reason": "x"}
+    ),
     # --- lists: must not list the outside object
     "appeals:list": Rule("list", _scoped({OK}, {ANY_REDIRECT}, {LOGIN})),
     "appeals:mine": Rule("list", _scoped({OK}, {OK}, {LOGIN})),

@@ -130,8 +130,8 @@ def _run(operation, mode: GenerationMode, call_kwargs: dict, references: dict[st
                     # A petition merges into another one, never into itself.
                     choices = [value for value in values if value != (case.path_parameters or {}).get("tracking_no")]
                     case.body[name] = data.draw(st.sampled_from(choices))
-            if ("lon" in case.body) != ("lat" in case.body):  # the schema cannot say "both or neither"
-                case.body.pop("lon", None)
+            if (case.body.get("lon") is None) != (case.body.get("lat") is None):  # the schema cannot say
+                case.body.pop("lon", None)  # "both or neither"
                 case.body.pop("lat", None)
         # A savepoint per case, as each real request has its own transaction: one failed statement
         # must not poison the cases after it.

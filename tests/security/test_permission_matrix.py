@@ -141,13 +141,13 @@ RULES: dict[str, Rule] = {
     ),
     "api-track-rate": Rule(
         "object",
-        _anyone(NOT_ALLOWED),
+        _anyone(NOT_ALLOWED, THROTTLED),  # the throttle runs before the method check
         post=_anyone(NOT_FOUND, THROTTLED),
         post_data={"tracking_no": "{tracking_no}", "phone": "13000000000", "rating": "unsatisfied", "note": ""},
     ),
     "api-track-reopen": Rule(
         "object",
-        _anyone(NOT_ALLOWED),
+        _anyone(NOT_ALLOWED, THROTTLED),  # the throttle runs before the method check
         post=_anyone(NOT_FOUND, THROTTLED),
         post_data={"tracking_no": "{tracking_no}", "phone": "13000000000", "reason": "x"},
     ),

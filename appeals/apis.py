@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.filters import OrderingFilter
@@ -317,8 +318,8 @@ class PetitionStatsApi(GenericAPIView):
     @extend_schema(
         summary="Volumes and the three rates of your scope",
         parameters=[
-            OpenApiParameter("created_after", str, description="ISO 8601"),
-            OpenApiParameter("created_before", str, description="ISO 8601"),
+            OpenApiParameter("created_after", OpenApiTypes.DATETIME, description="ISO 8601"),
+            OpenApiParameter("created_before", OpenApiTypes.DATETIME, description="ISO 8601"),
         ],
         responses={200: s.StatsSerializer, 400: ERRORS[400]},
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,13 +21,21 @@ class BoundedIsoDateTimeField(IsoDateTimeField):
     """An ISO 8601 moment within the dates this system can hold (year 0001 is a 400, not a 500)."""
 
     def to_python(self, value):
+        if value == "":  # given but empty: a client bug, not "no bound"
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         try:
             moment = super().to_python(value)
         except (OverflowError, ValueError):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if moment is not None and (message := filter_date_error(moment)):
+        if moment is None:
+            return None
+        if message := filter_date_error(moment):
             raise forms.ValidationError(message, code="out_of_range")
-        return moment
+        try:
+            # In UTC: PostgreSQL refuses offsets beyond ±15:59 (a 500 before).
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
 class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
@@ -35,6 +46,25 @@ class RepeatChoice:
     HAS_REPEATS = "has_repeats"
     IS_REPEAT = "is_repeat"
     CHOICES = [(HAS_REPEATS, _("has repeat complaints")), (IS_REPEAT, _("is a repeat complaint"))]
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (or 1/0); anything else is refused instead of meaning "no filter"."""
+
+    widget = forms.TextInput
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            return self.VALUES[str(value).lower()]
+        except KeyError:
+            raise ValidationError(_("Give true or false."), code="invalid") from None
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class PetitionPeriodFilter(django_filters.FilterSet):
@@ -61,9 +91,9 @@ class PetitionFilter(PetitionPeriodFilter):
     handler_department = django_filters.CharFilter(
         field_name="handler_department__code", label=_("handling department code")
     )
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue now (past the deadline, open)"))
-    escalated_on_deadline = django_filters.BooleanFilter(label=_("escalated on deadline"))
-    supervised = django_filters.BooleanFilter(label=_("supervised"))
+    overdue = StrictBooleanFilter(method="filter_overdue", label=_("overdue now (past the deadline, open)"))
+    escalated_on_deadline = StrictBooleanFilter(label=_("escalated on deadline"))
+    supervised = StrictBooleanFilter(label=_("supervised"))
     repeat = django_filters.ChoiceFilter(
         choices=RepeatChoice.CHOICES, method="filter_repeat", label=_("repeat complaints")
     )

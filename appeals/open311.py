@@ -479,6 +479,9 @@ def _open311(view, methods: tuple[str, ...] = ("GET", "HEAD")):
 
     @csrf_exempt  # API clients send no cookies; POST is authenticated by api_key
     def wrapped(request: HttpRequest, fmt: str, **kwargs: str) -> HttpResponse:
+        allow = ", ".join((*methods, "OPTIONS"))
+        if request.method == "OPTIONS":
+            return HttpResponse(status=200, headers={"Allow": allow})
         try:
             if request.method not in methods:
                 raise Open311Error(405, _("Method %(method)s is not allowed here.") % {"method": request.method})
@@ -486,7 +489,7 @@ def _open311(view, methods: tuple[str, ...] = ("GET", "HEAD")):
         except Open311Error as error:
             response = _error(fmt, error.status, *error.descriptions)
             if error.status == 405:
-                response["Allow"] = ", ".join(methods)
+                response["Allow"] = allow
             return response
 
     return wrapped

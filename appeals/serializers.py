@@ -195,6 +195,8 @@ class PetitionDetailSerializer(PetitionListSerializer):
 
     contact_fields = ("contact_phone", "contact_name", "title", "description", "reply", "address")
     contact_name = serializers.CharField(read_only=True, help_text=_("Masked unless you handle the petition."))
+    # Declared so the schema's enum includes "" (not rated yet): read-only model fields drop allow_blank.
+    rating = serializers.ChoiceField(choices=Rating.choices, allow_blank=True, read_only=True)
     timeline = serializers.SerializerMethodField()
     assignments = AssignmentSerializer(many=True, read_only=True)
     extensions = ExtensionSerializer(many=True, read_only=True)

@@ -9,14 +9,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.errors import DomainError
+from governance.errors import NotFound
 from governance.selectors import area_get_for_user, areas_visible_to
 from grids.models import Area
 from grids.spatial import microgrid_at
 
 
 class AreaSerializer(serializers.ModelSerializer):
-    parent_code = serializers.CharField(source="parent.code", default=None, read_only=True)
+    parent_code = serializers.CharField(source="parent.code", default=None, allow_null=True, read_only=True)
 
     class Meta:
         model = Area
@@ -52,7 +52,7 @@ class LocateApi(APIView):
         params.is_valid(raise_exception=True)
         hit = microgrid_at(params.validated_data["lon"], params.validated_data["lat"])
         if hit is None:
-            raise DomainError(_("The point lies outside every micro-grid."), code="outside_district")
+            raise NotFound(_("The point lies outside every micro-grid."), code="outside_district")
         area = area_get_for_user(request.user, code=hit.code)
         return Response(AreaSerializer(area).data)
 

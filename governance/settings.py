@@ -250,9 +250,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "governance.api.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": [
+        "governance.api.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_METADATA_CLASS": "governance.api.ApiMetadata",
+    "DEFAULT_SCHEMA_CLASS": "governance.api_schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "governance.errors.api_exception_handler",
     # DRF's own get_ident follows the same proxy rule (our throttles call governance.clientip).
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
@@ -265,7 +271,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "governance.api_schema.api_schema_add_error_responses",
+    ],
 }
+# The most rows one API page answers, whatever `limit` asks (integer >= 1).
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200, minimum=1)
 
 # --- Grids --------------------------------------------------------------------------------------
 # How often (seconds) a process checks whether boundaries changed elsewhere and its point-lookup

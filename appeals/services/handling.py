@@ -23,7 +23,7 @@ from appeals.models import (
 from appeals.services import _base
 from appeals.services.deadlines import start_clock, stop_clock
 from appeals.services.notifications import Notice, notify_area_staff, notify_staff, notify_submitter_resolved
-from governance.errors import DomainError, NotFound
+from governance.errors import Conflict, DomainError, NotFound
 
 
 def _required_text(text: str, field: str, message: str) -> str:
@@ -262,11 +262,11 @@ def petition_ask_extension(*, petition_id: int, actor: Any, reason: str, new_dea
         policy.require(actor, "ask_extension", petition)
         now = _base.now()
         if petition.deadline_at is None or petition.deadline_at <= now:
-            raise DomainError(_("An extension must be asked before the deadline passes."), code="deadline_passed")
+            raise Conflict(_("An extension must be asked before the deadline passes."), code="deadline_passed")
         if new_deadline <= petition.deadline_at:
             raise DomainError(_("The new deadline must be later than the current one."), code="validation_error")
         if petition.extensions.filter(status=ExtensionStatus.PENDING).exists():
-            raise DomainError(_("An extension request is already waiting for a decision."), code="extension_pending")
+            raise Conflict(_("An extension request is already waiting for a decision."), code="extension_pending")
         request = ExtensionRequest.objects.create(
             petition=petition,
             requested_by=actor,

@@ -151,7 +151,7 @@ def test_it_refuses_other_methods_in_the_spec_error_format(client, services):
     response = client.post(f"{BASE}/services.json")
     assert response.status_code == 405
     assert response.json()[0]["code"] == 405
-    assert response["Allow"] == "GET, HEAD"
+    assert response["Allow"] == "GET, HEAD, OPTIONS"
 
 
 # --- jurisdiction ----------------------------------------------------------------------------------

@@ -227,10 +227,10 @@ def test_it_rejects_bad_coordinates(client, district_centre, tree, params, bad_f
     assert set(body["extra"]["fields"]) == bad_fields
 
 
-def test_it_answers_400_for_a_point_outside_the_district(client, district_centre, tree):
+def test_it_answers_404_for_a_point_outside_the_district(client, district_centre, tree):
     client.force_login(district_centre)
     response = client.get(URL, {"lon": x(10), "lat": y(10)})
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert response.json()["code"] == "outside_district"
     assert set(response.json()) == {"message", "code", "extra"}
 

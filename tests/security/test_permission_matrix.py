@@ -1,0 +1,402 @@
+"""The permission matrix, generated from the URL configuration: every URL × every role.
+
+Every pattern of `get_resolver()` (pages, API, Open311, admin) is filled with an object OUTSIDE the
+persona's area (a petition, an area, a post of the other street; a department that is not theirs)
+and requested as each role of `MATRIX_ROLES`: GET, and POST where the URL acts. Object URLs must
+answer one of the statuses their rule names (404 for staff; a login redirect, 401 or 403 for
+anonymous), never 200 with the object; list URLs must never show it.
+
+A URL that no rule below describes fails `test_every_url_has_a_rule`: a new URL cannot be
+forgotten. Add it to `RULES` (or `ADMIN_MODELS` for a new admin model) with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import URLResolver, get_resolver
+from django.utils import timezone
+
+from appeals.actions import BY_SLUG as API_ACTIONS
+from appeals.actions import REGISTRY as PAGE_ACTIONS
+from appeals.models import Notification
+from governance.models import ApiClient, Heartbeat, StaffPost
+from grids.models import BoundaryChange
+from tests.security.conftest import (
+    MATRIX_ROLES,
+    OUTSIDE_NAME,
+    OUTSIDE_PHONE,
+    OUTSIDE_TITLE,
+    POINT_OUTSIDE,
+    World,
+)
+
+LOGIN = "login"  # 302 to /accounts/login/
+ADMIN_LOGIN = "admin_login"  # 302 to /admin/login/
+TRACK_FORM = "track_form"  # 302 to the tracking form (no proof of the phone in this session)
+ANY_REDIRECT = "redirect"  # 302 anywhere but to the object's own page
+NOT_FOUND, DENIED, UNAUTHENTICATED, NOT_ALLOWED, BAD, OK = 404, 403, 401, 405, 400, 200
+# Tracking look-ups are limited per number and per client: a 429 refuses as well as a 404 does.
+THROTTLED = 429
+API_ANONYMOUS = {UNAUTHENTICATED, DENIED}
+STAFF = {
+    "grid_worker",
+    "microgrid_head",
+    "community_worker",
+    "community_secretary",
+    "street_command",
+    "department_handler",
+    "department_leader",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    key: str  # the URL name with its namespace, or the pattern when it has no name
+    pattern: str
+    params: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How the matrix fills and judges one URL. `answers` maps staff/resident/anonymous to statuses."""
+
+    kind: str  # "object" (must not serve it), "list" (must not list it), "public" (reason given)
+    answers: dict[str, set]
+    post: dict[str, set] | None = None  # POST answers, for URLs that act
+    query: Callable[[World], dict] | None = None
+    reason: str = ""
+    post_data: dict = field(default_factory=dict)
+
+
+def _anyone(*statuses) -> dict[str, set]:
+    return {"staff": set(statuses), "resident": set(statuses), "anonymous": set(statuses)}
+
+
+def _scoped(staff: set, resident: set, anonymous: set) -> dict[str, set]:
+    return {"staff": staff, "resident": resident, "anonymous": anonymous}
+
+
+def _public(reason: str, **answers: set) -> Rule:
+    statuses = {OK, ANY_REDIRECT, NOT_ALLOWED, BAD, NOT_FOUND}
+    return Rule(
+        "public", {group: answers.get(group, statuses) for group in ("staff", "resident", "anonymous")}, reason=reason
+    )
+
+
+HTML_OBJECT = _scoped({NOT_FOUND}, {NOT_FOUND}, {LOGIN})
+API_OBJECT = _scoped({NOT_FOUND}, {NOT_FOUND}, API_ANONYMOUS)
+API_LIST = _scoped({OK}, {OK}, API_ANONYMOUS)
+
+RULES: dict[str, Rule] = {
+    # --- public by design (the reason is the whole rule; 200 bodies still must not show the object)
+    "home": _public("landing page for visitors, the staff member's own posts otherwise"),
+    "health": _public("liveness for the load balancer: database and worker heartbeat, no records"),
+    "login": _public("the login form"),
+    "logout": _public("ends one's own session"),
+    "set_language": _public("sets one's own language cookie"),
+    "api-schema": _public("the OpenAPI description: no records"),
+    "api-docs": _public("Swagger UI over the schema: no records"),
+    "appeals:new": _public("the public petition form"),
+    "appeals:submitted": _public("shows this session's own tracking number only"),
+    "appeals:track": _public("the tracking form: number + phone, failures look alike"),
+    "open311-services": _public("GeoReport v2 service list: the categories"),
+    "open311-service": _public("GeoReport v2 service definition of one category"),
+    "open311-requests": _public("GeoReport v2 public requests: masked, no names or phones (privacy branch)"),
+    "open311-request": _public("GeoReport v2 public request: masked, no names or phones (privacy branch)"),
+    "admin:login": _public("the admin's login form"),
+    "admin:logout": _public("ends one's own session"),
+    "admin:jsi18n": _public("the admin's JavaScript translations"),
+    "api-hotline-import": Rule(
+        "public",
+        _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, API_ANONYMOUS),
+        post=_scoped({DENIED, BAD}, {DENIED}, API_ANONYMOUS),
+        reason="an upload: no object to fill; only the district and street command centres import",
+    ),
+    # --- objects of another area
+    "grids:area_detail": Rule("object", HTML_OBJECT),
+    "grids:area_children_geojson": Rule("object", HTML_OBJECT),
+    "api-area-detail": Rule("object", API_OBJECT),
+    "api-area-locate": Rule(
+        "object", API_OBJECT, query=lambda world: {"lon": POINT_OUTSIDE[0], "lat": POINT_OUTSIDE[1]}
+    ),
+    "api-petition-detail": Rule("object", API_OBJECT),
+    **{
+        f"api-petition-{name}": Rule(
+            "object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, API_ANONYMOUS), post=API_OBJECT, post_data={"note": "x"}
+        )
+        for name in API_ACTIONS
+    },
+    "api-track": Rule(
+        "object",
+        _anyone(NOT_FOUND, THROTTLED),
+        query=lambda world: {"tracking_no": world.outside.tracking_no, "phone": "13000000000"},
+    ),
+    "api-track-rate": Rule(
+        "object",
+        _anyone(NOT_ALLOWED, THROTTLED),  # the throttle runs before the method check
+        post=_anyone(NOT_FOUND, THROTTLED),
+        post_data={"tracking_no": "{tracking_no}", "phone": "13000000000", "rating": "unsatisfied", "note": ""},
+    ),
+    "api-track-reopen": Rule(
+        "object",
+        _anyone(NOT_ALLOWED, THROTTLED),  # the throttle runs before the method check
+        post=_anyone(NOT_FOUND, THROTTLED),
+        post_data={"tracking_no": "{tracking_no}", "phone": "13000000000", "reason": "x"},
+    ),
+    "appeals:detail": Rule("object", _scoped({NOT_FOUND}, {ANY_REDIRECT}, {LOGIN})),
+    "appeals:act": Rule(
+        "object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}), post=HTML_OBJECT, post_data={"note": "x"}
+    ),
+    "appeals:photo": Rule("object", HTML_OBJECT),
+    "appeals:track_status": Rule("object", _anyone(TRACK_FORM, THROTTLED)),
+    "appeals:track_rate": Rule(
+        "object", _anyone(NOT_ALLOWED), post=_anyone(TRACK_FORM, THROTTLED), post_data={"rating": "unsatisfied"}
+    ),
+    "appeals:track_reopen": Rule(
+        "object", _anyone(NOT_ALLOWED), post=_anyone(TRACK_FORM, THROTTLED), post_data={"reason": "x"}
+    ),
+    # --- lists: must not list the outside object
+    "appeals:list": Rule("list", _scoped({OK}, {ANY_REDIRECT}, {LOGIN})),
+    "appeals:mine": Rule("list", _scoped({OK}, {OK}, {LOGIN})),
+    "api-area-list": Rule("list", API_LIST),
+    "api-petition-list": Rule("list", API_LIST),
+    "api-petition-stats": Rule("list", API_LIST),
+    # --- the admin's own pages (model pages: ADMIN_MODELS)
+    "admin:index": Rule("list", _scoped({OK}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
+    "admin:app_list": Rule("list", _scoped({OK, NOT_FOUND}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
+    "admin:password_change": _public("one's own password", resident={ADMIN_LOGIN}, anonymous={ADMIN_LOGIN}, staff={OK}),
+    "admin:password_change_done": _public(
+        "one's own password", resident={ADMIN_LOGIN}, anonymous={ADMIN_LOGIN}, staff={OK}
+    ),
+    "admin:autocomplete": Rule("list", _scoped({DENIED}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
+    "admin:view_on_site": Rule("object", _scoped({NOT_FOUND, ANY_REDIRECT}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
+    "admin/(?P<url>.*)$": Rule("object", _scoped({NOT_FOUND}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
+}
+
+# Admin model pages: the object outside the persona's area of each registered model, and whether
+# staff may read the model at all ("scoped": only their subtree; "permission": only with Django
+# model permissions, which no persona has; "reference": shared tables every member of staff reads).
+ADMIN_MODELS: dict[str, tuple[str, Callable[[World], object]]] = {
+    "appeals.petition": ("scoped", lambda world: world.outside),
+    "appeals.petitionevent": ("scoped", lambda world: world.outside.events.first()),
+    "appeals.notification": ("permission", lambda world: _notification(world)),
+    "appeals.category": ("reference", lambda world: world.category),
+    "appeals.timelimit": ("reference", lambda world: _first("appeals.timelimit")),
+    "governance.department": ("scoped", lambda world: world.department),
+    "governance.staffpost": (
+        "scoped",
+        lambda world: StaffPost.objects.get(user=world.users["outside_street_command"]),
+    ),
+    "governance.heartbeat": ("permission", lambda world: Heartbeat.objects.create(name="w", at=timezone.now())),
+    "governance.calendarday": ("reference", lambda world: _first("governance.calendarday")),
+    "governance.apiclient": ("permission", lambda world: ApiClient.objects.create(name="c", key_hash="h" * 64)),
+    "grids.area": ("scoped", lambda world: world.tree["DS1C1G1"]),
+    "grids.boundarychange": ("permission", lambda world: BoundaryChange.objects.first()),
+    "auth.user": ("permission", lambda world: world.users["outside_submitter"]),
+    "auth.group": ("permission", lambda world: Group.objects.create(name="g")),
+}
+ADMIN_VIEWS = {
+    "changelist": "list",
+    "add": "add",
+    "history": "object",
+    "delete": "object",
+    "change": "object",
+    "redirect": "object",
+}
+ADMIN_ANSWERS = {
+    # A model page outside the queryset: Django's admin redirects to its index ("does not exist").
+    "scoped": _scoped({NOT_FOUND, ANY_REDIRECT, DENIED}, {ADMIN_LOGIN}, {ADMIN_LOGIN}),
+    "permission": _scoped({DENIED}, {ADMIN_LOGIN}, {ADMIN_LOGIN}),
+    "reference": _scoped({OK, DENIED, ANY_REDIRECT, NOT_FOUND}, {ADMIN_LOGIN}, {ADMIN_LOGIN}),
+}
+
+
+def _first(label: str):
+    return apps.get_model(label).objects.first()
+
+
+def _notification(world: World):
+    return Notification.objects.create(
+        petition=world.outside, phone=OUTSIDE_PHONE, kind="k", message="m", next_attempt_at=timezone.now()
+    )
+
+
+# --- Walking the URL configuration ----------------------------------------------------------------
+
+
+def _params(pattern) -> tuple[str, ...]:
+    converters = getattr(pattern, "converters", None)
+    if converters:
+        return tuple(converters)
+    return tuple(pattern.regex.groupindex)
+
+
+def routes(patterns=None, prefix: str = "", namespace: str = "", params: tuple = ()) -> Iterator[Route]:
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            space = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from routes(entry.url_patterns, prefix + str(entry.pattern), space, params + _params(entry.pattern))
+        else:
+            pattern = prefix + str(entry.pattern)
+            key = f"{namespace}{entry.name}" if entry.name else pattern
+            yield Route(key=key, pattern=pattern, params=params + _params(entry.pattern))
+
+
+def _admin_model(route: Route) -> tuple[str, str] | None:
+    """(app.model, view) of a model admin page, else None."""
+    match = re.match(r"admin/(\w+)/(\w+)/", route.pattern)
+    if not match or not route.pattern.startswith("admin/") or route.key.startswith("admin:app_list"):
+        return None
+    label = f"{match[1]}.{match[2]}"
+    if route.key.startswith("admin:"):
+        view = route.key.rsplit("_", 1)[-1]
+    else:
+        view = "redirect"  # `<object_id>/` redirects to the change page
+    return label, view
+
+
+def rule_for(route: Route) -> tuple[Rule, str | None] | None:
+    """The rule of a URL and, for model admin pages, its model label."""
+    if route.key in RULES:
+        return RULES[route.key], None
+    admin = _admin_model(route)
+    if admin is None or admin[0] not in ADMIN_MODELS or admin[1] not in ADMIN_VIEWS:
+        return None
+    label, view = admin
+    access, _filler = ADMIN_MODELS[label]
+    if ADMIN_VIEWS[view] == "add":
+        return Rule("public", ADMIN_ANSWERS["permission"], reason="adding: administrators only"), label
+    if view == "redirect":  # `<object_id>/` only redirects to `<object_id>/change/`, judged on its own
+        return Rule("object", _scoped({ANY_REDIRECT}, {ADMIN_LOGIN}, {ADMIN_LOGIN})), label
+    if ADMIN_VIEWS[view] == "list":  # the list may open for staff, but never shows the object
+        answers = _scoped({OK, DENIED}, {ADMIN_LOGIN}, {ADMIN_LOGIN})
+        return Rule("list", answers if access != "permission" else ADMIN_ANSWERS["permission"]), label
+    return Rule(ADMIN_VIEWS[view], ADMIN_ANSWERS[access]), label
+
+
+# Path parameters the matrix knows how to fill. A URL with any other parameter fails.
+FILLERS: dict[str, Callable[[World, Route, str | None], list[str]]] = {
+    "tracking_no": lambda world, route, label: [world.outside.tracking_no],
+    "code": lambda world, route, label: ["DS1C1G1", "DS1"],
+    "photo_id": lambda world, route, label: [str(world.photo.pk)],
+    "action": lambda world, route, label: list(PAGE_ACTIONS),
+    "fmt": lambda world, route, label: ["json"],
+    "service_code": lambda world, route, label: [world.category.code],
+    "request_id": lambda world, route, label: [world.outside.tracking_no],
+    "app_label": lambda world, route, label: ["appeals", "governance"],
+    "content_type_id": lambda world, route, label: [str(ContentType.objects.get_for_model(world.outside).pk)],
+    "object_id": lambda world, route, label: [_admin_object_id(world, route, label)],
+    "id": lambda world, route, label: [_admin_object_id(world, route, label)],  # a user's password page
+    "url": lambda world, route, label: ["appeals/petition/nothing-here/"],
+}
+
+
+_ADMIN_IDS: dict[tuple[int, str], str] = {}
+
+
+def _admin_object_id(world: World, route: Route, label: str | None) -> str:
+    if label is None:  # view_on_site: the outside petition
+        return str(world.outside.pk)
+    key = (id(world), label)
+    if key not in _ADMIN_IDS:  # one object per model and world, made on first use
+        instance = ADMIN_MODELS[label][1](world)
+        _ADMIN_IDS[key] = str(instance.pk) if instance is not None else "999999"
+    return _ADMIN_IDS[key]
+
+
+def _fill(pattern: str, values: dict[str, str]) -> str:
+    url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m[1]], pattern)
+    url = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: values[m[1]], url)
+    return "/" + url.replace("^", "").replace("$", "").replace("\\.", ".")
+
+
+def urls_for(world: World, route: Route, label: str | None) -> list[str]:
+    choices: list[dict[str, str]] = [{}]
+    for name in route.params:
+        choices = [{**chosen, name: value} for chosen in choices for value in FILLERS[name](world, route, label)]
+    return [_fill(route.pattern, chosen) for chosen in choices]
+
+
+# --- The tests -------------------------------------------------------------------------------------
+
+
+def test_every_url_has_a_rule_and_every_parameter_a_filler():
+    unknown = [route.key for route in routes() if rule_for(route) is None]
+    assert unknown == [], "URLs the permission matrix does not know: add them to RULES or ADMIN_MODELS"
+    unfilled = sorted({f"{route.key}: {name}" for route in routes() for name in route.params if name not in FILLERS})
+    assert unfilled == [], "path parameters without a filler: add them to FILLERS"
+    public = [key for key, rule in RULES.items() if rule.kind == "public" and not rule.reason]
+    assert public == [], "every public URL names its reason"
+
+
+def _group(role: str) -> str:
+    return "staff" if role in STAFF else role
+
+
+def _judge(response, expected: set, url: str) -> bool:
+    status = response.status_code
+    if status in expected:
+        return True
+    if status != 302:
+        return False
+    location = response["Location"]
+    if LOGIN in expected and location.startswith("/accounts/login/"):
+        return True
+    if ADMIN_LOGIN in expected and location.startswith("/admin/login/"):
+        return True
+    if TRACK_FORM in expected and location.startswith("/petitions/track/?"):
+        return True
+    return ANY_REDIRECT in expected and location.split("?")[0] != url
+
+
+MARKERS = (OUTSIDE_TITLE, OUTSIDE_PHONE, OUTSIDE_NAME)
+MIN_CELLS_PER_ROLE = 200
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.parametrize("role", MATRIX_ROLES)
+def test_no_role_reaches_an_object_outside_its_area(role, world):
+    _ADMIN_IDS.clear()
+    client = Client()
+    if role != "anonymous":
+        client.force_login(world.users[role])
+    markers = (*MARKERS, world.outside.tracking_no)
+    failures = []
+    cells = 0
+    for route in routes():
+        rule, label = rule_for(route)
+        group = _group(role)
+        for url in urls_for(world, route, label):
+            query = rule.query(world) if rule.query else {}
+            requests = [("GET", rule.answers[group], lambda url=url, query=query: client.get(url, query))]
+            if rule.post is not None:
+                data = {
+                    key: value.format(tracking_no=world.outside.tracking_no) for key, value in rule.post_data.items()
+                }
+                requests.append(("POST", rule.post[group], lambda url=url, data=data: client.post(url, data)))
+            for method, expected, call in requests:
+                cells += 1
+                response = call()
+                body = b"" if getattr(response, "streaming", False) else response.content
+                shown = [marker for marker in markers if marker.encode() in body]
+                # Public pages may carry the tracking number the visitor typed, never personal data.
+                if rule.kind == "public":
+                    shown = [marker for marker in shown if marker in (OUTSIDE_PHONE, OUTSIDE_NAME)]
+                if response.status_code >= 500 or not _judge(response, expected, url) or shown:
+                    failures.append(
+                        f"{method} {url} ({route.key}) as {role}: {response.status_code} "
+                        f"{response.get('Location', '')} expected {sorted(map(str, expected))}"
+                        + (f", shows {shown}" if shown else "")
+                    )
+    print(f"permission matrix: {cells} cells as {role}")
+    assert cells >= MIN_CELLS_PER_ROLE, "the matrix shrank: did the URL walk lose patterns?"
+    assert failures == [], "\n".join(failures)

@@ -34,15 +34,17 @@ from appeals.models import (
     Rating,
     Status,
 )
-from appeals.selectors import petition_get_by_tracking, petition_get_for_user, petitions_visible_to
+from appeals.selectors import LIST_DEFERRED, petition_get_by_tracking, petition_get_for_user, petitions_visible_to
 from appeals.services import (
     petition_rate,
     petition_reopen,
     petition_submit,
 )
 from governance.errors import DomainError
+from governance.pagination import CappedCountPagination
 from governance.scoping import scope_for
-from grids.models import Area, AreaLevel
+from grids.models import AreaLevel
+from grids.selectors import area_at_path
 
 LIST_RELATED = ("category", "handler_area", "handler_department")
 TOP_CATEGORIES = 10
@@ -83,13 +85,14 @@ def _detail(request: Request, petition: Petition) -> dict[str, Any]:
 
 class PetitionListCreateApi(ListAPIView):
     serializer_class = s.PetitionListSerializer
+    pagination_class = CappedCountPagination
     filterset_class = PetitionFilter
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["created_at", "deadline_at"]
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self) -> QuerySet[Petition]:
-        return petitions_visible_to(self.request.user).select_related(*LIST_RELATED)
+        return petitions_visible_to(self.request.user).select_related(*LIST_RELATED).defer(*LIST_DEFERRED)
 
     @extend_schema(summary="Petitions in your scope")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -121,7 +124,7 @@ class PetitionListCreateApi(ListAPIView):
                 raise _validation_error("reported_area", _("You can only name an area inside your own."))
             if reported_area is None and len(scope.area_paths) == 1:
                 # Staff of one area: an unlocated petition waits in their own area's queue.
-                reported_area = Area.objects.filter(path=scope.area_paths[0]).first()
+                reported_area = area_at_path(scope.area_paths[0])
             submitter, actor = None, user
         else:
             channel = "mobile"

@@ -22,7 +22,7 @@ from appeals.models import (
     Status,
     Tier,
 )
-from appeals.selectors import categories_for_intake
+from appeals.selectors import categories_for_intake, categories_for_intake_cached
 from governance.models import Department
 from governance.scoping import scope_for
 from grids.models import Area, AreaLevel
@@ -188,7 +188,8 @@ class ListFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("Any status")), *Status.choices]
         self.fields["tier"].choices = [("", _("Any tier")), *Tier.choices]
-        self._categories = {str(c.pk): c for c in categories_for_intake()}
+        # Every list page builds this form: the per-process category cache saves a query each time.
+        self._categories = {str(c.pk): c for c in categories_for_intake_cached()}
         self.fields["category"].choices = [("", _("Any category")), *category_choices(self._categories.values())]
 
 

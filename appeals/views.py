@@ -38,6 +38,7 @@ from appeals.models import (
 )
 from appeals.privacy import contact_fields_for
 from appeals.selectors import (
+    LIST_DEFERRED,
     petition_get_by_tracking,
     petition_get_for_user,
     petition_timeline,
@@ -338,6 +339,7 @@ def petition_list(request: HttpRequest) -> HttpResponse:
     petitions = (
         _filtered(petitions_visible_to(request.user), form, scope)
         .select_related("category", "handler_area", "handler_department")
+        .defer(*LIST_DEFERRED)
         .order_by("-created_at", "-pk")
     )
     page = Paginator(petitions, PAGE_SIZE).get_page(request.GET.get("page"))

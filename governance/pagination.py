@@ -44,10 +44,11 @@ def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
 class CappedCountPagination(LimitOffsetPagination):
     """LimitOffsetPagination with `capped_count`: `count` is exact when `count_exact` is true."""
 
+    count_cap = COUNT_CAP
     count_exact = True
 
     def get_count(self, queryset: QuerySet) -> int:
-        count, self.count_exact = capped_count(queryset)
+        count, self.count_exact = capped_count(queryset, self.count_cap)
         return count
 
     def get_paginated_response(self, data: Any) -> Response:
@@ -67,7 +68,7 @@ class CappedCountPagination(LimitOffsetPagination):
             "count": response["properties"]["count"],
             "count_exact": {
                 "type": "boolean",
-                "description": f"False when more than {COUNT_CAP:,} rows match: count is then an estimate.",
+                "description": f"False when more than {self.count_cap:,} rows match: count is then an estimate.",
             },
             **{k: v for k, v in response["properties"].items() if k != "count"},
         }

@@ -45,6 +45,7 @@ def real_queries(captured) -> list[str]:
 # --- Intake -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.postgres  # elsewhere the petition and its event are two INSERTs
 def test_it_files_a_staff_petition_in_two_queries_after_authentication(grid_worker_a, category):
     client = client_for(grid_worker_a)
     assert client.post(LIST, body(category), format="json").status_code == 201

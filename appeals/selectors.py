@@ -123,6 +123,7 @@ CATEGORY_CACHE_SECONDS = 30
 
 _category_lock = threading.Lock()
 _category_cache: tuple[float, dict[str, Category]] | None = None
+_category_version = 0
 
 
 def categories_by_code() -> dict[str, Category]:
@@ -132,9 +133,17 @@ def categories_by_code() -> dict[str, Category]:
     if cached is not None and time.monotonic() - cached[0] < CATEGORY_CACHE_SECONDS:
         return cached[1]
     with _category_lock:
+        global _category_version
         loaded = {c.code: c for c in Category.objects.select_related("parent")}
         _category_cache = (time.monotonic(), loaded)
+        _category_version += 1
         return loaded
+
+
+def categories_version() -> int:
+    """Changes whenever `categories_by_code()` re-reads the table: a key for what is built from it."""
+    categories_by_code()
+    return _category_version
 
 
 def category_for_intake(code: str) -> Category | None:

@@ -162,3 +162,13 @@ def test_its_display_labels_match_djangos(submit):
             petition.status, petition.tier = status, tier
             assert petition.get_status_display() == petition._get_FIELD_display(Petition._meta.get_field("status"))
             assert petition.get_tier_display() == petition._get_FIELD_display(Petition._meta.get_field("tier"))
+
+
+def test_it_redraws_the_category_filter_when_the_categories_change(category):
+    from appeals.forms import ListFilterForm
+
+    first = str(ListFilterForm({"category": str(category.pk)})["category"])
+    assert "测试暴露垃圾" in first and "selected" in first
+    assert str(ListFilterForm({"category": str(category.pk)})["category"]) == first
+    Category.objects.create(code="T0102", name="测试新增小类", kind=CategoryKind.EVENT, parent=category.parent)
+    assert "测试新增小类" in str(ListFilterForm({})["category"])

@@ -37,6 +37,7 @@ from appeals.models import (
     overdue_condition,
 )
 from appeals.selectors import (
+    LIST_DEFERRED,
     petition_get_for_user,
     petition_resident_view,
     petitions_visible_to,
@@ -50,8 +51,10 @@ from governance.clientip import client_ip
 from governance.errors import DomainError
 from governance.limits import SettingRateThrottle
 from governance.models import AccessReason
+from governance.pagination import CappedCountPagination
 from governance.scoping import scope_for
-from grids.models import Area, AreaLevel
+from governance.selectors import area_at_path
+from grids.models import AreaLevel
 
 LIST_RELATED = ("category", "handler_area", "handler_department")
 TOP_CATEGORIES = 10
@@ -114,13 +117,14 @@ class CreateThrottle(SettingRateThrottle):
 
 class PetitionListCreateApi(ListAPIView):
     serializer_class = s.PetitionListSerializer
+    pagination_class = CappedCountPagination
     filterset_class = PetitionFilter
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["created_at", "deadline_at"]
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self) -> QuerySet[Petition]:
-        return petitions_visible_to(self.request.user).select_related(*LIST_RELATED)
+        return petitions_visible_to(self.request.user).select_related(*LIST_RELATED).defer(*LIST_DEFERRED)
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         # A resident lists their own petitions as their "My petitions" page shows them.
@@ -131,7 +135,7 @@ class PetitionListCreateApi(ListAPIView):
 
     def get_serializer_context(self) -> dict[str, Any]:
         # The page's unmasked values are access-logged in one statement after rendering.
-        return {**super().get_serializer_context(), "access_log": self.access_log}
+        return {**super().get_serializer_context(), "access_log": getattr(self, "access_log", None)}
 
     def get_throttles(self) -> list:
         return [CreateThrottle()] if self.request.method == "POST" else []
@@ -177,7 +181,7 @@ class PetitionListCreateApi(ListAPIView):
                 raise _validation_error("reported_area", _("You can only name an area inside your own."))
             if reported_area is None and len(scope.area_paths) == 1:
                 # Staff of one area: an unlocated petition waits in their own area's queue.
-                reported_area = Area.objects.filter(path=scope.area_paths[0]).first()
+                reported_area = area_at_path(scope.area_paths[0])
             submitter, actor = None, user
         else:
             channel = "mobile"

@@ -170,6 +170,10 @@ def new_access_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+_STATUS_LABELS = dict(Status.choices)
+_TIER_LABELS = dict(Tier.choices)
+
+
 class Petition(models.Model):
     tracking_no = models.CharField(_("tracking number"), max_length=20, unique=True, editable=False)
     # The resident's way in from the text message (/petitions/t/<token>/); unique index serves it.
@@ -374,6 +378,15 @@ class Petition(models.Model):
         if self.deadline_at is None:
             return self.escalated_on_deadline
         return self.deadline_at <= timezone.now()
+
+    # Django's generated get_FOO_display() hashes every (lazy) choice label on each call, 0.3 ms; a
+    # list page calls these for every row. Same answers from a dict built once.
+    def get_status_display(self) -> str:
+        return str(_STATUS_LABELS.get(self.status, self.status))
+
+    def get_tier_display(self) -> str | None:
+        label = _TIER_LABELS.get(self.tier)
+        return str(label) if label is not None else self.tier
 
 
 class PetitionPhoto(models.Model):

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections
+from django.db.models import BooleanField, F, Func, Q, QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import Http404
 
 from appeals.models import (
@@ -32,6 +38,11 @@ LEVEL_FIELDS = {
 }
 
 
+# What a list page never shows, kept out of its query: the handling area's boundary (a polygon of
+# kilobytes, decoded for every row) and the long texts.
+LIST_DEFERRED = ("description", "reply", "handler_area__boundary")
+
+
 def petitions_visible_to(user: Any) -> QuerySet[Petition]:
     """Staff: petitions located in their subtrees, plus those dispatched to their departments.
 
@@ -47,11 +58,32 @@ def petitions_visible_to(user: Any) -> QuerySet[Petition]:
         return queryset.filter(submitter=user)
     condition = scope.level_condition(LEVEL_FIELDS, "area_path") or Q(pk__in=[])
     if scope.department_ids:
-        dispatched = Assignment.objects.filter(petition=OuterRef("pk"), department_id__in=scope.department_ids).exclude(
-            status=AssignmentStatus.CANCELLED
-        )
-        condition |= Q(Exists(dispatched))
+        condition |= _dispatched_to(scope.department_ids)
     return queryset.filter(condition)
+
+
+def _dispatched_to(department_ids: tuple[int, ...]) -> Q:
+    """Petitions with a live assignment to one of the departments.
+
+    On PostgreSQL `id = ANY(ARRAY(SELECT petition_id …))`: the department's few thousand ids are read
+    from the assignment index first, then fetched by primary key. As `EXISTS` or `IN (SELECT …)`
+    the planner walks the whole table newest first looking for them (2.6 s at 1M petitions).
+    """
+    petition_ids = (
+        Assignment.objects.filter(department_id__in=department_ids)
+        .exclude(status=AssignmentStatus.CANCELLED)
+        .values("petition_id")
+    )
+    if connections[Petition.objects.db].vendor == "postgresql":
+        in_array = Func(
+            F("pk"),
+            ArraySubquery(petition_ids),
+            arg_joiner=" = ANY(",
+            template="%(expressions)s)",
+            output_field=BooleanField(),
+        )
+        return Q(in_array)
+    return Q(pk__in=petition_ids)
 
 
 def petition_get_for_user(user: Any, *, tracking_no: str) -> Petition:
@@ -173,3 +205,57 @@ def petitions_todo(user: Any) -> QuerySet[Petition]:
     from appeals.policy import todo_filter
 
     return petitions_visible_to(user).filter(todo_filter(user))
+
+
+# --- Categories, per process ----------------------------------------------------------------------
+# Every intake request and every list page reads the category table, which changes a few times a
+# year: each process keeps it and re-reads it after CATEGORY_CACHE_SECONDS, or at once when this
+# process saved or deleted a category. Another process's admin edit reaches it within that time.
+CATEGORY_CACHE_SECONDS = 30
+
+_category_lock = threading.Lock()
+_category_cache: tuple[float, dict[str, Category]] | None = None
+_category_version = 0
+
+
+def categories_by_code() -> dict[str, Category]:
+    """Every category by code, with its class loaded, in display order. Do not modify the objects."""
+    global _category_cache
+    cached = _category_cache
+    if cached is not None and time.monotonic() - cached[0] < CATEGORY_CACHE_SECONDS:
+        return cached[1]
+    with _category_lock:
+        global _category_version
+        loaded = {c.code: c for c in Category.objects.select_related("parent")}
+        _category_cache = (time.monotonic(), loaded)
+        _category_version += 1
+        return loaded
+
+
+def categories_version() -> int:
+    """Changes whenever `categories_by_code()` re-reads the table: a key for what is built from it."""
+    categories_by_code()
+    return _category_version
+
+
+def category_for_intake(code: str) -> Category | None:
+    """The active sub-class with this code (the rule of `categories_for_intake`), from the cache."""
+    category = categories_by_code().get(code)
+    if category is None or category.parent is None or not (category.is_active and category.parent.is_active):
+        return None
+    return category
+
+
+def categories_for_intake_cached() -> list[Category]:
+    """`categories_for_intake()` as a list, from the per-process cache (forms, filters)."""
+    return [c for c in categories_by_code().values() if category_for_intake(c.code) is not None]
+
+
+def categories_cache_clear() -> None:
+    global _category_cache
+    _category_cache = None
+
+
+@receiver([post_save, post_delete], sender=Category, dispatch_uid="appeals.categories_cache_clear")
+def _category_changed(**_kwargs: Any) -> None:
+    categories_cache_clear()

@@ -36,6 +36,7 @@ from appeals.models import (
 )
 from appeals.privacy import contact_access, contact_fields_for, text_masker
 from appeals.selectors import (
+    LIST_DEFERRED,
     petition_get_by_token,
     petition_get_for_user,
     petition_resident_view,
@@ -347,6 +348,7 @@ def petition_list(request: HttpRequest) -> HttpResponse:
     petitions = (
         _filtered(petitions_visible_to(request.user), form, request.user)
         .select_related("category", "handler_area", "handler_department")
+        .defer(*LIST_DEFERRED)
         .order_by("-created_at", "-pk")
     )
     page = Paginator(petitions, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -6,10 +6,12 @@ import uuid
 
 import pytest
 
+from appeals.selectors import categories_cache_clear
 from appeals.services._base import broker_breaker_reset
 from appeals.services.deadlines import limits_cache_clear
 from governance.cache import cache_breaker_reset
 from governance.models import Role
+from governance.selectors import areas_cache_clear
 from governance.workcalendar import calendar_cache_clear
 from grids.spatial import invalidate_index
 from tests.factories import Tree, build_tree, make_department, make_user
@@ -19,22 +21,19 @@ from tests.redis_server import own_redis  # noqa: F401  (a fixture for every tes
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """Per-process caches outlive a test's rolled-back rows: each test starts without them."""
-    for clear in (
+    caches = (
         invalidate_index,
         calendar_cache_clear,
         limits_cache_clear,
         broker_breaker_reset,
         cache_breaker_reset,
-    ):
+        categories_cache_clear,
+        areas_cache_clear,
+    )
+    for clear in caches:
         clear()
     yield
-    for clear in (
-        invalidate_index,
-        calendar_cache_clear,
-        limits_cache_clear,
-        broker_breaker_reset,
-        cache_breaker_reset,
-    ):
+    for clear in caches:
         clear()
 
 

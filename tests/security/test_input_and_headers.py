@@ -41,6 +41,8 @@ NUL_CASES = {
     "staff list query": ("get", "/petitions/?q=%00", None, None, "staff"),
     "area page path": ("get", "/areas/%00/", None, None, "staff"),
 }
+
+
 def _nul_params():
     for name, case in NUL_CASES.items():
         yield pytest.param(name, case, id=name.replace(" ", "-"))

@@ -1,0 +1,135 @@
+"""What every bench shares: its own database, the machine's load, percentiles and goal checks.
+
+A bench records each goal with `Goals.check(...)`; `Goals.exit_code()` is 1 when any goal was
+missed, so `python bench/x.py && echo ok` is honest. The load line is printed at the start and at
+the end of a run: the machine is shared, and a figure means little without it.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+
+
+def load_line() -> str:
+    """The load averages (1, 5, 15 min), the number of cores and the uptime, as `uptime` shows them."""
+    one, five, fifteen = os.getloadavg()
+    try:
+        seconds = float(Path("/proc/uptime").read_text().split()[0])
+        up = f", up {seconds / 3600:.1f} h"
+    except OSError:
+        up = ""
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} cores{up}"
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (share in 0..1) of the samples."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
+
+
+def summary(values: list[float]) -> str:
+    return f"p50 {statistics.median(values):7.2f} ms  p95 {percentile(values, 0.95):7.2f} ms  (n={len(values)})"
+
+
+@dataclass
+class Goals:
+    """The goals a bench checks; prints each verdict and gives the process's exit code."""
+
+    results: list[tuple[str, bool]] = field(default_factory=list)
+
+    def check(self, label: str, met: bool, detail: str = "") -> bool:
+        self.results.append((label, met))
+        print(f"goal:     {'met   ' if met else 'MISSED'}  {label}{f'  ({detail})' if detail else ''}")
+        return met
+
+    def exit_code(self) -> int:
+        missed = [label for label, met in self.results if not met]
+        print(f"load:     {load_line()}")
+        if missed:
+            print(f"verdict:  {len(missed)} of {len(self.results)} goals missed: exit 1")
+            return 1
+        print(f"verdict:  all {len(self.results)} goals met: exit 0")
+        return 0
+
+
+def bench_database(*, require_postgres: bool, name: str, reuse: bool = False) -> Callable[[bool], None]:
+    """Point Django at the bench's own database, set Django up, migrate; returns `cleanup(drop)`.
+
+    Must run before anything imports Django models. The database named in DATABASE_URL is never
+    touched: the bench's database lives beside it on the same server. `reuse=True` keeps an
+    existing database of that name (a 1M-row seed takes minutes) instead of recreating it. Exits 2
+    when PostgreSQL is required and DATABASE_URL is not a PostgreSQL URL.
+    """
+    url = os.environ.get("DATABASE_URL", "")
+    parts = urlsplit(url)
+    is_postgres = parts.scheme in ("postgres", "postgresql")
+    if require_postgres and not is_postgres:
+        print(
+            "This bench needs PostgreSQL: set DATABASE_URL=postgres://user@host:5432/anydb "
+            f"(it creates and drops its own database {name!r}).",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    if is_postgres:
+        import psycopg
+
+        if parts.path.lstrip("/") == name:
+            sys.exit(f"DATABASE_URL already names {name!r}; point it at another database on the server.")
+        admin_url = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not (reuse and exists):
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin.execute(f'CREATE DATABASE "{name}"')
+        os.environ["DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+
+        def cleanup(drop: bool = True) -> None:
+            from django.db import connections
+
+            connections.close_all()
+            if drop:
+                with psycopg.connect(admin_url, autocommit=True) as admin:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    else:
+        folder = tempfile.mkdtemp(prefix="bench_")
+        path = Path(folder) / f"{name}.sqlite3"
+        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+
+        def cleanup(drop: bool = True) -> None:
+            from django.db import connections
+
+            connections.close_all()
+            for leftover in Path(folder).iterdir():
+                leftover.unlink()
+            Path(folder).rmdir()
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    return cleanup
+
+
+def database_label() -> str:
+    from django.db import connection
+
+    return f"{connection.vendor} {connection.settings_dict['NAME']}"
+
+
+def seed_district(seed: int, scale: float = 1.0):
+    from grids import demo as grids_demo
+    from grids.models import Area
+
+    grids_demo.seed_areas(grids_demo.generate_areas(seed=seed, scale=scale))
+    return Area.objects.get(code=grids_demo.DISTRICT_CODE)

@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from appeals.models import Channel, Petition, Status, Tier, overdue_condition
 from appeals.policy import todo_filter
@@ -38,6 +40,9 @@ class BoundedIsoDateTimeField(IsoDateTimeField):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
+@extend_schema_field(
+    {"type": "string", "format": "date-time", "description": "ISO 8601, from 2000-01-01 to before 2100-01-01"}
+)
 class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = BoundedIsoDateTimeField
 
@@ -63,6 +68,7 @@ class StrictBooleanField(forms.Field):
             raise ValidationError(_("Give true or false."), code="invalid") from None
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 

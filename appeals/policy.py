@@ -40,7 +40,7 @@ from appeals.models import (
     Status,
     Tier,
 )
-from governance.errors import DomainError, Forbidden, NotFound
+from governance.errors import Conflict, DomainError, Forbidden, NotFound
 from governance.models import Role
 from governance.scoping import Scope, scope_for
 from grids.models import AreaLevel
@@ -439,7 +439,8 @@ def decide(user: Any, action: str, petition: Petition, **context: Any) -> Decisi
 
 def require(user: Any, action: str, petition: Petition, **context: Any) -> None:
     """Raise the policy's refusal: 409 for a state that does not allow the move, 403 for the wrong
-    person, 400 with its code for a detail (already reported in, extension pending …)."""
+    person, 404 for what does not exist, and 409 with its own code for a detail of the petition's
+    state (already reported in, extension pending …): the request was right, the moment is not."""
     decision = decide(user, action, petition, **context)
     if decision.allowed:
         return
@@ -449,7 +450,9 @@ def require(user: Any, action: str, petition: Petition, **context: Any) -> None:
         raise Forbidden(decision.reason)
     if decision.code == NotFound.code:
         raise NotFound(decision.reason)
-    raise DomainError(decision.reason, code=decision.code)
+    if decision.code == "validation_error":
+        raise DomainError(decision.reason, code=decision.code)
+    raise Conflict(decision.reason, code=decision.code)
 
 
 def require_in_scope(user: Any, petition: Petition) -> None:

@@ -13,8 +13,9 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
+
+from governance.api import BoundedLimitOffsetPagination
 
 COUNT_CAP = 10_000
 
@@ -41,8 +42,8 @@ def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
     return max(cap + 1, estimated_count(queryset) or 0), False
 
 
-class CappedCountPagination(LimitOffsetPagination):
-    """LimitOffsetPagination with `capped_count`: `count` is exact when `count_exact` is true."""
+class CappedCountPagination(BoundedLimitOffsetPagination):
+    """The bounded pagination (`governance.api`) with `capped_count`: `count` is exact when `count_exact` is true."""
 
     count_cap = COUNT_CAP
     count_exact = True

@@ -28,3 +28,5 @@ urlpatterns = [
         name="api-docs",
     ),
 ]
+
+handler404 = "governance.views.page_not_found"

@@ -50,3 +50,17 @@ def login_locked_out(request: HttpRequest, response: HttpResponse | None = None,
         "or ask an administrator to unlock it."
     ) % {"minutes": minutes}
     return too_many_page(request, message, retry_after=minutes * 60)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 when no URL matched: the API's error body under /api/, GeoReport v2's error list under
+    /open311/ (their clients read JSON), Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        body = {"message": _("Not found."), "code": "not_found", "extra": {}}
+        return JsonResponse(body, status=404, json_dumps_params={"ensure_ascii": False})
+    if request.path.startswith("/open311/"):
+        body = [{"code": 404, "description": _("Not found.")}]
+        return JsonResponse(body, status=404, safe=False, json_dumps_params={"ensure_ascii": False})
+    from django.views.defaults import page_not_found as default_page_not_found
+
+    return default_page_not_found(request, exception)

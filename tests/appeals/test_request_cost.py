@@ -100,7 +100,8 @@ def test_it_reads_an_area_chain_once_and_forgets_it_when_an_area_changes(tree):
 
 
 def test_it_retries_a_tracking_number_collision_inside_a_transaction(tree, category, monkeypatch):
-    taken = petition_submit(channel=Channel.MOBILE, title="甲", description="甲", contact_phone="13800138000",
+    # Staff entry: no receipt text to write with it, no duplicate check (the mobile form has both).
+    taken = petition_submit(channel=Channel.STAFF, title="甲", description="甲", contact_phone="13800138000",
                             category=category).petition  # fmt: skip
     numbers = iter([taken.tracking_no, "261201999999"])
     monkeypatch.setattr(intake, "_tracking_number", lambda at: next(numbers))
@@ -113,12 +114,13 @@ def test_it_retries_a_tracking_number_collision_inside_a_transaction(tree, categ
 
 @pytest.mark.django_db(transaction=True)
 def test_it_writes_the_petition_and_its_event_in_one_autocommit_statement(category, monkeypatch):
-    taken = petition_submit(channel=Channel.MOBILE, title="甲", description="甲", contact_phone="13800138000",
+    # Staff entry: no receipt text to write with it, no duplicate check (the mobile form has both).
+    taken = petition_submit(channel=Channel.STAFF, title="甲", description="甲", contact_phone="13800138000",
                             category=category).petition  # fmt: skip
     numbers = iter([taken.tracking_no, "261201888888"])
     monkeypatch.setattr(intake, "_tracking_number", lambda at: next(numbers))
     with CaptureQueriesContext(connection) as captured:
-        second = petition_submit(channel=Channel.MOBILE, title="乙", description="乙", contact_phone="13800138000",
+        second = petition_submit(channel=Channel.STAFF, title="乙", description="乙", contact_phone="13800138000",
                                  category=category).petition  # fmt: skip
     statements = [q["sql"].split(" ", 1)[0] for q in captured.captured_queries]
     if connection.vendor == "postgresql":  # no BEGIN/COMMIT: the collision, then the insert that won

@@ -13,6 +13,7 @@ forgotten. Add it to `RULES` (or `ADMIN_MODELS` for a new admin model) with the 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -26,8 +27,9 @@ from django.utils import timezone
 
 from appeals.actions import BY_SLUG as API_ACTIONS
 from appeals.actions import REGISTRY as PAGE_ACTIONS
-from appeals.models import Notification
-from governance.models import ApiClient, Heartbeat, StaffPost
+from appeals.models import HotlineImportJob, Notification
+from governance.accesslog import access_log_write, access_record
+from governance.models import AccessLog, AccessReason, ApiClient, Heartbeat, StaffPost
 from grids.models import BoundaryChange
 from tests.security.conftest import (
     MATRIX_ROLES,
@@ -121,6 +123,8 @@ RULES: dict[str, Rule] = {
         reason="an upload: no object to fill; only the district and street command centres import",
     ),
     # --- objects of another area
+    "appeals:track_token": Rule("object", _anyone(NOT_FOUND)),  # a guessed token opens nothing
+    "api-hotline-import-job": Rule("object", _scoped({DENIED, NOT_FOUND}, {DENIED}, API_ANONYMOUS)),
     "grids:area_detail": Rule("object", HTML_OBJECT),
     "grids:area_children_geojson": Rule("object", HTML_OBJECT),
     "api-area-detail": Rule("object", API_OBJECT),
@@ -200,6 +204,13 @@ ADMIN_MODELS: dict[str, tuple[str, Callable[[World], object]]] = {
     "governance.apiclient": ("permission", lambda world: ApiClient.objects.create(name="c", key_hash="h" * 64)),
     "grids.area": ("scoped", lambda world: world.tree["DS1C1G1"]),
     "grids.boundarychange": ("permission", lambda world: BoundaryChange.objects.first()),
+    "governance.accesslog": ("permission", lambda world: _access_log(world)),
+    "axes.accessattempt": (
+        "permission",
+        lambda world: _axes("AccessAttempt", get_data="", post_data="", failures_since_start=1),
+    ),
+    "axes.accesslog": ("permission", lambda world: _axes("AccessLog")),
+    "axes.accessfailurelog": ("permission", lambda world: _axes("AccessFailureLog")),
     "auth.user": ("permission", lambda world: world.users["outside_submitter"]),
     "auth.group": ("permission", lambda world: Group.objects.create(name="g")),
 }
@@ -221,6 +232,26 @@ ADMIN_ANSWERS = {
 
 def _first(label: str):
     return apps.get_model(label).objects.first()
+
+
+def _access_log(world: World):
+    access_log_write(
+        user=world.users["outside_street_command"],
+        reason=AccessReason.HANDLER_VIEW,
+        records=[access_record(world.outside, ["contact_phone"], record=world.outside.tracking_no)],
+    )
+    return AccessLog.objects.order_by("-pk").first()
+
+
+def _axes(model: str, **fields):
+    return apps.get_model("axes", model).objects.create(
+        username="m_outsider", ip_address="10.9.9.9", user_agent="matrix", path_info="/accounts/login/", **fields
+    )
+
+
+def _import_job(world: World) -> str:
+    job = HotlineImportJob.objects.create(file_name="orders.csv", created_by=world.users["outside_street_command"])
+    return str(job.pk)
 
 
 def _notification(world: World):
@@ -296,6 +327,8 @@ FILLERS: dict[str, Callable[[World, Route, str | None], list[str]]] = {
     "object_id": lambda world, route, label: [_admin_object_id(world, route, label)],
     "id": lambda world, route, label: [_admin_object_id(world, route, label)],  # a user's password page
     "url": lambda world, route, label: ["appeals/petition/nothing-here/"],
+    "token": lambda world, route, label: [secrets.token_urlsafe(32)],
+    "job_id": lambda world, route, label: [_import_job(world)],
 }
 
 

@@ -50,7 +50,10 @@ ERROR_RESPONSES = {
     "404": "not_found (also when outside your scope)",
     "429": "throttled: too many requests",
 }
-WRITE_ERROR_RESPONSES = {"409": "invalid_transition or a conflicting state"}
+WRITE_ERROR_RESPONSES = {
+    "409": "invalid_transition or a conflicting state",
+    "415": "unsupported_media_type: a body of a content type the operation does not take",
+}
 ERROR_SCHEMA = {
     "type": "object",
     "properties": {"message": {"type": "string"}, "code": {"type": "string"}, "extra": {"type": "object"}},

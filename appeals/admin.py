@@ -108,7 +108,22 @@ class TimeLimitAdmin(AdministratorWriteMixin, StaffViewMixin, admin.ModelAdmin):
         transaction.on_commit(limits_cache_clear)
 
 
-class PetitionEventInline(admin.TabularInline):
+class EventDisplayMixin:
+    """How the admin shows an event: the actor by name (Chinese order) or label, the note masked.
+
+    The admin is for looking things up; the petition page is where the handler reads notes in full.
+    """
+
+    @admin.display(description=_("actor"))
+    def actor_name(self, event: PetitionEvent) -> str:
+        return person_name(event.actor) if event.actor_id else event.actor_label_display
+
+    @admin.display(description=_("note"))
+    def masked_note(self, event: PetitionEvent) -> str:
+        return mask_text(event.note)
+
+
+class PetitionEventInline(EventDisplayMixin, admin.TabularInline):
     model = PetitionEvent
     extra = 0
     can_delete = False
@@ -124,15 +139,6 @@ class PetitionEventInline(admin.TabularInline):
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return True
-
-    @admin.display(description=_("actor"))
-    def actor_name(self, event: PetitionEvent) -> str:
-        return person_name(event.actor) if event.actor_id else event.actor_label_display
-
-    @admin.display(description=_("note"))
-    def masked_note(self, event: PetitionEvent) -> str:
-        # The admin is for looking things up; the petition page is where the handler reads notes in full.
-        return mask_text(event.note)
 
 
 class SweepFailedFilter(admin.SimpleListFilter):
@@ -263,7 +269,7 @@ class PetitionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PetitionEvent)
-class PetitionEventAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class PetitionEventAdmin(EventDisplayMixin, ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_path_field = "petition__area_path"
     list_display = ["created_at", "petition", "type", "actor_name", "from_status", "to_status"]
     list_filter = ["type"]
@@ -272,14 +278,6 @@ class PetitionEventAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
     fields = ["created_at", "petition", "type", "actor", "actor_label", "from_status", "to_status", "masked_note"]
     readonly_fields = fields
     show_full_result_count = False
-
-    @admin.display(description=_("actor"))
-    def actor_name(self, event: PetitionEvent) -> str:
-        return person_name(event.actor) if event.actor_id else event.actor_label_display
-
-    @admin.display(description=_("note"))
-    def masked_note(self, event: PetitionEvent) -> str:
-        return mask_text(event.note)
 
 
 @admin.register(Notification)

@@ -105,6 +105,7 @@ def _rows(places, categories, open_statuses, count, rng, overdue_share, now, ope
         yield (
             {
                 "tracking_no": f"{i:012d}",
+                "access_token": f"bench-{i:012d}",  # unique, as the column requires (never a real link)
                 "channel": "mobile",
                 "title": "楼道堆放杂物",
                 "description": "楼道里堆满了纸箱和旧家具，影响通行。",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from appeals.models import Category, CategoryKind, Channel
@@ -47,3 +49,25 @@ def submit(tree, category, settings):
         return petition
 
     return _submit
+
+
+@pytest.fixture
+def resident_form(tree, category):
+    """The resident's petition form as posted: each call a fresh idempotency key (a new form load)."""
+
+    def _form(**overrides: str) -> dict[str, str]:
+        return {
+            "title": "小区门口垃圾堆积",
+            "description": "幸福路12号院门口垃圾三天没人清运，气味很大。",
+            "category": str(category.pk),
+            "community": str(tree["DS0C0"].pk),
+            "address": "幸福路12号",
+            "lon": "",
+            "lat": "",
+            "contact_name": "王女士",
+            "contact_phone": "13800138000",
+            "idempotency_key": str(uuid.uuid4()),
+            **overrides,
+        }
+
+    return _form

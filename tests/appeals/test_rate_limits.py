@@ -3,8 +3,6 @@ per user — each a 429 with a Chinese message, none of them a 500 when the cach
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -20,22 +18,8 @@ DOWN = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "L
 
 
 @pytest.fixture
-def form(tree, category):
-    def _form() -> dict[str, str]:
-        return {
-            "title": "门口垃圾",
-            "description": "垃圾三天没人清运。",
-            "category": str(category.pk),
-            "community": str(tree["DS0C0"].pk),
-            "address": "幸福路12号",
-            "lon": "",
-            "lat": "",
-            "contact_name": "王女士",
-            "contact_phone": "13800138000",
-            "idempotency_key": str(uuid.uuid4()),
-        }
-
-    return _form
+def form(resident_form):
+    return resident_form
 
 
 def test_the_public_form_answers_429_in_chinese_and_writes_nothing(form, settings):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import signal
 import time
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -55,22 +54,8 @@ def redis_everywhere(own_redis, settings):
 
 
 @pytest.fixture
-def form(tree, category):
-    def data() -> dict[str, str]:
-        return {
-            "title": "小区门口垃圾堆积",
-            "description": "幸福路12号院门口垃圾三天没人清运，气味很大。",
-            "category": str(category.pk),
-            "community": str(tree["DS0C0"].pk),
-            "address": "幸福路12号",
-            "lon": str(POINT_A[0]),
-            "lat": str(POINT_A[1]),
-            "contact_name": "王女士",
-            "contact_phone": "13800138000",
-            "idempotency_key": str(uuid.uuid4()),
-        }
-
-    return data
+def form(resident_form):
+    return lambda: resident_form(lon=str(POINT_A[0]), lat=str(POINT_A[1]))
 
 
 def submit_over_http(form) -> tuple[float, float, str]:

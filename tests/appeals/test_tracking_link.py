@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.test import Client
 from django.urls import reverse
 
@@ -91,19 +89,8 @@ def test_the_resolved_text_carries_the_link(submit, grid_worker_a):
     assert "已清运" in notice.message
 
 
-def test_the_submitted_page_shows_the_link(client, tree, category):
-    form = {
-        "title": "门口垃圾",
-        "description": "垃圾三天没人清运。",
-        "category": str(category.pk),
-        "community": str(tree["DS0C0"].pk),
-        "address": "幸福路12号",
-        "lon": "",
-        "lat": "",
-        "contact_name": "王女士",
-        "contact_phone": "13800138000",
-        "idempotency_key": str(uuid.uuid4()),
-    }
+def test_the_submitted_page_shows_the_link(client, resident_form):
+    form = resident_form()
     response = client.post(reverse("appeals:new"), form, follow=True)
     petition = Petition.objects.get()
     assert f"http://testserver/petitions/t/{petition.access_token}/" in response.content.decode()

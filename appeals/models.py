@@ -676,6 +676,8 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The in-app bell: when the recipient opened or dismissed it (independent of the SMS sending).
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -683,6 +685,9 @@ class Notification(models.Model):
         indexes = [
             # The sender's queue: pending rows due now.
             models.Index(fields=["next_attempt_at"], name="appeals_notify_due", condition=Q(status="pending")),
+            # The bell: a user's newest first, and their unread count.
+            models.Index(fields=["recipient", "-created_at"], name="appeals_notify_inbox"),
+            models.Index(fields=["recipient"], name="appeals_notify_unread", condition=Q(read_at__isnull=True)),
         ]
 
 

@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "governance.context_processors.staff",
+                "appeals.context_processors.bell",
             ],
             # `{{ user|person_name }}` everywhere: names in Chinese order.
             "builtins": ["governance.templatetags.people"],

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appeals import policy
@@ -288,6 +289,14 @@ def petition_ask_extension(*, petition_id: int, actor: Any, reason: str, new_dea
             },
             at=now,
         )
+        deciders = _base.area_for_tier(petition, min((petition.tier or Tier.GRID) + 1, Tier.DISTRICT))
+        notify_area_staff(
+            area=deciders,
+            petition=petition,
+            kind="extension_asked",
+            message=_("Petition %(no)s asks for an extension to %(deadline)s: please decide.")
+            % {"no": petition.tracking_no, "deadline": _local_minute(new_deadline)},
+        )
     return request
 
 
@@ -326,7 +335,20 @@ def petition_decide_extension(*, request_id: int, actor: Any, grant: bool, note:
             },
             at=now,
         )
+        if grant:
+            message = _("The extension of petition %(no)s was granted: the new deadline is %(deadline)s.") % {
+                "no": petition.tracking_no,
+                "deadline": _local_minute(petition.deadline_at),
+            }
+        else:
+            message = _("The extension of petition %(no)s was refused.") % {"no": petition.tracking_no}
+        notify_staff([handler_notice(petition, "extension_granted" if grant else "extension_refused", message)])
     return request
+
+
+def _local_minute(moment: datetime) -> str:
+    """A deadline as a notice shows it: Beijing time to the minute."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def petition_urge(*, petition_id: int, actor: Any, note: str = "") -> Petition:

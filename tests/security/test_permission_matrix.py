@@ -160,6 +160,8 @@ RULES: dict[str, Rule] = {
         "object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}), post=HTML_OBJECT, post_data={"note": "x"}
     ),
     "appeals:photo": Rule("object", HTML_OBJECT),
+    # Someone else's notification: nobody else opens (marks) it.
+    "notifications:open": Rule("object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}), post=HTML_OBJECT),
     "appeals:track_status": Rule("object", _anyone(TRACK_FORM, THROTTLED)),
     "appeals:track_rate": Rule(
         "object", _anyone(NOT_ALLOWED), post=_anyone(TRACK_FORM, THROTTLED), post_data={"rating": "unsatisfied"}
@@ -170,6 +172,9 @@ RULES: dict[str, Rule] = {
     # --- lists: must not list the outside object
     "appeals:list": Rule("list", _scoped({OK}, {ANY_REDIRECT}, {LOGIN})),
     "appeals:mine": Rule("list", _scoped({OK}, {OK}, {LOGIN})),
+    "notifications:list": Rule("list", _scoped({OK}, {OK}, {LOGIN})),
+    "notifications:badge": Rule("list", _scoped({OK}, {OK}, {LOGIN})),
+    "notifications:read_all": _public("marks only one's own notifications read"),
     "api-area-list": Rule("list", API_LIST),
     "api-petition-list": Rule("list", API_LIST),
     "api-petition-stats": Rule("list", API_LIST),
@@ -318,6 +323,7 @@ FILLERS: dict[str, Callable[[World, Route, str | None], list[str]]] = {
     "tracking_no": lambda world, route, label: [world.outside.tracking_no],
     "code": lambda world, route, label: ["DS1C1G1", "DS1"],
     "photo_id": lambda world, route, label: [str(world.photo.pk)],
+    "notification_id": lambda world, route, label: [str(_notification(world).pk)],
     "action": lambda world, route, label: list(PAGE_ACTIONS),
     "fmt": lambda world, route, label: ["json"],
     "service_code": lambda world, route, label: [world.category.code],

@@ -1,0 +1,55 @@
+"""The in-app bell: a user's own notifications (the same rows the outbox sends by SMS), read-only.
+
+Writes (marking read) live in `appeals.services.inbox`. A user only ever sees rows addressed to
+them: every query here starts from `recipient=user`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from appeals.models import Notification
+
+# What each kind of notice is, in the bell's words. Kinds not listed show as "Notice".
+KIND_LABELS = {
+    "new_petition": _("New assignment"),
+    "escalated": _("Escalated to you"),
+    "overdue": _("Overdue"),
+    "dispatched": _("Dispatched to your department"),
+    "returned": _("Returned"),
+    "reopened": _("Reopened"),
+    "urged": _("Urged"),
+    "supervised": _("Supervised"),
+    "extension_asked": _("Extension to decide"),
+    "extension_granted": _("Extension granted"),
+    "extension_refused": _("Extension refused"),
+    "received": _("Received"),
+    "resolved": _("Handled"),
+}
+# The header shows at most this; beyond it "99+".
+UNREAD_CAP = 99
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, _("Notice")))
+
+
+def inbox_for(user: Any, *, unread_only: bool = False) -> QuerySet[Notification]:
+    """The user's notifications, newest first, with their petition's tracking number."""
+    rows = Notification.objects.filter(recipient=user).select_related("petition").only(
+        "pk", "kind", "message", "created_at", "read_at", "petition__tracking_no"
+    )
+    if unread_only:
+        rows = rows.filter(read_at__isnull=True)
+    return rows.order_by("-created_at", "-pk")
+
+
+def unread_count(user: Any) -> int:
+    """How many are unread, counted up to UNREAD_CAP + 1 (the partial index keeps it one probe)."""
+    if not (user and user.is_authenticated):
+        return 0
+    ids = Notification.objects.filter(recipient=user, read_at__isnull=True).values_list("pk", flat=True)
+    return len(ids[: UNREAD_CAP + 1])

@@ -39,8 +39,10 @@ def kind_label(kind: str) -> str:
 
 def inbox_for(user: Any, *, unread_only: bool = False) -> QuerySet[Notification]:
     """The user's notifications, newest first, with their petition's tracking number."""
-    rows = Notification.objects.filter(recipient=user).select_related("petition").only(
-        "pk", "kind", "message", "created_at", "read_at", "petition__tracking_no"
+    rows = (
+        Notification.objects.filter(recipient=user)
+        .select_related("petition")
+        .only("pk", "kind", "message", "created_at", "read_at", "petition__tracking_no")
     )
     if unread_only:
         rows = rows.filter(read_at__isnull=True)

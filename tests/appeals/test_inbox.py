@@ -11,7 +11,9 @@ from appeals.services.notifications import notification_create
 
 def _inbox(user, kind="escalated", n=1, petition=None):
     return [
-        notification_create(message=f"诉求{i}已上报给您：联系电话13912345678", kind=kind, recipient=user, petition=petition, nudge=False)
+        notification_create(
+            message=f"诉求{i}已上报给您：联系电话13912345678", kind=kind, recipient=user, petition=petition, nudge=False
+        )
         for i in range(n)
     ]
 
@@ -55,7 +57,7 @@ def test_nobody_opens_or_reads_someone_elses_notification(client, grid_worker_a,
 def test_the_unread_list_and_the_cap(client, grid_worker_a):
     _inbox(grid_worker_a, n=101)
     client.force_login(grid_worker_a)
-    assert '99+' in client.get(reverse("notifications:badge")).content.decode()
+    assert "99+" in client.get(reverse("notifications:badge")).content.decode()
     page = client.get(reverse("notifications:list") + "?show=unread").content.decode()
     assert page.count("notice-text") == 30
 

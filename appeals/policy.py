@@ -212,6 +212,10 @@ class _Ask:
             return ALLOWED
         if self.petition.status == Status.DISPATCHED and self.handles_by_area():
             return ALLOWED
+        # A dispatched case escalated on its deadline is supervised by the tier it reached, which
+        # owns its deadline now: that tier urges and supervises the departments too.
+        if self.petition.status == Status.DISPATCHED and actor_tier(self.user) >= (self.petition.tier or 0) > 0:
+            return ALLOWED
         return _no(_("Only a tier above the handling unit may do this."))
 
     def my_parts(self) -> list[Part]:
@@ -510,7 +514,7 @@ def todo_filter(user: Any) -> Q:
         if scope.sees_all:
             below = Q()
         else:
-            below = Q(tier__lt=tier)
+            below = Q(tier__lt=tier) | Q(status=Status.DISPATCHED, tier=tier)
             if own_areas:
                 below |= Q(status=Status.DISPATCHED, handler_area_id__in=own_areas)
         # Two branches, each matching a partial index (appeals_pet_attention, appeals_pet_deadline_open),

@@ -4,10 +4,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from appeals import workbench_views
 from governance import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    # The staff workbench is the home page (appeals: it counts petitions); visitors get the landing.
+    path("", workbench_views.home, name="home"),
+    path("workbench/points.geojson", workbench_views.map_points, name="workbench-points"),
     path("health/", views.health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

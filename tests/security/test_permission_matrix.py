@@ -99,7 +99,7 @@ API_LIST = _scoped({OK}, {OK}, API_ANONYMOUS)
 
 RULES: dict[str, Rule] = {
     # --- public by design (the reason is the whole rule; 200 bodies still must not show the object)
-    "home": _public("landing page for visitors, the staff member's own posts otherwise"),
+    "home": _public("landing page for visitors, residents redirected, staff get their own subtree's workbench"),
     "health": _public("liveness for the load balancer: database and worker heartbeat, no records"),
     "login": _public("the login form"),
     "logout": _public("ends one's own session"),
@@ -172,6 +172,7 @@ RULES: dict[str, Rule] = {
     # --- lists: must not list the outside object
     "appeals:list": Rule("list", _scoped({OK}, {ANY_REDIRECT}, {LOGIN})),
     "appeals:mine": Rule("list", _scoped({OK}, {OK}, {LOGIN})),
+    "workbench-points": Rule("list", _scoped({OK}, {DENIED}, {DENIED})),
     "notifications:list": Rule("list", _scoped({OK}, {OK}, {LOGIN})),
     "notifications:badge": Rule("list", _scoped({OK}, {OK}, {LOGIN})),
     "notifications:read_all": _public("marks only one's own notifications read"),

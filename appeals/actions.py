@@ -49,6 +49,7 @@ from appeals.services import (
     petition_reply,
     petition_return,
     petition_supervise,
+    petition_transfer,
     petition_urge,
     petition_whistle,
 )
@@ -176,6 +177,13 @@ REGISTRY: dict[str, Action] = {
             f.PlaceForm,
             s.PlaceSerializer,
             "Place from the intake queue or re-route a returned petition",
+        ),
+        _entry(
+            "transfer",
+            lambda p, u, d: petition_transfer(petition_id=p.pk, actor=u, area=d["area"], note=d.get("note", "")),
+            f.TransferForm,
+            s.PlaceSerializer,
+            "Transfer a case in hand to another street, community or grid (一键转办)",
         ),
         _entry(
             "whistle",

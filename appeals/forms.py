@@ -311,6 +311,15 @@ class PlaceForm(PetitionActionForm):
         self.fields["area"].queryset = scope_for(self.user).filter(areas, path_field="path").order_by("path")
 
 
+class TransferForm(PlaceForm):
+    """一键转办: the same area picker, without the unit handling it now."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.petition.handler_area_id:
+            self.fields["area"].queryset = self.fields["area"].queryset.exclude(pk=self.petition.handler_area_id)
+
+
 class WhistleForm(PetitionActionForm):
     lead = forms.ModelChoiceField(label=_("Lead department"), queryset=Department.objects.none())
     assisting = forms.ModelMultipleChoiceField(

@@ -65,6 +65,8 @@ TRANSITIONS: dict[str, Move] = {
         {Status.SUBMITTED}, Status.INTAKE, gettext_lazy("send to the intake queue"), E.ROUTED, system=True
     ),
     "place": _move({Status.INTAKE, Status.RETURNED}, Status.ASSIGNED, gettext_lazy("place"), E.PLACED, E.REROUTED),
+    # 一键转办: a command centre (or any tier above) hands a case in hand to another unit.
+    "transfer": _move(IN_HAND, Status.ASSIGNED, gettext_lazy("transfer"), E.REROUTED),
     "accept": _move({Status.ASSIGNED}, Status.ACCEPTED, gettext_lazy("accept"), E.ACCEPTED),
     "handle": _move({Status.ACCEPTED}, Status.PROCESSING, gettext_lazy("start handling"), E.HANDLING),
     "note_progress": _move(HANDLING | {Status.DISPATCHED}, None, gettext_lazy("note progress"), E.PROGRESS),

@@ -282,6 +282,15 @@ def _place(ask: _Ask) -> Decision:
     return ask.handler(microgrid=False)
 
 
+def _transfer(ask: _Ask) -> Decision:
+    """一键转办: a tier above the handling unit, or a street or district handling it itself."""
+    if ask.upper():
+        return ALLOWED
+    if ask.handles_by_area() and actor_tier(ask.user) >= Tier.STREET:
+        return ALLOWED
+    return _no(_("Only a tier above the handling unit, or a street or district handling it, may transfer it."))
+
+
 def _whistle(ask: _Ask) -> Decision:
     decision = ask.handler(microgrid=False)
     if not decision:
@@ -408,6 +417,7 @@ RULES: dict[str, Rule] = {
     "escalate": _escalate,
     "return": _return,
     "place": _place,
+    "transfer": _transfer,
     "whistle": _whistle,
     "report_in": _report_in,
     "department_reply": _department_reply,

@@ -17,7 +17,14 @@ from appeals.services.handling import (
     petition_supervise,
     petition_urge,
 )
-from appeals.services.intake import Submission, link_repeat, petition_place, petition_route, petition_submit
+from appeals.services.intake import (
+    Submission,
+    link_repeat,
+    petition_place,
+    petition_route,
+    petition_submit,
+    petition_transfer,
+)
 from appeals.services.outcome import petition_callback, petition_close, petition_merge, petition_rate, petition_reopen
 from appeals.services.sweeps import (
     petitions_close_unrated,
@@ -41,6 +48,7 @@ __all__ = [
     "petition_merge",
     "petition_note_progress",
     "petition_place",
+    "petition_transfer",
     "petition_rate",
     "petition_reopen",
     "petition_reply",

@@ -363,13 +363,25 @@ def petition_route(*, petition_id: int) -> Petition | None:
 
 def petition_place(*, petition_id: int, actor: Any, area: Area, note: str = "") -> Petition:
     """A person places a petition from the intake queue, or re-routes a returned one."""
+    return _assign_to_area(petition_id=petition_id, actor=actor, area=area, note=note, action="place")
+
+
+def petition_transfer(*, petition_id: int, actor: Any, area: Area, note: str = "") -> Petition:
+    """一键转办: a case in hand goes to another street, community or grid, which must accept it."""
+    return _assign_to_area(petition_id=petition_id, actor=actor, area=area, note=note, action="transfer")
+
+
+def _assign_to_area(*, petition_id: int, actor: Any, area: Area, note: str, action: str) -> Petition:
     with transaction.atomic():
-        petition, move = _base.begin(petition_id, "place")
-        policy.require(actor, "place", petition)
+        petition, move = _base.begin(petition_id, action)
+        policy.require(actor, action, petition)
         if actor is not None and not _base.scope_for(actor).sees_area(area):
             raise DomainError(_("You can only place petitions inside your own area."), code="forbidden")
         if area.level == AreaLevel.MICROGRID:
             area = area.parent
+        if action == "transfer" and area.pk == petition.handler_area_id:
+            message = _("The petition is already handled there: choose another unit.")
+            raise DomainError(message, code="validation_error", extra={"fields": {"area": message}})
         from_status, from_tier = petition.status, petition.tier
         fields = ["status", "tier", "handler_area", "handler_department", "escalated_on_deadline"]
         if area.level >= AreaLevel.GRID or not petition.area_path.startswith(area.path):

@@ -190,6 +190,7 @@ def test_it_exposes_one_endpoint_per_action():
         "escalate",
         "return",
         "place",
+        "transfer",
         "whistle",
         "report-in",
         "department-reply",
@@ -259,3 +260,18 @@ def test_it_refuses_anonymous_actions(submit):
     assert act(None, petition, "accept").status_code in (401, 403)
     petition.refresh_from_db()
     assert petition.status == Status.ASSIGNED
+
+
+def test_a_tier_above_transfers_a_case_in_hand_to_another_grid(submit, tree, grid_worker_a, community_secretary):
+    petition = submit()
+    body = ok(act(community_secretary, petition, "transfer", {"area": "DS0C0G1", "note": "一键转办"}))
+    assert body["status"] == "assigned"
+    petition.refresh_from_db()
+    assert petition.handler_area == tree["DS0C0G1"] and petition.grid == tree["DS0C0G1"]
+    assert petition.events.filter(type=EventType.REROUTED, actor=community_secretary).exists()
+    # The grid it left cannot transfer it (not above), nor can it be sent where it already is.
+    refused = act(grid_worker_a, petition, "transfer", {"area": "DS0C0G0"})
+    assert refused.status_code in (403, 404)
+    again = act(community_secretary, petition, "transfer", {"area": "DS0C0G1"})
+    assert again.status_code == 400 and again.json()["code"] == "validation_error"
+    assert "area" in again.json()["extra"]["fields"]

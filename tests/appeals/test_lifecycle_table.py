@@ -69,5 +69,5 @@ def test_the_diagram_in_the_docs_is_the_one_the_table_draws():
 def test_the_diagram_draws_each_status_changing_move():
     diagram = mermaid_diagram()
     assert "    resolved --> closed: rate_close, callback_close, close" in diagram
-    assert "    processing --> assigned: escalate, auto_escalate" in diagram
+    assert "    processing --> assigned: transfer, escalate, auto_escalate" in diagram
     assert "note_progress" not in diagram  # keeps the status

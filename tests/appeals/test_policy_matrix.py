@@ -151,7 +151,8 @@ def _data(name: str, petition: Petition, tree, department, master: Petition) -> 
         "note": "矩阵测试",
         "reply": "矩阵答复",
         "reason": "矩阵理由",
-        "area": tree["DS0C0G0"],
+        # A transfer goes somewhere else than the unit handling it now.
+        "area": tree["DS0C0G1"] if name == "transfer" else tree["DS0C0G0"],
         "lead_department": department,
         "assisting_departments": [],
         "new_deadline": deadline + timedelta(days=30),
@@ -171,6 +172,9 @@ MUST = [
     ("returned", "community_secretary", {"place"}),
     ("at_street", "street_command", {"whistle"}),
     ("at_district", "district_centre", {"whistle"}),
+    ("assigned", "community_secretary", {"transfer"}),
+    ("at_street", "street_command", {"transfer"}),
+    ("assigned", "district_centre", {"transfer"}),
     ("dispatched_assist_pending", "department_leader", {"report_in"}),
     ("dispatched_assist_pending", "district_centre", {"urge", "supervise"}),
     ("dispatched_assist_pending", "street_command", {"urge", "supervise"}),
@@ -192,7 +196,7 @@ MUST_NOT = [
     ("extension_pending", "grid_worker", {"decide_extension", "ask_extension"}),  # its own request
     ("at_street", "community_secretary", {"accept", "whistle"}),
     ("at_district", "district_centre", {"urge", "escalate", "return"}),  # no tier above the district
-    ("assigned", "grid_worker", {"whistle", "urge", "supervise"}),
+    ("assigned", "grid_worker", {"whistle", "urge", "supervise", "transfer"}),
     ("assigned", "department_handler", set(REGISTRY)),
     ("resolved", "grid_worker", {"rate"}),
     ("resolved_unsatisfied", "resident", {"rate"}),

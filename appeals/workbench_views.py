@@ -11,10 +11,12 @@ from django.views.decorators.http import require_GET
 from appeals import workbench as wb
 from appeals.lifecycle import ACTIVE
 from appeals.models import overdue_condition
+from appeals.panorama import in_area
 from appeals.selectors import petitions_visible_to
 from governance.privacy import mask_text
 from governance.scoping import scope_for
 from governance.selectors import area_roots_for
+from grids.models import Area
 
 # A map shows at most this many points (newest first); the worklist's map view pages the rest.
 MAP_POINTS = 1500
@@ -57,9 +59,14 @@ def map_points(request: HttpRequest) -> JsonResponse:
     if not request.user.is_authenticated or not scope_for(request.user).is_staff_member:
         return JsonResponse({"type": "FeatureCollection", "features": []}, status=403)
     now = timezone.now()
+    petitions = petitions_visible_to(request.user)
+    if code := request.GET.get("area"):
+        area = Area.objects.filter(code=code).first()
+        if area is None or not scope_for(request.user).sees_area(area):
+            return JsonResponse({"type": "FeatureCollection", "features": []}, status=404)
+        petitions = in_area(request.user, area)
     rows = (
-        petitions_visible_to(request.user)
-        .filter(status__in=sorted(ACTIVE), lon__isnull=False, lat__isnull=False)
+        petitions.filter(status__in=sorted(ACTIVE), lon__isnull=False, lat__isnull=False)
         .annotate(is_overdue=ExpressionWrapper(overdue_condition(now), output_field=BooleanField()))
         .values("tracking_no", "title", "status", "urgency", "lon", "lat", "supervised", "is_overdue")
         .order_by("-created_at")[:MAP_POINTS]

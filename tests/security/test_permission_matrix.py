@@ -126,6 +126,15 @@ RULES: dict[str, Rule] = {
     "appeals:track_token": Rule("object", _anyone(NOT_FOUND)),  # a guessed token opens nothing
     "api-hotline-import-job": Rule("object", _scoped({DENIED, NOT_FOUND}, {DENIED}, API_ANONYMOUS)),
     "grids:area_detail": Rule("object", HTML_OBJECT),
+    # The panorama of an area outside one's own (or below a street): refused outright.
+    "panorama:area": Rule("object", _scoped({DENIED}, {DENIED}, {LOGIN})),
+    "panorama:live": Rule("object", _scoped({DENIED}, {DENIED}, {LOGIN})),
+    "panorama:transfer": Rule(
+        "object",
+        _scoped({DENIED}, {DENIED}, {LOGIN}),
+        post=_scoped({DENIED}, {DENIED}, {LOGIN}),
+        post_data={"target": "x"},
+    ),
     "grids:area_children_geojson": Rule("object", HTML_OBJECT),
     "api-area-detail": Rule("object", API_OBJECT),
     "api-area-locate": Rule(
@@ -172,6 +181,7 @@ RULES: dict[str, Rule] = {
     # --- lists: must not list the outside object
     "appeals:list": Rule("list", _scoped({OK}, {ANY_REDIRECT}, {LOGIN})),
     "appeals:mine": Rule("list", _scoped({OK}, {OK}, {LOGIN})),
+    "panorama:mine": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN})),
     "workbench-points": Rule("list", _scoped({OK}, {DENIED}, {DENIED})),
     "notifications:list": Rule("list", _scoped({OK}, {OK}, {LOGIN})),
     "notifications:badge": Rule("list", _scoped({OK}, {OK}, {LOGIN})),

@@ -729,3 +729,52 @@ class HotlineImportJob(models.Model):
             # The sweeper's queue: jobs the broker never delivered, oldest first.
             models.Index(fields=["created_at"], name="appeals_hotline_job_queued", condition=Q(status="queued")),
         ]
+
+
+class Patrol(models.Model):
+    """巡查日志: one walk of a grid worker through their grid, with notes and problems found."""
+
+    grid = models.ForeignKey(Area, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="patrols")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("grid worker"), on_delete=models.PROTECT, related_name="patrols"
+    )
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    summary = models.TextField(_("summary"), max_length=2000, blank=True)
+    # The phone's key for the start, so a start queued offline and sent twice makes one patrol.
+    client_key = models.CharField(max_length=80, unique=True)
+
+    class Meta:
+        verbose_name = _("patrol")
+        verbose_name_plural = _("patrols")
+        indexes = [models.Index(fields=["grid", "-started_at"], name="appeals_patrol_grid_time")]
+        constraints = [
+            # One open patrol per worker at a time.
+            models.UniqueConstraint(
+                fields=["worker"], condition=Q(ended_at__isnull=True), name="appeals_patrol_one_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grid} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class PatrolNote(models.Model):
+    """A place on the walk: what was seen and done there; or a problem found (主动发现), filed as a petition."""
+
+    patrol = models.ForeignKey(Patrol, on_delete=models.CASCADE, related_name="notes")
+    noted_at = models.DateTimeField(_("noted at"))
+    place = models.CharField(_("place"), max_length=200)
+    seen = models.TextField(_("what was seen"), max_length=2000, blank=True)
+    done = models.TextField(_("what was done"), max_length=2000, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    petition = models.ForeignKey(
+        Petition, verbose_name=_("problem reported"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    client_key = models.CharField(max_length=80, unique=True)
+
+    class Meta:
+        verbose_name = _("patrol note")
+        verbose_name_plural = _("patrol notes")
+        ordering = ["noted_at", "pk"]

@@ -126,6 +126,17 @@ RULES: dict[str, Rule] = {
     "appeals:track_token": Rule("object", _anyone(NOT_FOUND)),  # a guessed token opens nothing
     "api-hotline-import-job": Rule("object", _scoped({DENIED, NOT_FOUND}, {DENIED}, API_ANONYMOUS)),
     "grids:area_detail": Rule("object", HTML_OBJECT),
+    # Someone else's patrol: nobody else writes to it or reads it.
+    **{
+        f"patrol:{name}": Rule(
+            "object",
+            _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}),
+            post=_scoped({DENIED, BAD, ANY_REDIRECT}, {DENIED, BAD, ANY_REDIRECT}, {LOGIN}),
+            post_data={"place": "x", "title": "x", "description": "x", "client_key": "matrix"},
+        )
+        for name in ("note", "report", "close")
+    },
+    "patrol:detail": Rule("object", _scoped({NOT_FOUND}, {NOT_FOUND, DENIED}, {LOGIN})),
     # The panorama of an area outside one's own (or below a street): refused outright.
     "panorama:area": Rule("object", _scoped({DENIED}, {DENIED}, {LOGIN})),
     "panorama:live": Rule("object", _scoped({DENIED}, {DENIED}, {LOGIN})),
@@ -182,10 +193,15 @@ RULES: dict[str, Rule] = {
     "appeals:list": Rule("list", _scoped({OK}, {ANY_REDIRECT}, {LOGIN})),
     "appeals:mine": Rule("list", _scoped({OK}, {OK}, {LOGIN})),
     "panorama:mine": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN})),
+    "patrol:home": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN})),
+    "patrol:log": Rule("list", _scoped({OK}, {DENIED}, {LOGIN})),
     "workbench-points": Rule("list", _scoped({OK}, {DENIED}, {DENIED})),
     "notifications:list": Rule("list", _scoped({OK}, {OK}, {LOGIN})),
     "notifications:badge": Rule("list", _scoped({OK}, {OK}, {LOGIN})),
     "notifications:read_all": _public("marks only one's own notifications read"),
+    "patrol:start": _public("starts one's own patrol, on one's own grid only"),
+    "patrol:manifest": _public("the patrol web app's manifest: names and icons"),
+    "patrol:sw": _public("the patrol web app's service worker script"),
     "api-area-list": Rule("list", API_LIST),
     "api-petition-list": Rule("list", API_LIST),
     "api-petition-stats": Rule("list", API_LIST),
@@ -276,6 +292,17 @@ def _notification(world: World):
     )
 
 
+def _patrol(world: World):
+    """A patrol of the outside grid by someone from there, still under way."""
+    from appeals.models import Patrol
+
+    worker = world.users["outside_street_command"]
+    return Patrol.objects.get_or_create(
+        client_key="matrix-outside",
+        defaults={"grid": world.outside.grid, "worker": worker, "started_at": timezone.now()},
+    )[0]
+
+
 # --- Walking the URL configuration ----------------------------------------------------------------
 
 
@@ -335,6 +362,7 @@ FILLERS: dict[str, Callable[[World, Route, str | None], list[str]]] = {
     "code": lambda world, route, label: ["DS1C1G1", "DS1"],
     "photo_id": lambda world, route, label: [str(world.photo.pk)],
     "notification_id": lambda world, route, label: [str(_notification(world).pk)],
+    "patrol_id": lambda world, route, label: [str(_patrol(world).pk)],
     "action": lambda world, route, label: list(PAGE_ACTIONS),
     "fmt": lambda world, route, label: ["json"],
     "service_code": lambda world, route, label: [world.category.code],

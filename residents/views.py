@@ -163,9 +163,7 @@ def house_detail(request: HttpRequest, house_id: int) -> HttpResponse:
     revealed = [r for r in residents if wants and accesses[r.pk].view_unmasked]
     if revealed:
         _reveal(request, accesses[revealed[0].pk], revealed)
-    rows = [
-        (r, person_fields({f: getattr(r, f) for f in PERSONAL_FIELDS}, unmasked=r in revealed)) for r in residents
-    ]
+    rows = [(r, person_fields({f: getattr(r, f) for f in PERSONAL_FIELDS}, unmasked=r in revealed)) for r in residents]
     return render(
         request,
         "residents/house_detail.html",
@@ -327,7 +325,9 @@ def resident_leave(request: HttpRequest, resident_id: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         service = (
-            services.resident_move_away if data["status"] == ResidentStatus.MOVED_AWAY else services.resident_mark_deceased
+            services.resident_move_away
+            if data["status"] == ResidentStatus.MOVED_AWAY
+            else services.resident_mark_deceased
         )
         try:
             service(resident=resident, on=data["on"], actor=request.user, note=data["note"])

@@ -251,7 +251,9 @@ def _house_changed(house_ids: Iterable[int]) -> None:
     """Who lives alone in these houses, and the derived tags of everyone in them."""
     house_ids = list(house_ids)
     living_alone_refresh(house_ids)
-    derived_tags_refresh(resident_ids=list(Resident.objects.filter(house_id__in=house_ids).values_list("pk", flat=True)))
+    derived_tags_refresh(
+        resident_ids=list(Resident.objects.filter(house_id__in=house_ids).values_list("pk", flat=True))
+    )
 
 
 def living_alone_refresh(house_ids: Iterable[int]) -> int:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import connections, router
+from django.db import connections, models, router
 from django.db.models import Q
 from django.utils import timezone
 
@@ -40,7 +40,7 @@ from residents.models import (
     Tag,
     normalize_address,
 )
-from residents.services.tags import derived_tags_refresh, district_tags_ensure
+from residents.services.tags import ELDERLY_AGES, LIVING_ALONE, district_tags_ensure, years_before
 
 BATCH = 2000
 BIG_COMMUNITY_HOUSES = 4600
@@ -87,47 +87,70 @@ class Plan:
 def insert_rows(model: Any, rows: list[dict]) -> list[int]:
     """Insert rows given as column → value; returns their ids in order.
 
-    On PostgreSQL: ids drawn from the table's sequence, then one COPY (the ORM's per-field
-    preparation costs more than the database for tens of thousands of rows); encrypted fields are
-    encrypted here. Elsewhere: bulk_create.
+    The ORM's per-field preparation costs more than the database for tens of thousands of rows, so
+    the rows go in raw: on PostgreSQL ids drawn from the table's sequence and one COPY; elsewhere
+    (the SQLite demo) ids after the table's largest and one executemany, inside seed_demo's
+    transaction. Encrypted fields are encrypted here, like the field would.
     """
     if not rows:
         return []
     connection = connections[router.db_for_write(model)]
+    ops = connection.ops
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     now = timezone.now()
-    if connection.vendor != "postgresql":
-        objects = model.objects.bulk_create([model(**row) for row in rows], batch_size=BATCH)
-        return [obj.pk for obj in objects]
     defaults = {}
     for f in fields:
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             defaults[f.attname] = now
         elif f.attname not in rows[0]:
             defaults[f.attname] = f.get_default()
-    encrypted = {f.attname for f in fields if isinstance(f, EncryptedTextField)}
-    table = connection.ops.quote_name(model._meta.db_table)
+    postgres = connection.vendor == "postgresql"
+
+    def convert(f: Any) -> Any:
+        if isinstance(f, EncryptedTextField):
+            return lambda value: encrypt(value or "")
+        if isinstance(f, models.JSONField):
+            return json.dumps
+        if postgres:
+            return None
+        if isinstance(f, models.DateTimeField):
+            return ops.adapt_datetimefield_value
+        if isinstance(f, models.DateField):
+            return ops.adapt_datefield_value
+        return None
+
+    converters = [(f.attname, convert(f)) for f in fields]
+    table = ops.quote_name(model._meta.db_table)
     pk = model._meta.pk.column
-    columns = [pk, *(f.column for f in fields)]
+    columns = ", ".join(ops.quote_name(c) for c in [pk, *(f.column for f in fields)])
+
+    def values(pk_value: int, row: dict) -> list[Any]:
+        out = [pk_value]
+        for name, converter in converters:
+            value = row[name] if name in row else defaults[name]
+            out.append(converter(value) if converter is not None and value is not None else value)
+        return out
+
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, pk, len(rows)],
+        if postgres:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [model._meta.db_table, pk, len(rows)],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for pk_value, row in zip(ids, rows, strict=True):
+                    copy.write_row(values(pk_value, row))
+            return ids
+        cursor.execute(f"SELECT COALESCE(MAX({ops.quote_name(pk)}), 0) FROM {table}")
+        first = cursor.fetchone()[0] + 1
+        ids = list(range(first, first + len(rows)))
+        marks = ", ".join(["%s"] * (len(fields) + 1))
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+            [values(pk_value, row) for pk_value, row in zip(ids, rows, strict=True)],
         )
-        ids = [row[0] for row in cursor.fetchall()]
-        sql = f"COPY {table} ({', '.join(connection.ops.quote_name(c) for c in columns)}) FROM STDIN"
-        with cursor.cursor.copy(sql) as copy:
-            for pk_value, row in zip(ids, rows, strict=True):
-                values = [pk_value]
-                for f in fields:
-                    value = row.get(f.attname, defaults.get(f.attname)) if f.attname in row else defaults[f.attname]
-                    if f.attname in encrypted:
-                        value = encrypt(value or "")
-                    elif isinstance(value, dict | list):
-                        value = json.dumps(value)
-                    values.append(value)
-                copy.write_row(values)
-    return ids
+        return ids
 
 
 def _chains(district: Area) -> dict[int, dict[str, Any]]:
@@ -408,8 +431,17 @@ def seed_records(context: Any = None, *, seed: int | None = None, scale: float |
     people_rows = [person for _index, person in plan.residents]
     resident_ids = insert_rows(Resident, people_rows)
     manual = _tag_people(rng, people_rows, today)
-    insert_rows(ResidentTag, [{"resident_id": resident_ids[i], "tag_id": tags[code].pk} for i, code in manual])
-    derived_tags_refresh(resident_ids=None, today=today)
+    tag_rows = [{"resident_id": resident_ids[i], "tag_id": tags[code].pk} for i, code in manual]
+    # The derived tags, as derived_tags_refresh would set them (every demo resident is active).
+    for index, person in enumerate(people_rows):
+        for code, age in ELDERLY_AGES.items():
+            if person["birth_date"] <= years_before(today, age):
+                since = years_before(person["birth_date"], -age)
+                tag_rows.append({"resident_id": resident_ids[index], "tag_id": tags[code].pk, "since": since})
+        if person["living_alone"]:
+            tag_rows.append({"resident_id": resident_ids[index], "tag_id": tags[LIVING_ALONE].pk, "since": None})
+    insert_rows(ResidentTag, [row for row in tag_rows if "since" in row])
+    insert_rows(ResidentTag, [row for row in tag_rows if "since" not in row])
     buildings = list(Building.objects.filter(pk__in=building_ids).order_by("pk"))
     houses = list(House.objects.filter(pk__in=house_ids).only(*HOUSE_COLUMNS).order_by("pk"))
     members = list(

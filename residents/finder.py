@@ -29,7 +29,7 @@ from django.utils import timezone
 from governance.models import Role
 from governance.scoping import LEVEL_FIELDS, LEVEL_PATH_FIELD, Scope, scope_for
 from grids.models import Area
-from residents.models import Resident, ResidentTag
+from residents.models import Resident, ResidentStatus, ResidentTag
 from residents.models.policy import Policy, PolicyContact
 
 TAG_ANY, TAG_ALL = "any", "all"
@@ -208,7 +208,7 @@ def area_condition(area: Area) -> Q:
 
 def residents_in_scope(user: Any) -> QuerySet[Resident]:
     """Active residents in the reader's subtree (moved-away and deceased residents are history)."""
-    return scope_for(user).level_filter(Resident.objects.filter(status=Resident.Status.ACTIVE))
+    return scope_for(user).level_filter(Resident.objects.filter(status=ResidentStatus.ACTIVE))
 
 
 def finder_residents(

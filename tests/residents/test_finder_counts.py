@@ -104,9 +104,7 @@ def test_elderly_by_age_alone_and_by_area(fworld, district_user):
     assert expected > 0
     assert finder_residents(district_user, query).count() == expected
     young = FinderQuery(age_max=17, gender="male")
-    assert finder_residents(district_user, young).count() == sql_count(
-        f"{AGE} <= 17 AND r.gender = 'male'", [TODAY]
-    )
+    assert finder_residents(district_user, young).count() == sql_count(f"{AGE} <= 17 AND r.gender = 'male'", [TODAY])
 
 
 @pytest.mark.parametrize("keyword", ["疫区", "幸福路", "王"])
@@ -156,7 +154,9 @@ def test_open_petition_by_house_address_or_phone(fworld, community_secretary, tr
         {"address": by_address.house.address, "contact_phone": "13700000001"},
         {"address": "别处某路1号", "contact_phone": by_phone.phone, "lon": 120.005, "lat": 36.005},
     ):
-        petition = petition_submit(channel=Channel.MOBILE, title="楼道漏水", description="楼道漏水", category=category, **values).petition
+        petition = petition_submit(
+            channel=Channel.MOBILE, title="楼道漏水", description="楼道漏水", category=category, **values
+        ).petition
         petition_route(petition_id=petition.pk)
     found = set(finder_residents(community_secretary, FinderQuery(open_petition=True)).values_list("pk", flat=True))
     housemates = {r.pk for r in mine if r.house_id == by_address.house_id}
@@ -168,7 +168,9 @@ def test_the_count_endpoint_answers_the_same_number(fworld, community_secretary)
     client.force_login(community_secretary)
     response = client.get(reverse("finder:count"), {"age_min": 60, "gender": "female"})
     assert response.status_code == 200
-    expected = sql_count(f"r.community_id = %s AND r.gender = 'female' AND {AGE} >= 60", [fworld.tree["DS0C0"].pk, TODAY])
+    expected = sql_count(
+        f"r.community_id = %s AND r.gender = 'female' AND {AGE} >= 60", [fworld.tree["DS0C0"].pk, TODAY]
+    )
     assert f">{expected}<" in response.content.decode()
 
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 from appeals.models import Category, CategoryKind, Channel
 from appeals.services import petition_route, petition_submit
 from governance.models import Role
-from residents.finder import FinderQuery, TAG_ALL, TAG_ANY, finder_residents
+from residents.finder import TAG_ALL, TAG_ANY, FinderQuery, finder_residents
 from residents.models import ContactOutcome, Policy, PolicyContact
 from tests.factories import make_user
 from tests.residents.finder_data import TODAY, build_finder_world

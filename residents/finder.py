@@ -29,7 +29,7 @@ from django.utils import timezone
 from governance.models import Role
 from governance.scoping import LEVEL_FIELDS, LEVEL_PATH_FIELD, Scope, scope_for
 from grids.models import Area
-from residents.models import Resident, ResidentStatus, ResidentTag
+from residents.models import House, Resident, ResidentStatus, ResidentTag
 from residents.models.policy import Policy, PolicyContact
 
 TAG_ANY, TAG_ALL = "any", "all"
@@ -254,8 +254,11 @@ def finder_residents(
         )
     if query.keyword:
         keyword = query.keyword[:KEYWORD_MAX]
+        # The address side is a subquery on houses, not a join, so each side keeps its own index;
+        # `notes <> ''` lets the planner use the partial index on notes.
+        houses = House.objects.filter(address__finder_ilike=keyword).values("pk")
         queryset = queryset.filter(
-            Q(name__finder_ilike=keyword) | Q(house__address__finder_ilike=keyword) | Q(notes__finder_ilike=keyword)
+            Q(name__finder_ilike=keyword) | (Q(notes__finder_ilike=keyword) & ~Q(notes="")) | Q(house_id__in=houses)
         )
     return queryset
 

@@ -20,15 +20,16 @@ from residents.models.policy import ContactOutcome
 PICKER_DEPTH = 2
 
 
-def areas_for_picker(scope: Scope) -> list[Area]:
-    """The areas a reader may narrow the finder to, in tree order."""
-    fields = ("id", "code", "name", "level", "path")
+def areas_for_picker(scope: Scope):
+    """The areas a reader may narrow the finder to, in tree order (a lazy queryset: the live count
+    never reads it unless an area is chosen)."""
+    areas = Area.objects.only("id", "code", "name", "level", "path").order_by("path")
     if scope.sees_all:
-        return list(Area.objects.filter(level__lte=AreaLevel.COMMUNITY).only(*fields).order_by("path"))
+        return areas.filter(level__lte=AreaLevel.COMMUNITY)
     condition = Q(pk__in=[])
     for path, level, _area_id in scope.areas:
         condition |= Q(path__startswith=path, level__lte=level + PICKER_DEPTH)
-    return list(Area.objects.filter(condition).only(*fields).order_by("path"))
+    return areas.filter(condition)
 
 
 def tags_for(scope: Scope):
@@ -99,7 +100,7 @@ class FinderForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.scope = scope
         self.fields["tags"].queryset = tags_for(scope)
-        self.fields["area"].queryset = Area.objects.filter(pk__in=[area.pk for area in areas_for_picker(scope)])
+        self.fields["area"].queryset = areas_for_picker(scope)
         if not open_petition_condition_available():
             del self.fields["open_petition"]
         self.fields["age_min"].widget.attrs.update({"inputmode": "numeric", "placeholder": "0"})

@@ -12,11 +12,10 @@ from __future__ import annotations
 from django.db.models import Q
 
 from appeals.models import OPEN_STATUSES, Petition
-from governance.crypto import blind_index
-from governance.identity import normalize_phone
 from governance.scoping import LEVEL_FIELDS, LEVEL_PATH_FIELD, Scope
 from residents.finder import OpenPetitionContacts
 from residents.models import normalize_address
+from residents.services.people import phone_lookup_hash
 
 
 def open_petition_contacts(scope: Scope) -> OpenPetitionContacts:
@@ -31,7 +30,7 @@ def open_petition_contacts(scope: Scope) -> OpenPetitionContacts:
             if key:
                 addresses.add(key)
         if phone:
-            digest = blind_index("phone", normalize_phone(phone))
+            digest = phone_lookup_hash(phone)  # the same blind index the resident's phone carries
             if digest:
                 phones.add(digest)
     return OpenPetitionContacts(address_keys=frozenset(addresses), phone_hashes=frozenset(phones))

@@ -26,11 +26,11 @@ from typing import Any
 from django.db.models import CharField, Exists, Lookup, OuterRef, Q, QuerySet, TextField
 from django.utils import timezone
 
-from governance.models import Role
 from governance.scoping import LEVEL_FIELDS, LEVEL_PATH_FIELD, Scope, scope_for
 from grids.models import Area
 from residents.models import House, Resident, ResidentStatus, ResidentTag
 from residents.models.policy import Policy, PolicyContact
+from residents.policy import VIEW_ROLES, record_access, records_visible_to
 
 TAG_ANY, TAG_ALL = "any", "all"
 KEYWORD_MAX = 50
@@ -207,8 +207,8 @@ def area_condition(area: Area) -> Q:
 
 
 def residents_in_scope(user: Any) -> QuerySet[Resident]:
-    """Active residents in the reader's subtree (moved-away and deceased residents are history)."""
-    return scope_for(user).level_filter(Resident.objects.filter(status=ResidentStatus.ACTIVE))
+    """Active residents the reader may view (moved-away and deceased residents are history)."""
+    return records_visible_to(user, Resident.objects.filter(status=ResidentStatus.ACTIVE))
 
 
 def finder_residents(
@@ -273,22 +273,21 @@ def policy_contacted(queryset: QuerySet[Resident], policy: Policy) -> QuerySet[R
 
 
 # --- Who may use the finder and see what -----------------------------------------------------------
-
-# Staff who call residents about a policy see their names and phones in full (each row shown is
-# access-logged); a resident under ADULT_AGE only to a community secretary. Everybody else — the
-# micro-grid's volunteer head, streets, the district, administrators — sees 王** and 139******68.
-REVEALING_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.COMMUNITY_SECRETARY})
-MINOR_REVEALING_ROLES = frozenset({Role.COMMUNITY_SECRETARY})
+# The records' one rule (residents.policy): who sees a resident at all (minors only for a community
+# secretary or higher) and who may see one unmasked (the grid and community staff who call on
+# residents). The finder shows names and phones masked unless such a reader asks to reveal them;
+# every row then shown in full is access-logged by the page.
 
 
 def finder_allowed(user: Any) -> bool:
-    """Staff posted to an area (any tier) and administrators; department staff hold no records."""
+    """Staff who may view records (grid worker and up, administrators); not departments or residents."""
     scope = scope_for(user)
-    return scope.sees_all or bool(scope.areas)
+    return scope.sees_all or scope.has_role(*VIEW_ROLES)
 
 
-def reveals(scope: Scope, *, minor: bool) -> bool:
-    return scope.has_role(*(MINOR_REVEALING_ROLES if minor else REVEALING_ROLES))
+def reveals(user: Any, resident: Resident) -> bool:
+    """Whether `user` may see this resident's name, phone and ID number unmasked."""
+    return record_access(user, resident).view_unmasked
 
 
 # --- Policies ----------------------------------------------------------------------------------------

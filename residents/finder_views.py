@@ -46,8 +46,9 @@ from residents.finder import (
 )
 from residents.finder_forms import ContactForm, FinderForm, PolicyForm
 from residents.finder_services import policy_contact_record, policy_create
-from residents.models import ADULT_AGE, Resident, ResidentTag, age_on
+from residents.models import Resident, ResidentTag, age_on
 from residents.models.policy import PolicyContact
+from residents.policy import UNMASK_ROLES
 
 PAGE_SIZE = 20
 # An export beyond this many residents is refused: narrow the conditions (a community's whole
@@ -55,6 +56,9 @@ PAGE_SIZE = 20
 EXPORT_MAX = 20_000
 EXPORT_BATCH = 2_000
 TABS = ("left", "contacted", "all")
+# What a revealed row of the finder's list shows in full (the access log's `fields`).
+REVEALED_FIELDS = ("name", "phone", "notes")
+EXPORT_FULL_FIELDS = ("name", "id_number", "phone", "notes")
 
 
 def _scope_or_403(request: HttpRequest) -> Scope:
@@ -73,16 +77,13 @@ def _page_number(request: HttpRequest, count: int) -> tuple[int, int]:
 
 
 def _rows(
-    request: HttpRequest,
-    scope: Scope,
-    residents: QuerySet[Resident],
-    *,
-    count: int,
-    reason: str = AccessReason.HANDLER_VIEW,
+    request: HttpRequest, residents: QuerySet[Resident], *, count: int
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """One page of residents as shown to this reader (masked by role), and the pager's facts.
+    """One page of residents as shown to this reader, and the pager's facts.
 
-    Each row shown with a full name and phone is written to the access log, in one statement."""
+    Masked unless the page was asked to reveal (`reveal=1`) and the reader may see the resident
+    unmasked (residents.policy); each row then shown in full is access-logged, in one statement."""
+    asked = request.GET.get("reveal") == "1"
     number, pages = _page_number(request, count)
     start = (number - 1) * PAGE_SIZE
     page = list(
@@ -96,12 +97,12 @@ def _rows(
     today = timezone.localdate()
     rows, logged = [], []
     for resident in page:
-        row = _row(resident, scope, today)
+        row = _row(resident, asked and reveals(request.user, resident), today)
         if row["revealed"]:
-            logged.append(access_record(resident, ["name", "phone"], record=f"resident:{resident.pk}"))
+            logged.append(access_record(resident, REVEALED_FIELDS, record=f"resident:{resident.pk}"))
         rows.append(row)
     if logged:
-        access_log_write(user=request.user, reason=reason, records=logged, request=request)
+        access_log_write(user=request.user, reason=AccessReason.RECORD_VIEW, records=logged, request=request)
     params = request.GET.copy()
     params.pop("page", None)
     pager = {
@@ -114,9 +115,8 @@ def _rows(
     return rows, pager
 
 
-def _row(resident: Resident, scope: Scope, today) -> dict[str, Any]:
+def _row(resident: Resident, revealed: bool, today) -> dict[str, Any]:
     age = age_on(resident.birth_date, today)
-    revealed = reveals(scope, minor=age is not None and age < ADULT_AGE)
     return {
         "pk": resident.pk,
         "name": resident.name if revealed else mask_name(resident.name),
@@ -132,10 +132,24 @@ def _row(resident: Resident, scope: Scope, today) -> dict[str, Any]:
     }
 
 
+def _reveal_links(request: HttpRequest, scope: Scope) -> dict[str, Any]:
+    """Whether the reader may ask for full names and phones, and the links that ask or stop asking."""
+    params = request.GET.copy()
+    params.pop("reveal", None)
+    base = params.urlencode()
+    revealed = request.GET.get("reveal") == "1"
+    return {
+        "may_reveal": scope.has_role(*UNMASK_ROLES),
+        "revealed": revealed,
+        "reveal_url": "?" + (f"{base}&" if base else "") + "reveal=1",
+        "mask_url": "?" + base,
+    }
+
+
 def _query_string(data: QueryDict | dict[str, Any]) -> str:
     if isinstance(data, QueryDict):
         params = data.copy()
-        for key in ("page", "csrfmiddlewaretoken", "name", "text", "tab"):
+        for key in ("page", "csrfmiddlewaretoken", "name", "text", "tab", "reveal"):
             params.pop(key, None)
         return params.urlencode()
     return urlencode(data, doseq=True)
@@ -156,9 +170,10 @@ def finder(request: HttpRequest) -> HttpResponse:
             query = FinderQuery.from_cleaned(form.cleaned_data)
             residents = finder_residents(request.user, query)
             count = residents.count()
-            rows, pager = _rows(request, scope, residents, count=count)
+            rows, pager = _rows(request, residents, count=count)
             context.update(count=count, rows=rows, pager=pager, query=_query_string(request.GET))
             context["conditions"] = describe_query(query)
+            context.update(_reveal_links(request, scope))
             context["hidden"] = [
                 (key, value) for key, values in request.GET.lists() for value in values if key != "page"
             ]
@@ -251,12 +266,13 @@ def policy_detail(request: HttpRequest, policy_id: int) -> HttpResponse:
     policy = policy_get_for_user(request.user, policy_id)
     tab = request.GET.get("tab", "left")
     tab = tab if tab in TABS else "left"
+    reveal = _reveal_links(request, scope)
     matching = finder_residents(request.user, policy_query(policy), policy=policy)
     left = policy_left(matching, policy)
     counts = {"all": matching.count(), "left": left.count()}
     counts["contacted"] = counts["all"] - counts["left"]
     shown = {"left": left, "contacted": policy_contacted(matching, policy), "all": matching}[tab]
-    rows, pager = _rows(request, scope, shown, count=counts[tab])
+    rows, pager = _rows(request, shown, count=counts[tab])
     latest = _latest_contacts(policy, [row["pk"] for row in rows])
     for row in rows:
         row["contact"] = latest.get(row["pk"])
@@ -272,6 +288,7 @@ def policy_detail(request: HttpRequest, policy_id: int) -> HttpResponse:
             "rows": rows,
             "pager": pager,
             "contact_form": ContactForm(),
+            **reveal,
             "recent": policy.contacts.select_related("contacted_by").order_by("-contacted_at", "-pk")[:10],
         },
     )
@@ -299,7 +316,8 @@ def policy_contact(request: HttpRequest, policy_id: int) -> HttpResponse:
     _scope_or_403(request)
     policy = policy_get_for_user(request.user, policy_id)
     form = ContactForm(request.POST)
-    back = f"{reverse('finder:policy', args=[policy.pk])}?{urlencode({k: request.POST.get(k, '') for k in ('tab', 'page') if request.POST.get(k)})}"
+    kept = {key: request.POST[key] for key in ("tab", "page", "reveal") if request.POST.get(key)}
+    back = f"{reverse('finder:policy', args=[policy.pk])}?{urlencode(kept)}"
     if not form.is_valid():
         messages.error(request, _("Choose how the resident was contacted."))
         return redirect(back)
@@ -383,7 +401,7 @@ def _export(
         latest = _latest_contacts(policy, [r.pk for r in batch]) if policy is not None else {}
         for resident in batch:
             age = age_on(resident.birth_date, today)
-            full = reveals(scope, minor=age is not None and age < ADULT_AGE)
+            full = reveals(request.user, resident)
             values = [
                 resident.name if full else mask_name(resident.name),
                 resident.get_gender_display() if resident.gender else "",
@@ -404,7 +422,7 @@ def _export(
                     else ["", ""]
                 )
             sheet.append(safe_row(values))
-            fields = ["name", "id_number", "phone", "notes"] if full else ["masked"]
+            fields = EXPORT_FULL_FIELDS if full else ("masked",)
             records.append(access_record(resident, fields, record=f"resident:{resident.pk}"))
     access_log_write(user=request.user, reason=AccessReason.EXPORT, records=records, request=request)
     buffer = io.BytesIO()

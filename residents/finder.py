@@ -219,6 +219,7 @@ def finder_residents(
     queryset = residents_in_scope(user)
     if policy is not None:
         queryset = queryset.filter(area_condition(policy.area))
+    area = policy.area if policy is not None else None
     if query.area_id is not None:
         area = Area.objects.filter(pk=query.area_id).only("id", "level", "path").first()
         if area is None or not scope.sees_area(area):
@@ -236,7 +237,8 @@ def finder_residents(
     if query.living_alone:
         queryset = queryset.filter(living_alone=True)
     if query.house_uses:
-        queryset = queryset.filter(house__use__in=query.house_uses)
+        # Houses of those uses in the same areas first (few), then their residents by house.
+        queryset = queryset.filter(house_id__in=_houses(user, area).filter(use__in=query.house_uses).values("pk"))
     if query.tags:
         if query.tag_mode == TAG_ALL:
             for tag_id in query.tags:
@@ -256,11 +258,18 @@ def finder_residents(
         keyword = query.keyword[:KEYWORD_MAX]
         # The address side is a subquery on houses, not a join, so each side keeps its own index;
         # `notes <> ''` lets the planner use the partial index on notes.
-        houses = House.objects.filter(address__finder_ilike=keyword).values("pk")
+        houses = _houses(user, area).filter(address__finder_ilike=keyword).values("pk")
         queryset = queryset.filter(
             Q(name__finder_ilike=keyword) | (Q(notes__finder_ilike=keyword) & ~Q(notes="")) | Q(house_id__in=houses)
         )
     return queryset
+
+
+def _houses(user: Any, area: Area | None) -> QuerySet[House]:
+    """The houses of the reader's areas (and of `area`), for conditions on houses: a subquery
+    that the houses' own level-column index narrows before any resident is read."""
+    houses = records_visible_to(user, House.objects.all())
+    return houses.filter(area_condition(area)) if area is not None else houses
 
 
 def policy_left(queryset: QuerySet[Resident], policy: Policy) -> QuerySet[Resident]:

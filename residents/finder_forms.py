@@ -83,7 +83,7 @@ class FinderForm(forms.Form):
     house_use = forms.MultipleChoiceField(
         label=_("House use"), required=False, choices=HouseUse.choices, widget=forms.CheckboxSelectMultiple
     )
-    living_alone = forms.BooleanField(label=_("Living alone"), required=False)
+    living_alone = forms.BooleanField(label=_("Only resident of the house"), required=False)
     open_petition = forms.BooleanField(
         label=_("Has an open petition"),
         required=False,

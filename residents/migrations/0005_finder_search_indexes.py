@@ -30,6 +30,13 @@ INDEXES = [
         "CREATE INDEX IF NOT EXISTS res_resident_finder_age ON residents_resident (gender, birth_date) "
         "INCLUDE (area_path, living_alone, registration) WHERE status = 'active'",
     ),
+    # The same over a street: without it the planner ANDs the street's bitmap with the district
+    # index above, reading a whole age band of the district to answer one street.
+    (
+        "res_resident_finder_street_age",
+        "CREATE INDEX IF NOT EXISTS res_resident_finder_street_age ON residents_resident "
+        "(street_id, gender, birth_date) WHERE status = 'active'",
+    ),
     # Elderly living alone over a district: the few who live alone, by birth date.
     (
         "res_resident_finder_alone",

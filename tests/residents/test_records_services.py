@@ -20,7 +20,6 @@ from residents.services import (
 )
 from residents.tasks import purge_moved_away
 from tests.residents import records_fixtures
-from tests.residents.records_fixtures import id_number
 
 records = records_fixtures.records
 

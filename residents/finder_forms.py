@@ -147,3 +147,39 @@ class ContactForm(forms.Form):
     resident = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=ContactOutcome.choices)
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+def _selected(form: FinderForm, name: str) -> set[str]:
+    """The submitted values of a field, as strings (none when the form is unbound)."""
+    if not form.is_bound:
+        initial = form.fields[name].initial
+        return {str(initial)} if initial not in (None, "") else set()
+    if hasattr(form.data, "getlist"):
+        return {str(value) for value in form.data.getlist(name)}
+    value = form.data.get(name)
+    return (
+        {str(v) for v in value} if isinstance(value, (list, tuple)) else ({str(value)} if value is not None else set())
+    )
+
+
+def finder_choices(form: FinderForm) -> dict[str, list[tuple[str, str, bool]]]:
+    """(value, label, chosen) of every option the finder's form draws, read in one query each.
+
+    The page writes the options itself: rendering a widget per option through Django's form
+    templates costs more than the count it sits beside.
+    """
+    area = _selected(form, "area")
+    tags = _selected(form, "tags")
+    uses = _selected(form, "house_use")
+    mode = _selected(form, "tag_mode") or {TAG_ANY}
+    return {
+        "areas": [
+            (str(a.pk), "\u3000" * max(0, a.level - 1) + a.name, str(a.pk) in area)
+            for a in list(form.fields["area"].queryset)
+        ],
+        "tags": [
+            (str(pk), name, str(pk) in tags) for pk, name in form.fields["tags"].queryset.values_list("pk", "name")
+        ],
+        "house_uses": [(value, str(label), value in uses) for value, label in HouseUse.choices],
+        "tag_modes": [(value, str(label), value in mode) for value, label in form.fields["tag_mode"].choices],
+    }

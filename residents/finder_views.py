@@ -44,7 +44,7 @@ from residents.finder import (
     policy_query,
     reveals,
 )
-from residents.finder_forms import ContactForm, FinderForm, PolicyForm
+from residents.finder_forms import ContactForm, FinderForm, PolicyForm, finder_choices
 from residents.finder_services import policy_contact_record, policy_create
 from residents.models import Resident, ResidentTag, age_on
 from residents.models.policy import PolicyContact
@@ -163,7 +163,12 @@ def _query_string(data: QueryDict | dict[str, Any]) -> str:
 def finder(request: HttpRequest) -> HttpResponse:
     scope = _scope_or_403(request)
     form = FinderForm(request.GET or None, scope=scope)
-    context: dict[str, Any] = {"form": form, "policy_form": PolicyForm(), "submitted": bool(request.GET)}
+    context: dict[str, Any] = {
+        "form": form,
+        "choices": finder_choices(form),
+        "policy_form": PolicyForm(),
+        "submitted": bool(request.GET),
+    }
     status = 200
     if request.GET:
         if form.is_valid():
@@ -233,6 +238,7 @@ def policy_save(request: HttpRequest) -> HttpResponse:
             return redirect("finder:policy", policy_id=policy.pk)
     context = {
         "form": form,
+        "choices": finder_choices(form),
         "policy_form": policy_form,
         "submitted": True,
         "hidden": [

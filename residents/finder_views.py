@@ -295,9 +295,24 @@ def policy_detail(request: HttpRequest, policy_id: int) -> HttpResponse:
             "pager": pager,
             "contact_form": ContactForm(),
             **reveal,
-            "recent": policy.contacts.select_related("contacted_by").order_by("-contacted_at", "-pk")[:10],
+            "recent": _recent_contacts(policy),
         },
     )
+
+
+RECENT_CONTACTS = 10
+
+
+def _recent_contacts(policy) -> list[PolicyContact]:
+    """The policy's latest contacts, the resident named masked (王**): an audit line, not a record."""
+    contacts = list(
+        policy.contacts.select_related("contacted_by", "resident")
+        .only("contacted_at", "outcome", "note", "contacted_by__username", "resident__name", "resident_id")
+        .order_by("-contacted_at", "-pk")[:RECENT_CONTACTS]
+    )
+    for contact in contacts:
+        contact.resident_name = mask_name(contact.resident.name)
+    return contacts
 
 
 def _tab_labels() -> list[tuple[str, str]]:

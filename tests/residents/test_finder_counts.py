@@ -182,3 +182,12 @@ def test_the_finder_page_without_javascript_shows_count_and_list(fworld, communi
     expected = sql_count("r.community_id = %s AND POSITION('疫区' IN r.notes) > 0", [fworld.tree["DS0C0"].pk])
     assert response.context["count"] == expected
     assert len(response.context["rows"]) == min(expected, 20)
+
+
+def test_keyword_letters_ignore_case(fworld, district_user):
+    from residents.models import Resident
+
+    target = next(r for r in fworld.residents if r.status == "active")
+    Resident.objects.filter(pk=target.pk).update(notes="接触过 COVID 病例")
+    found = finder_residents(district_user, FinderQuery(keyword="covid")).values_list("pk", flat=True)
+    assert list(found) == [target.pk]

@@ -25,6 +25,7 @@ urlpatterns = [
     path("notifications/", include("appeals.inbox_urls")),
     path("panorama/", include("appeals.panorama_urls")),
     path("patrol/", include("appeals.patrol_urls")),
+    path("residents/finder/", include("residents.finder_urls")),
     path("records/", include("residents.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script as a file (no inline script); its template keeps an inline

@@ -35,3 +35,8 @@ __all__ = [
     "age_on",
     "normalize_address",
 ]
+
+# 政策找人 (branch finder): saved policies and the contacts made about them.
+from residents.models.policy import ContactOutcome, Policy, PolicyContact
+
+__all__ += ["ContactOutcome", "Policy", "PolicyContact"]

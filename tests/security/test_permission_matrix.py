@@ -212,6 +212,24 @@ RULES: dict[str, Rule] = {
     "admin:password_change_done": _public(
         "one's own password", resident={ADMIN_LOGIN}, anonymous={ADMIN_LOGIN}, staff={OK}
     ),
+    # --- 政策找人 (residents/finder_urls.py): area staff only; department staff and residents 403
+    "finder:search": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN}), query=lambda world: _finder_query(world)),
+    "finder:count": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN}), query=lambda world: _finder_query(world)),
+    "finder:export": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN}), query=lambda world: _finder_query(world)),
+    "finder:policies": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN}), query=lambda world: _finder_query(world)),
+    "finder:policy_save": Rule(
+        "list",
+        _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}),
+        post=_scoped({BAD, DENIED}, {DENIED}, {LOGIN}),  # no name: refused, nothing saved
+    ),
+    "finder:policy": Rule("object", _scoped({NOT_FOUND, DENIED}, {DENIED}, {LOGIN})),
+    "finder:policy_export": Rule("object", _scoped({NOT_FOUND, DENIED}, {DENIED}, {LOGIN})),
+    "finder:policy_contact": Rule(
+        "object",
+        _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}),
+        post=_scoped({NOT_FOUND, DENIED}, {DENIED}, {LOGIN}),
+        post_data={"resident": "1", "outcome": "phone"},
+    ),
     "admin:autocomplete": Rule("list", _scoped({DENIED}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
     "admin:view_on_site": Rule("object", _scoped({NOT_FOUND, ANY_REDIRECT}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
     "admin/(?P<url>.*)$": Rule("object", _scoped({NOT_FOUND}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
@@ -348,6 +366,32 @@ def _import_job(world: World) -> str:
     return str(job.pk)
 
 
+_OUTSIDE_POLICIES: dict[int, str] = {}
+
+
+def _finder_query(world: World) -> dict:
+    _outside_policy(world)  # the outside resident exists before any finder list is asked
+    return {"age_min": "0"}
+
+
+def _outside_policy(world: World) -> str:
+    """A policy of the other street; its resident (`_outside_records`) no finder list may show."""
+    from residents.models import Policy
+
+    if id(world) not in _OUTSIDE_POLICIES:
+        _outside_records(world)
+        area = world.tree["DS1C1"]
+        policy = Policy.objects.create(
+            name=OUTSIDE_TITLE,
+            conditions={},
+            area=area,
+            area_path=area.path,
+            created_by=world.users["outside_submitter"],
+        )
+        _OUTSIDE_POLICIES[id(world)] = str(policy.pk)
+    return _OUTSIDE_POLICIES[id(world)]
+
+
 def _notification(world: World):
     return Notification.objects.create(
         petition=world.outside, phone=OUTSIDE_PHONE, kind="k", message="m", next_attempt_at=timezone.now()
@@ -436,6 +480,7 @@ FILLERS: dict[str, Callable[[World, Route, str | None], list[str]]] = {
     "url": lambda world, route, label: ["appeals/petition/nothing-here/"],
     "token": lambda world, route, label: [secrets.token_urlsafe(32)],
     "job_id": lambda world, route, label: [_import_job(world)],
+    "policy_id": lambda world, route, label: [_outside_policy(world)],
     "building_id": lambda world, route, label: [str(_outside_records(world)["building"].pk)],
     "house_id": lambda world, route, label: [str(_outside_records(world)["house"].pk)],
     "resident_id": lambda world, route, label: [str(_outside_records(world)["resident"].pk)],
@@ -509,6 +554,7 @@ MIN_CELLS_PER_ROLE = 200
 @pytest.mark.parametrize("role", MATRIX_ROLES)
 def test_no_role_reaches_an_object_outside_its_area(role, world):
     _ADMIN_IDS.clear()
+    _OUTSIDE_POLICIES.clear()
     _OUTSIDE_RECORDS.clear()
     client = Client()
     if role != "anonymous":

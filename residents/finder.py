@@ -1,0 +1,416 @@
+"""政策找人, the policy finder: conditions → the residents they describe, inside the reader's subtree.
+
+One `FinderQuery` holds the conditions a worker sets (the form's cleaned values, or a saved
+policy's JSON); `finder_residents(user, query)` turns it into one queryset over active residents:
+
+* scope: `governance.scoping` (one equality on the level column of the reader's post), and, when
+  the query names an area, the same equality for that area;
+* age: a range on `birth_date`, computed from today's date in Asia/Shanghai;
+* tags: one `EXISTS` over resident-tag rows (any of them) or one per tag (all of them);
+* house use: a join on the resident's house (a resident has at most one, no duplicates);
+* has an open petition: see `open_petition_condition` below;
+* not contacted since a date: `NOT EXISTS` a policy contact on or after it;
+* keyword: `ILIKE '%…%'` over the name, the house's address and the notes, each served by a
+  trigram index on PostgreSQL.
+
+The count and the page come from that queryset; nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.db.models import CharField, Exists, Lookup, OuterRef, Q, QuerySet, TextField
+from django.utils import timezone
+
+from governance.scoping import LEVEL_FIELDS, LEVEL_PATH_FIELD, Scope, scope_for
+from grids.models import Area
+from residents.models import House, Resident, ResidentStatus, ResidentTag
+from residents.models.policy import Policy, PolicyContact
+from residents.policy import VIEW_ROLES, record_access, records_visible_to
+
+TAG_ANY, TAG_ALL = "any", "all"
+KEYWORD_MAX = 50
+# pg_trgm finds nothing to look up in a LIKE pattern shorter than this (“疫区” has no trigram).
+TRIGRAM_MIN = 3
+MAX_TAGS = 20
+AGE_MAX = 130
+
+
+# --- Keyword search ---------------------------------------------------------------------------------
+
+
+@CharField.register_lookup
+@TextField.register_lookup
+class ContainsInsensitive(Lookup):
+    """`col ILIKE '%value%'` on PostgreSQL (LIKE when the value has no letters to fold), where a
+    pg_trgm GIN index on the bare column serves it (Django's `icontains` compares UPPER(col), which
+    such an index cannot serve); LIKE elsewhere (SQLite's LIKE ignores ASCII case)."""
+
+    lookup_name = "finder_ilike"
+
+    def process_rhs(self, compiler, connection):
+        sql, params = super().process_rhs(compiler, connection)
+        escaped = ["%" + str(p).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for p in params]
+        return sql, escaped
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        keyword = str(self.rhs)
+        # Case folding only matters for letters; LIKE on Chinese text costs half of ILIKE.
+        operator = "ILIKE" if connection.vendor == "postgresql" and keyword.lower() != keyword.upper() else "LIKE"
+        if connection.vendor == "postgresql" and len(keyword) < TRIGRAM_MIN:
+            # A keyword of one or two characters holds no trigram: the GIN index would be read
+            # whole. `(col || '')` keeps the planner off it; the scope's own index narrows instead.
+            lhs = f"({lhs} || '')"
+        return f"{lhs} {operator} {rhs} ESCAPE '\\'", [*lhs_params, *rhs_params]
+
+
+# --- Has an open petition ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenPetitionContacts:
+    """What open petitions in a scope point at: house address keys and phone blind indexes."""
+
+    address_keys: frozenset[str] = frozenset()
+    phone_hashes: frozenset[str] = frozenset()
+
+
+# Petitions live in `appeals`, above `residents`: the appeals app plugs its source in at start-up
+# (appeals/apps.py), so this module never imports it. Without a source the condition is not offered.
+_open_petition_source: Callable[[Scope], OpenPetitionContacts] | None = None
+
+
+def register_open_petition_source(source: Callable[[Scope], OpenPetitionContacts] | None) -> None:
+    global _open_petition_source
+    _open_petition_source = source
+
+
+def open_petition_condition_available() -> bool:
+    return _open_petition_source is not None
+
+
+def open_petition_condition(scope: Scope) -> Q:
+    """Residents with an open petition: a petition not yet resolved, closed or merged, visible in the
+    reader's scope, whose address is the resident's house (the same address key petitions are
+    routed by) or whose contact phone is the resident's phone (compared by its blind index: the
+    phone itself is stored encrypted)."""
+    if _open_petition_source is None:
+        return Q(pk__in=[])
+    contacts = _open_petition_source(scope)
+    condition = Q(pk__in=[])
+    if contacts.address_keys:
+        condition |= Q(house__address_key__in=sorted(contacts.address_keys))
+    if contacts.phone_hashes:
+        condition |= Q(phone_hash__in=sorted(contacts.phone_hashes))
+    return condition
+
+
+# --- The query --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FinderQuery:
+    age_min: int | None = None
+    age_max: int | None = None
+    gender: str = ""
+    tags: tuple[int, ...] = ()
+    tag_mode: str = TAG_ANY
+    registration: str = ""
+    area_id: int | None = None
+    house_uses: tuple[str, ...] = ()
+    living_alone: bool = False
+    open_petition: bool = False
+    not_contacted_since: dt.date | None = None
+    keyword: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    CONDITION_KEYS = (
+        "age_min",
+        "age_max",
+        "gender",
+        "tags",
+        "tag_mode",
+        "registration",
+        "area",
+        "house_use",
+        "living_alone",
+        "open_petition",
+        "not_contacted_since",
+        "q",
+    )
+
+    @classmethod
+    def from_cleaned(cls, data: dict[str, Any]) -> FinderQuery:
+        """From the finder form's cleaned_data (residents.finder_forms.FinderForm)."""
+        area = data.get("area")
+        return cls(
+            age_min=data.get("age_min"),
+            age_max=data.get("age_max"),
+            gender=data.get("gender") or "",
+            tags=tuple(sorted(tag.pk for tag in data.get("tags") or ())),
+            tag_mode=data.get("tag_mode") or TAG_ANY,
+            registration=data.get("registration") or "",
+            area_id=area.pk if area is not None else None,
+            house_uses=tuple(sorted(data.get("house_use") or ())),
+            living_alone=bool(data.get("living_alone")),
+            open_petition=bool(data.get("open_petition")),
+            not_contacted_since=data.get("not_contacted_since"),
+            keyword=(data.get("q") or "").strip(),
+        )
+
+    def to_conditions(self) -> dict[str, Any]:
+        """The form's query parameters as JSON (a policy's `conditions`); empty values left out."""
+        values: dict[str, Any] = {
+            "age_min": self.age_min,
+            "age_max": self.age_max,
+            "gender": self.gender,
+            "tags": list(self.tags),
+            "tag_mode": self.tag_mode if self.tags else "",
+            "registration": self.registration,
+            "area": self.area_id,
+            "house_use": list(self.house_uses),
+            "living_alone": self.living_alone,
+            "open_petition": self.open_petition,
+            "not_contacted_since": self.not_contacted_since.isoformat() if self.not_contacted_since else None,
+            "q": self.keyword,
+        }
+        return {key: value for key, value in values.items() if value not in (None, "", [], False)}
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.to_conditions()
+
+    def without_area(self) -> FinderQuery:
+        return replace(self, area_id=None)
+
+
+def conditions_as_query_data(conditions: dict[str, Any]) -> dict[str, Any]:
+    """A policy's conditions as form data (lists stay lists), to re-run them through the form."""
+    return {key: value for key, value in conditions.items() if key in FinderQuery.CONDITION_KEYS}
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` earlier; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def area_condition(area: Area) -> Q:
+    """Records located in `area`: its level column where records keep one, else its path prefix."""
+    field_name = LEVEL_FIELDS.get(area.level)
+    if field_name is not None:
+        return Q(**{field_name: area.pk})
+    return Q(**{f"{LEVEL_PATH_FIELD}__startswith": area.path})
+
+
+def residents_in_scope(user: Any) -> QuerySet[Resident]:
+    """Active residents the reader may view (moved-away and deceased residents are history)."""
+    return records_visible_to(user, Resident.objects.filter(status=ResidentStatus.ACTIVE))
+
+
+def finder_residents(
+    user: Any, query: FinderQuery, *, policy: Policy | None = None, on: dt.date | None = None
+) -> QuerySet[Resident]:
+    """The residents matching `query` that `user` may see (inside `policy`'s area when given)."""
+    scope = scope_for(user)
+    queryset = residents_in_scope(user)
+    if policy is not None:
+        queryset = queryset.filter(area_condition(policy.area))
+    area = policy.area if policy is not None else None
+    if query.area_id is not None:
+        area = Area.objects.filter(pk=query.area_id).only("id", "level", "path").first()
+        if area is None or not scope.sees_area(area):
+            return queryset.none()
+        queryset = queryset.filter(area_condition(area))
+    day = on or today()
+    if query.age_min is not None:
+        queryset = queryset.filter(birth_date__lte=years_before(day, query.age_min))
+    if query.age_max is not None:
+        queryset = queryset.filter(birth_date__gt=years_before(day, query.age_max + 1))
+    if query.gender:
+        queryset = queryset.filter(gender=query.gender)
+    if query.registration:
+        queryset = queryset.filter(registration=query.registration)
+    if query.living_alone:
+        queryset = queryset.filter(living_alone=True)
+    if query.house_uses:
+        # Houses of those uses in the same areas first (few), then their residents by house.
+        queryset = queryset.filter(house_id__in=_houses(user, area).filter(use__in=query.house_uses).values("pk"))
+    if query.tags:
+        if query.tag_mode == TAG_ALL:
+            for tag_id in query.tags:
+                queryset = queryset.filter(Exists(ResidentTag.objects.filter(resident=OuterRef("pk"), tag_id=tag_id)))
+        else:
+            queryset = queryset.filter(
+                Exists(ResidentTag.objects.filter(resident=OuterRef("pk"), tag_id__in=query.tags))
+            )
+    if query.open_petition:
+        queryset = queryset.filter(open_petition_condition(scope))
+    if query.not_contacted_since is not None:
+        since = timezone.make_aware(dt.datetime.combine(query.not_contacted_since, dt.time.min))
+        queryset = queryset.exclude(
+            Exists(PolicyContact.objects.filter(resident=OuterRef("pk"), contacted_at__gte=since))
+        )
+    if query.keyword:
+        keyword = query.keyword[:KEYWORD_MAX]
+        # The address side is a subquery on houses, not a join, so each side keeps its own index;
+        # `notes <> ''` lets the planner use the partial index on notes.
+        houses = _houses(user, area).filter(address__finder_ilike=keyword).values("pk")
+        queryset = queryset.filter(
+            Q(name__finder_ilike=keyword) | (Q(notes__finder_ilike=keyword) & ~Q(notes="")) | Q(house_id__in=houses)
+        )
+    return queryset
+
+
+def _houses(user: Any, area: Area | None) -> QuerySet[House]:
+    """The houses of the reader's areas (and of `area`), for conditions on houses: a subquery
+    that the houses' own level-column index narrows before any resident is read."""
+    houses = records_visible_to(user, House.objects.all())
+    return houses.filter(area_condition(area)) if area is not None else houses
+
+
+def policy_left(queryset: QuerySet[Resident], policy: Policy) -> QuerySet[Resident]:
+    """Those of `queryset` nobody has contacted about `policy` yet."""
+    return queryset.exclude(Exists(PolicyContact.objects.filter(policy=policy, resident=OuterRef("pk"))))
+
+
+def policy_contacted(queryset: QuerySet[Resident], policy: Policy) -> QuerySet[Resident]:
+    return queryset.filter(Exists(PolicyContact.objects.filter(policy=policy, resident=OuterRef("pk"))))
+
+
+# --- Who may use the finder and see what -----------------------------------------------------------
+# The records' one rule (residents.policy): who sees a resident at all (minors only for a community
+# secretary or higher) and who may see one unmasked (the grid and community staff who call on
+# residents). The finder shows names and phones masked unless such a reader asks to reveal them;
+# every row then shown in full is access-logged by the page.
+
+
+def finder_allowed(user: Any) -> bool:
+    """Staff who may view records (grid worker and up, administrators); not departments or residents."""
+    scope = scope_for(user)
+    return scope.sees_all or scope.has_role(*VIEW_ROLES)
+
+
+def reveals(user: Any, resident: Resident) -> bool:
+    """Whether `user` may see this resident's name, phone and ID number unmasked."""
+    return record_access(user, resident).view_unmasked
+
+
+# --- Policies ----------------------------------------------------------------------------------------
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = [part for part in path.split("/") if part]
+    return ["".join(f"{part}/" for part in parts[: i + 1]) for i in range(len(parts))]
+
+
+def policies_visible_to(user: Any) -> QuerySet[Policy]:
+    """Policies made inside the reader's subtree, and those made above it for it (a street's
+    policy is worked by each of its communities)."""
+    scope = scope_for(user)
+    queryset = Policy.objects.select_related("area", "created_by")
+    if scope.sees_all:
+        return queryset
+    if not scope.area_paths:
+        return queryset.none()
+    above = sorted({ancestor for path in scope.area_paths for ancestor in _ancestor_paths(path)})
+    condition = Q(area_path__in=above)
+    for path in scope.area_paths:
+        condition |= Q(area_path__startswith=path)
+    return queryset.filter(condition)
+
+
+def policy_get_for_user(user: Any, policy_id: int) -> Policy:
+    """One policy the reader may see; missing and out of scope both raise Http404."""
+    from django.http import Http404
+
+    try:
+        return policies_visible_to(user).get(pk=policy_id)
+    except Policy.DoesNotExist:
+        raise Http404 from None
+
+
+def policy_query(policy: Policy) -> FinderQuery:
+    """The saved conditions as a FinderQuery (ids and values as stored)."""
+    c = policy.conditions or {}
+    since = c.get("not_contacted_since")
+    return FinderQuery(
+        age_min=c.get("age_min"),
+        age_max=c.get("age_max"),
+        gender=c.get("gender", ""),
+        tags=tuple(c.get("tags", ())),
+        tag_mode=c.get("tag_mode") or TAG_ANY,
+        registration=c.get("registration", ""),
+        area_id=c.get("area"),
+        house_uses=tuple(c.get("house_use", ())),
+        living_alone=bool(c.get("living_alone")),
+        open_petition=bool(c.get("open_petition")),
+        not_contacted_since=dt.date.fromisoformat(since) if since else None,
+        keyword=c.get("q", ""),
+    )
+
+
+def policy_residents(user: Any, policy: Policy) -> QuerySet[Resident]:
+    return finder_residents(user, policy_query(policy), policy=policy)
+
+
+def resident_contacts(user: Any, resident: Resident) -> QuerySet[PolicyContact]:
+    """A resident's contact history, newest first, over the policies the reader may see."""
+    visible = policies_visible_to(user).values("pk")
+    return (
+        PolicyContact.objects.filter(resident=resident, policy__in=visible)
+        .select_related("policy", "contacted_by")
+        .order_by("-contacted_at", "-id")
+    )
+
+
+def describe_query(query: FinderQuery) -> list[str]:
+    """The conditions in words, one phrase each, for the policy page and the export's title."""
+    from django.utils.translation import gettext as _
+
+    from residents.models import Gender, HouseUse, Registration, Tag
+
+    parts: list[str] = []
+    if query.age_min is not None and query.age_max is not None:
+        parts.append(_("aged %(low)d to %(high)d") % {"low": query.age_min, "high": query.age_max})
+    elif query.age_min is not None:
+        parts.append(_("aged %(low)d or over") % {"low": query.age_min})
+    elif query.age_max is not None:
+        parts.append(_("aged %(high)d or under") % {"high": query.age_max})
+    if query.gender:
+        parts.append(str(Gender(query.gender).label))
+    if query.tags:
+        names = "、".join(
+            Tag.objects.filter(pk__in=query.tags).order_by("sort_order", "code").values_list("name", flat=True)
+        )
+        template = _("all of the tags: %(tags)s") if query.tag_mode == TAG_ALL else _("any of the tags: %(tags)s")
+        parts.append(template % {"tags": names})
+    if query.registration:
+        parts.append(str(Registration(query.registration).label))
+    if query.area_id is not None:
+        area = Area.objects.filter(pk=query.area_id).values_list("name", flat=True).first()
+        if area:
+            parts.append(_("in %(area)s") % {"area": area})
+    if query.house_uses:
+        parts.append(_("house use: %(uses)s") % {"uses": "、".join(str(HouseUse(u).label) for u in query.house_uses)})
+    if query.living_alone:
+        parts.append(_("living alone"))
+    if query.open_petition:
+        parts.append(_("with an open petition"))
+    if query.not_contacted_since is not None:
+        parts.append(_("not contacted since %(day)s") % {"day": query.not_contacted_since.isoformat()})
+    if query.keyword:
+        parts.append(_("matching “%(q)s”") % {"q": query.keyword})
+    return parts

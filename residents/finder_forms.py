@@ -1,0 +1,185 @@
+"""The finder's form (GET: conditions), the policy form and the contact form (POST)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from governance.scoping import Scope
+from grids.models import Area, AreaLevel
+from residents.finder import AGE_MAX, KEYWORD_MAX, MAX_TAGS, TAG_ALL, TAG_ANY, open_petition_condition_available
+from residents.models import Gender, HouseUse, Registration, Tag
+from residents.models.policy import ContactOutcome
+
+# The area picker lists the two levels below each of the reader's posts: 159 streets and
+# communities for the district, a street's communities and grids, a community's grids and
+# micro-grids. Deeper areas are reached by a post there.
+PICKER_DEPTH = 2
+
+
+def areas_for_picker(scope: Scope):
+    """The areas a reader may narrow the finder to, in tree order (a lazy queryset: the live count
+    never reads it unless an area is chosen)."""
+    areas = Area.objects.only("id", "code", "name", "level", "path").order_by("path")
+    if scope.sees_all:
+        return areas.filter(level__lte=AreaLevel.COMMUNITY)
+    condition = Q(pk__in=[])
+    for path, level, _area_id in scope.areas:
+        condition |= Q(path__startswith=path, level__lte=level + PICKER_DEPTH)
+    return areas.filter(condition)
+
+
+def tags_for(scope: Scope):
+    """Active district-wide tags and those of the communities in the reader's subtree."""
+    tags = Tag.objects.filter(is_active=True)
+    if scope.sees_all:
+        return tags
+    own = Q(pk__in=[])
+    for path, _level, _area_id in scope.areas:
+        own |= Q(community__path__startswith=path)
+    return tags.filter(Q(community__isnull=True) | own)
+
+
+class AreaChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Area) -> str:
+        # Indented by depth: a plain <select> keeps the tree readable without JavaScript.
+        return "\u3000" * max(0, obj.level - 1) + obj.name
+
+
+class FinderForm(forms.Form):
+    """The conditions of 政策找人. Every field is optional; an empty form finds everybody in scope."""
+
+    q = forms.CharField(
+        label=_("Keyword"),
+        required=False,
+        max_length=KEYWORD_MAX,
+        help_text=_("Searches names, addresses and notes."),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, address or note")}),
+    )
+    age_min = forms.IntegerField(label=_("Age from"), required=False, min_value=0, max_value=AGE_MAX)
+    age_max = forms.IntegerField(label=_("Age to"), required=False, min_value=0, max_value=AGE_MAX)
+    gender = forms.ChoiceField(
+        label=_("Gender"),
+        required=False,
+        choices=[("", _("Any")), (Gender.FEMALE, Gender.FEMALE.label), (Gender.MALE, Gender.MALE.label)],
+    )
+    tags = forms.ModelMultipleChoiceField(
+        label=_("Tags"), required=False, queryset=Tag.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    tag_mode = forms.ChoiceField(
+        label=_("Tags must match"),
+        required=False,
+        choices=[(TAG_ANY, _("any of them")), (TAG_ALL, _("all of them"))],
+        initial=TAG_ANY,
+        widget=forms.RadioSelect,
+    )
+    registration = forms.ChoiceField(
+        label=_("Registration"), required=False, choices=[("", _("Any")), *Registration.choices]
+    )
+    area = AreaChoiceField(label=_("Area"), required=False, queryset=Area.objects.none(), empty_label=_("All my areas"))
+    house_use = forms.MultipleChoiceField(
+        label=_("House use"), required=False, choices=HouseUse.choices, widget=forms.CheckboxSelectMultiple
+    )
+    living_alone = forms.BooleanField(label=_("Only resident of the house"), required=False)
+    open_petition = forms.BooleanField(
+        label=_("Has an open petition"),
+        required=False,
+        help_text=_("An open petition from the resident's address or with the resident's phone."),
+    )
+    not_contacted_since = forms.DateField(
+        label=_("Not contacted since"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("No contact about any policy on or after this day."),
+    )
+
+    def __init__(self, *args: Any, scope: Scope, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scope = scope
+        self.fields["tags"].queryset = tags_for(scope)
+        self.fields["area"].queryset = areas_for_picker(scope)
+        if not open_petition_condition_available():
+            del self.fields["open_petition"]
+        self.fields["age_min"].widget.attrs.update({"inputmode": "numeric", "placeholder": "0"})
+        self.fields["age_max"].widget.attrs.update({"inputmode": "numeric", "placeholder": str(AGE_MAX)})
+
+    def clean_tags(self):
+        tags = self.cleaned_data.get("tags")
+        if tags is not None and len(tags) > MAX_TAGS:
+            raise forms.ValidationError(_("Choose at most %(n)d tags.") % {"n": MAX_TAGS})
+        return tags
+
+    def clean_area(self):
+        area = self.cleaned_data.get("area")
+        if area is not None and not self.scope.sees_area(area):
+            raise forms.ValidationError(_("This area is outside your areas."))
+        return area
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("age_min"), data.get("age_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("age_max", _("The upper age must not be below the lower age."))
+        return data
+
+
+class PolicyForm(forms.Form):
+    name = forms.CharField(label=_("Policy name"), max_length=100)
+    text = forms.CharField(
+        label=_("Policy text"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What the policy offers and who it is for, as published."),
+    )
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Give the policy a name."))
+        return name
+
+
+class ContactForm(forms.Form):
+    resident = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=ContactOutcome.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+def _selected(form: FinderForm, name: str) -> set[str]:
+    """The submitted values of a field, as strings (none when the form is unbound)."""
+    if not form.is_bound:
+        initial = form.fields[name].initial
+        return {str(initial)} if initial not in (None, "") else set()
+    if hasattr(form.data, "getlist"):
+        return {str(value) for value in form.data.getlist(name)}
+    value = form.data.get(name)
+    return (
+        {str(v) for v in value} if isinstance(value, (list, tuple)) else ({str(value)} if value is not None else set())
+    )
+
+
+def finder_choices(form: FinderForm) -> dict[str, list[tuple[str, str, bool]]]:
+    """(value, label, chosen) of every option the finder's form draws, read in one query each.
+
+    The page writes the options itself: rendering a widget per option through Django's form
+    templates costs more than the count it sits beside.
+    """
+    area = _selected(form, "area")
+    tags = _selected(form, "tags")
+    uses = _selected(form, "house_use")
+    mode = _selected(form, "tag_mode") or {TAG_ANY}
+    return {
+        "areas": [
+            (str(a.pk), "\u3000" * max(0, a.level - 1) + a.name, str(a.pk) in area)
+            for a in list(form.fields["area"].queryset)
+        ],
+        "tags": [
+            (str(pk), name, str(pk) in tags) for pk, name in form.fields["tags"].queryset.values_list("pk", "name")
+        ],
+        "house_uses": [(value, str(label), value in uses) for value, label in HouseUse.choices],
+        "tag_modes": [(value, str(label), value in mode) for value, label in form.fields["tag_mode"].choices],
+    }

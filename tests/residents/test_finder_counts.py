@@ -1,0 +1,193 @@
+"""The finder's counts against plain SQL written independently of it, on a fixed data set.
+
+The SQL computes ages with PostgreSQL's own AGE(), tags with GROUP BY … HAVING and keywords with
+POSITION(): none of the finder's code (birth-date bounds, EXISTS, ILIKE) is reused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from appeals.models import Category, CategoryKind, Channel
+from appeals.services import petition_route, petition_submit
+from governance.models import Role
+from residents.finder import TAG_ALL, TAG_ANY, FinderQuery, finder_residents
+from residents.models import ContactOutcome, Policy, PolicyContact
+from tests.factories import make_user
+from tests.residents.finder_data import TODAY, build_finder_world
+
+pytestmark = [pytest.mark.postgres]
+
+NOON = dt.datetime.combine(TODAY, dt.time(12), tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOON, tick=False):
+        yield
+
+
+@pytest.fixture
+def fworld(tree, frozen):
+    return build_finder_world(tree)
+
+
+@pytest.fixture
+def district_user(tree):
+    return make_user("district", role=Role.DISTRICT_CENTRE, area=tree.district)
+
+
+def sql_count(where: str, params: list) -> int:
+    sql = (
+        "SELECT COUNT(*) FROM residents_resident r JOIN residents_house h ON h.id = r.house_id "
+        "WHERE r.status = 'active' AND " + where
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+AGE = "DATE_PART('year', AGE(%s::date, r.birth_date))"
+
+
+def test_women_of_screening_age_in_one_community(fworld, community_secretary):
+    community = fworld.tree["DS0C0"]
+    query = FinderQuery(age_min=35, age_max=64, gender="female")
+    expected = sql_count(
+        f"r.community_id = %s AND r.gender = 'female' AND {AGE} BETWEEN 35 AND 64", [community.pk, TODAY]
+    )
+    assert expected > 0
+    assert finder_residents(community_secretary, query).count() == expected
+
+
+def test_all_of_two_tags_over_a_street(fworld, street_command):
+    tags = fworld.tags
+    query = FinderQuery(tags=(tags["veteran"].pk, tags["unemployed"].pk), tag_mode=TAG_ALL)
+    expected = sql_count(
+        "r.street_id = %s AND r.id IN (SELECT resident_id FROM residents_residenttag WHERE tag_id IN (%s, %s) "
+        "GROUP BY resident_id HAVING COUNT(DISTINCT tag_id) = 2)",
+        [fworld.tree["DS0"].pk, tags["veteran"].pk, tags["unemployed"].pk],
+    )
+    assert expected > 0
+    assert finder_residents(street_command, query).count() == expected
+
+
+def test_any_of_tags_floating_living_alone_in_rented_houses(fworld, district_user):
+    tags = fworld.tags
+    query = FinderQuery(
+        tags=(tags["disabled"].pk, tags["dibao"].pk),
+        tag_mode=TAG_ANY,
+        registration="floating",
+        living_alone=True,
+        house_uses=("group_rental", "rented"),
+    )
+    expected = sql_count(
+        "r.registration = 'floating' AND r.living_alone AND h.use IN ('rented', 'group_rental') AND "
+        "(SELECT COUNT(*) FROM residents_residenttag t WHERE t.resident_id = r.id AND t.tag_id IN (%s, %s)) > 0",
+        [tags["disabled"].pk, tags["dibao"].pk],
+    )
+    assert expected > 0
+    assert finder_residents(district_user, query).count() == expected
+
+
+def test_elderly_by_age_alone_and_by_area(fworld, district_user):
+    grid = fworld.tree["DS1C0G1"]
+    query = FinderQuery(age_min=80, area_id=grid.pk)
+    expected = sql_count(f"r.grid_id = %s AND {AGE} >= 80", [grid.pk, TODAY])
+    assert expected > 0
+    assert finder_residents(district_user, query).count() == expected
+    young = FinderQuery(age_max=17, gender="male")
+    assert finder_residents(district_user, young).count() == sql_count(f"{AGE} <= 17 AND r.gender = 'male'", [TODAY])
+
+
+@pytest.mark.parametrize("keyword", ["疫区", "幸福路", "王"])
+def test_keyword_over_names_addresses_and_notes(fworld, district_user, keyword):
+    expected = sql_count(
+        "(POSITION(%s IN r.name) > 0 OR POSITION(%s IN h.address) > 0 OR POSITION(%s IN r.notes) > 0)",
+        [keyword, keyword, keyword],
+    )
+    assert expected > 0
+    assert finder_residents(district_user, FinderQuery(keyword=keyword)).count() == expected
+
+
+def test_keyword_wildcards_are_literal(fworld, district_user):
+    assert finder_residents(district_user, FinderQuery(keyword="%")).count() == 0
+    assert finder_residents(district_user, FinderQuery(keyword="_")).count() == 0
+
+
+def test_not_contacted_since(fworld, community_secretary):
+    community = fworld.tree["DS0C0"]
+    people = [r for r in fworld.residents if r.community_id == community.pk and r.status == "active"][:6]
+    policy = Policy.objects.create(
+        name="测试政策", conditions={}, area=community, area_path=community.path, created_by=community_secretary
+    )
+    for i, resident in enumerate(people):
+        contact = PolicyContact(
+            policy=policy, resident=resident, outcome=ContactOutcome.PHONE, contacted_by=community_secretary
+        )
+        contact.contacted_at = NOON - dt.timedelta(days=10 * i)  # 0, 10, 20 … days ago
+        contact.save()
+    since = TODAY - dt.timedelta(days=15)
+    expected = sql_count(
+        "r.community_id = %s AND NOT EXISTS (SELECT 1 FROM residents_policycontact c WHERE c.resident_id = r.id "
+        "AND c.contacted_at >= %s)",
+        [community.pk, dt.datetime.combine(since, dt.time.min, tzinfo=ZoneInfo("Asia/Shanghai"))],
+    )
+    total = sql_count("r.community_id = %s", [community.pk])
+    assert expected == total - 2  # contacted today and ten days ago
+    assert finder_residents(community_secretary, FinderQuery(not_contacted_since=since)).count() == expected
+
+
+def test_open_petition_by_house_address_or_phone(fworld, community_secretary, tree):
+    parent = Category.objects.create(code="F01", name="市容", kind=CategoryKind.EVENT)
+    category = Category.objects.create(code="F0101", name="垃圾", kind=CategoryKind.EVENT, parent=parent)
+    mine = [r for r in fworld.residents if r.community_id == tree["DS0C0"].pk and r.status == "active"]
+    by_address, by_phone = mine[0], mine[5]
+    for values in (
+        {"address": by_address.house.address, "contact_phone": "13700000001"},
+        {"address": "别处某路1号", "contact_phone": by_phone.phone, "lon": 120.005, "lat": 36.005},
+    ):
+        petition = petition_submit(
+            channel=Channel.MOBILE, title="楼道漏水", description="楼道漏水", category=category, **values
+        ).petition
+        petition_route(petition_id=petition.pk)
+    found = set(finder_residents(community_secretary, FinderQuery(open_petition=True)).values_list("pk", flat=True))
+    housemates = {r.pk for r in mine if r.house_id == by_address.house_id}
+    assert found == housemates | {by_phone.pk}
+
+
+def test_the_count_endpoint_answers_the_same_number(fworld, community_secretary):
+    client = Client()
+    client.force_login(community_secretary)
+    response = client.get(reverse("finder:count"), {"age_min": 60, "gender": "female"})
+    assert response.status_code == 200
+    expected = sql_count(
+        f"r.community_id = %s AND r.gender = 'female' AND {AGE} >= 60", [fworld.tree["DS0C0"].pk, TODAY]
+    )
+    assert f">{expected}<" in response.content.decode()
+
+
+def test_the_finder_page_without_javascript_shows_count_and_list(fworld, community_secretary):
+    client = Client()
+    client.force_login(community_secretary)
+    response = client.get(reverse("finder:search"), {"q": "疫区"})
+    assert response.status_code == 200
+    expected = sql_count("r.community_id = %s AND POSITION('疫区' IN r.notes) > 0", [fworld.tree["DS0C0"].pk])
+    assert response.context["count"] == expected
+    assert len(response.context["rows"]) == min(expected, 20)
+
+
+def test_keyword_letters_ignore_case(fworld, district_user):
+    from residents.models import Resident
+
+    target = next(r for r in fworld.residents if r.status == "active")
+    Resident.objects.filter(pk=target.pk).update(notes="接触过 COVID 病例")
+    found = finder_residents(district_user, FinderQuery(keyword="covid")).values_list("pk", flat=True)
+    assert list(found) == [target.pk]

@@ -25,17 +25,11 @@ from appeals.models import (
     Status,
 )
 from governance.privacy import mask_text
-from governance.scoping import scope_for
-from grids.models import AreaLevel
+from governance.scoping import LEVEL_FIELDS, LEVEL_PATH_FIELD, scope_for
 
-# A petition stores its area at every level; a scope at one of these levels is one equality on an
-# index led by that column (ORDER BY created_at reads the first page straight from it).
-LEVEL_FIELDS = {
-    AreaLevel.STREET: "street_id",
-    AreaLevel.COMMUNITY: "community_id",
-    AreaLevel.GRID: "grid_id",
-    AreaLevel.MICROGRID: "microgrid_id",
-}
+# A petition stores its area at every level (the one rule of governance.scoping); a scope at one of
+# these levels is one equality on an index led by that column (ORDER BY created_at reads the first
+# page straight from it).
 
 
 # What a list page never shows, kept out of its query: the handling area's boundary (a polygon of
@@ -56,7 +50,7 @@ def petitions_visible_to(user: Any) -> QuerySet[Petition]:
         if user is None or not getattr(user, "is_authenticated", False):
             return queryset.none()
         return queryset.filter(submitter=user)
-    condition = scope.level_condition(LEVEL_FIELDS, "area_path") or Q(pk__in=[])
+    condition = scope.level_condition(LEVEL_FIELDS, LEVEL_PATH_FIELD) or Q(pk__in=[])
     if scope.department_ids:
         condition |= _dispatched_to(scope.department_ids)
     return queryset.filter(condition)

@@ -17,11 +17,31 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from governance.models import DEPARTMENT_ROLES, Role, StaffPost
+from grids.models import AreaLevel
 
 if TYPE_CHECKING:
     from grids.models import Area
 
 M = TypeVar("M", bound=Model)
+
+# Records located in the area tree (petitions, buildings, houses, residents, party groups) store
+# their area at every level below the district, one indexed column each, plus the path of the
+# deepest one. A scope at one of these levels is one equality on an index led by that column; a
+# district scope is the path prefix. This is the one rule every app scopes such records by.
+LEVEL_FIELDS: dict[int, str] = {
+    AreaLevel.STREET: "street_id",
+    AreaLevel.COMMUNITY: "community_id",
+    AreaLevel.GRID: "grid_id",
+    AreaLevel.MICROGRID: "microgrid_id",
+}
+LEVEL_PATH_FIELD = "area_path"
+# The level columns' names as model fields (FKs to grids.Area), by level.
+LEVEL_COLUMNS: dict[int, str] = {
+    AreaLevel.STREET: "street",
+    AreaLevel.COMMUNITY: "community",
+    AreaLevel.GRID: "grid",
+    AreaLevel.MICROGRID: "microgrid",
+}
 
 _CACHE_ATTR = "_governance_scope"
 
@@ -67,6 +87,33 @@ class Scope:
             field_name = level_fields.get(level)
             conditions.append(Q(**{field_name: area_id}) if field_name else Q(**{f"{path_field}__startswith": path}))
         return reduce(or_, conditions)
+
+    def level_filter(self, queryset: QuerySet[M], *, prefix: str = "") -> QuerySet[M]:
+        """Rows of a record with level columns (`LEVEL_FIELDS`) inside the user's subtrees.
+
+        `prefix` reaches the columns through a relation ("house__"). Nobody outside an area sees
+        nothing; administrators see everything.
+        """
+        if self.sees_all:
+            return queryset
+        fields = {level: prefix + name for level, name in LEVEL_FIELDS.items()}
+        condition = self.level_condition(fields, prefix + LEVEL_PATH_FIELD)
+        if condition is None:
+            return queryset.none()
+        return queryset.filter(condition)
+
+    def sees_levels(self, record: Any) -> bool:
+        """Whether a record with level columns lies in the user's subtrees (no query)."""
+        if self.sees_all:
+            return True
+        for path, level, area_id in self.areas:
+            field_name = LEVEL_FIELDS.get(level)
+            if field_name is not None:
+                if getattr(record, field_name, None) == area_id:
+                    return True
+            elif (getattr(record, LEVEL_PATH_FIELD, "") or "").startswith(path):
+                return True
+        return False
 
     def filter(
         self, queryset: QuerySet[M], *, path_field: str | None = "path", department_field: str | None = None
@@ -129,6 +176,25 @@ def scope_for(user: Any) -> Scope:
     )
     setattr(user, _CACHE_ATTR, scope)
     return scope
+
+
+def level_scoped(user: Any, queryset: QuerySet[M], *, prefix: str = "") -> QuerySet[M]:
+    """`queryset` narrowed to the rows whose level columns lie in the user's subtrees."""
+    return scope_for(user).level_filter(queryset, prefix=prefix)
+
+
+def level_values(area: Area) -> dict[str, Any]:
+    """The level columns (as `<name>_id` values) and path of a record located in `area`.
+
+    `area` is a micro-grid or any coarser area; the levels below it stay empty. One query for
+    the area's ancestors.
+    """
+    from grids.models import Area as AreaModel
+
+    chain = {a.level: a.pk for a in AreaModel.objects.filter(code__in=area.ancestor_codes).only("id", "level")}
+    values: dict[str, Any] = {f"{name}_id": chain.get(level) for level, name in LEVEL_COLUMNS.items()}
+    values[LEVEL_PATH_FIELD] = area.path
+    return values
 
 
 def forget_scope(user: Any) -> None:

@@ -454,3 +454,35 @@ HOTLINE_COLUMNS = parse_hotline_columns(_hotline_columns) if _hotline_columns el
 OPEN311_JURISDICTION_ID = env_str("OPEN311_JURISDICTION_ID", "shibei.qingdao.gov.cn")
 # GET requests is a public tracker by default (masked, generalised, bounded); 0 makes it take an api_key.
 OPEN311_PUBLIC_REQUESTS = env_bool("OPEN311_PUBLIC_REQUESTS", True)
+
+# --- Personal data at rest (docs/personal-data.md) -----------------------------------------------------
+# Fernet keys (44 url-safe base64 characters each), comma-separated, newest first: the first encrypts,
+# all decrypt. Unset: one key derived from SECRET_KEY (changing SECRET_KEY then loses the data, so set
+# your own in production). Rotate: put a new key first, run `manage.py personal_data_rekey`, drop the old.
+PERSONAL_DATA_KEYS = env_list("PERSONAL_DATA_KEYS")
+# The key of the blind indexes (HMAC-SHA256 of ID numbers and phones for exact lookup), 32+ characters.
+# Unset: derived from SECRET_KEY. Changing it needs every index recomputed (`personal_data_rekey --reindex`).
+PERSONAL_DATA_HASH_KEY = env_str("PERSONAL_DATA_HASH_KEY")
+PERSONAL_DATA_KEYS_DERIVED = not PERSONAL_DATA_KEYS
+if not PERSONAL_DATA_KEYS:
+    import base64 as _base64
+    import hashlib as _hashlib
+
+    PERSONAL_DATA_KEYS = [
+        _base64.urlsafe_b64encode(_hashlib.sha256(b"personal-data-encryption:" + SECRET_KEY.encode()).digest()).decode()
+    ]
+for _key in PERSONAL_DATA_KEYS:
+    if len(_key) != 44:
+        raise ImproperlyConfigured(
+            "PERSONAL_DATA_KEYS must list Fernet keys of 44 characters "
+            "(python3 -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
+        )
+if not PERSONAL_DATA_HASH_KEY:
+    import hashlib as _hashlib
+
+    PERSONAL_DATA_HASH_KEY = _hashlib.sha256(b"personal-data-blind-index:" + SECRET_KEY.encode()).hexdigest()
+elif len(PERSONAL_DATA_HASH_KEY) < 32:
+    raise ImproperlyConfigured("PERSONAL_DATA_HASH_KEY is too short: use 32+ random characters.")
+# Days a moved-away resident's name, ID number and phone are kept after the move-out date; then the
+# daily purge blanks them (the record and its history stay, with their status). 0 keeps them forever.
+RESIDENT_MOVED_AWAY_RETENTION_DAYS = env_int("RESIDENT_MOVED_AWAY_RETENTION_DAYS", 365, minimum=0)

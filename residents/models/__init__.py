@@ -1,0 +1,37 @@
+"""The community's records (人、房、楼、标签、党组织), one module each; import them from here."""
+
+from residents.models.base import Located
+from residents.models.houses import Building, House, HouseUse, normalize_address
+from residents.models.party import PartyGroup, PartyHousehold
+from residents.models.people import (
+    ADULT_AGE,
+    Gender,
+    RecordChange,
+    Registration,
+    Relation,
+    Resident,
+    ResidentStatus,
+    age_on,
+)
+from residents.models.tags import ResidentTag, Tag, TagKind
+
+__all__ = [
+    "ADULT_AGE",
+    "Building",
+    "Gender",
+    "House",
+    "HouseUse",
+    "Located",
+    "PartyGroup",
+    "PartyHousehold",
+    "RecordChange",
+    "Registration",
+    "Relation",
+    "Resident",
+    "ResidentStatus",
+    "ResidentTag",
+    "Tag",
+    "TagKind",
+    "age_on",
+    "normalize_address",
+]

@@ -29,4 +29,8 @@ app.conf.beat_schedule = {
     "residents.import_sweep": {"task": "residents.import_sweep", "schedule": 60.0},
     # Hourly: close resolved petitions left unrated past the rating window.
     "appeals.close_unrated": {"task": "appeals.close_unrated", "schedule": 3600.0},
+    # Daily: blank the personal data of residents moved away longer than the retention (PIPL art. 47).
+    "residents.purge_moved_away": {"task": "residents.purge_moved_away", "schedule": 86400.0},
+    # Daily: residents turn 60 or 80; the derived tags follow.
+    "residents.refresh_derived_tags": {"task": "residents.refresh_derived_tags", "schedule": 86400.0},
 }

@@ -220,6 +220,7 @@ class AccessReason(models.TextChoices):
     HANDLER_VIEW = "handler_view", _("Handling the case")
     ADMIN_VIEW = "admin_view", _("Admin view")
     EXPORT = "export", _("Export")
+    RECORD_VIEW = "record_view", _("Resident record")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -320,3 +320,30 @@ def generalise_address(address: str, *, fallback: str = "") -> str:
         if match:
             return match.group(0)
     return fallback
+
+
+def mask_birth_date(value: date | None) -> str:
+    """`1949-12-31` → `1949-**-**`: the year (and so the age band) stays, the day is hidden."""
+    if value is None:
+        return ""
+    return f"{value.year:04d}-**-**"
+
+
+# The personal fields of a person's record and how each is masked (residents' record pages, exports).
+PERSON_MASKERS: dict[str, Callable[[object], str]] = {
+    "name": lambda value: mask_name(str(value or "")),
+    "id_number": lambda value: mask_id_number(str(value or "")),
+    "phone": lambda value: mask_phone(str(value or "")),
+    "birth_date": lambda value: mask_birth_date(value),  # type: ignore[arg-type]
+}
+
+
+def person_fields(values: dict[str, object], *, unmasked: bool) -> dict[str, str]:
+    """A person's personal fields as shown: in full (caller logs the view) or masked."""
+    shown: dict[str, str] = {}
+    for field, value in values.items():
+        if unmasked or field not in PERSON_MASKERS:
+            shown[field] = "" if value is None else str(value)
+        else:
+            shown[field] = PERSON_MASKERS[field](value)
+    return shown

@@ -86,6 +86,9 @@ class Resident(Located):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # encrypted field → (its blind-index column, the index's kind): `personal_data_rekey --reindex`.
+    BLIND_INDEXES = {"id_number": ("id_number_hash", "id"), "phone": ("phone_hash", "phone")}
+
     class Meta(Located.Meta):
         verbose_name = _("resident")
         verbose_name_plural = _("residents")

@@ -1,0 +1,81 @@
+"""Re-encrypt every encrypted value with the newest key of PERSONAL_DATA_KEYS (docs/personal-data.md).
+
+Rotation: put the new key first in PERSONAL_DATA_KEYS (keep the old ones after it), restart, run
+this command, then drop the old keys. `--reindex` also recomputes the blind indexes (after a new
+PERSONAL_DATA_HASH_KEY). Works in batches of primary keys, one transaction each; running it again
+finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+from django.db import connection, transaction
+
+from governance.crypto import EncryptedTextField, blind_index, decrypt, is_current, rotate
+
+BATCH = 2000
+
+
+def encrypted_models() -> list[tuple[Any, list[Any]]]:
+    """Every concrete model with EncryptedTextField columns, and those fields."""
+    found = []
+    for model in apps.get_models():
+        fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        if fields and not model._meta.proxy:
+            found.append((model, fields))
+    return found
+
+
+def rekey_model(model: Any, fields: list[Any], *, reindex: bool = False, batch: int = BATCH) -> tuple[int, int]:
+    """(rows read, rows rewritten) of one model."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    indexes = getattr(model, "BLIND_INDEXES", {}) if reindex else {}
+    columns = [f.column for f in fields]
+    select = ", ".join(connection.ops.quote_name(c) for c in columns)
+    targets = [*columns, *(model._meta.get_field(indexes[f.name][0]).column for f in fields if f.name in indexes)]
+    assign = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in targets)
+    last, read, written = None, 0, 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            where = f"WHERE {pk} > %s " if last is not None else ""
+            lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+            cursor.execute(
+                f"SELECT {pk}, {select} FROM {table} {where}ORDER BY {pk} LIMIT %s{lock}",
+                [*([last] if last is not None else []), batch],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                return read, written
+            updates = []
+            for row in rows:
+                tokens = list(row[1:])
+                values = [token if is_current(token or "") else rotate(token or "") for token in tokens]
+                hashes = [
+                    blind_index(indexes[f.name][1], decrypt(token or ""))
+                    for f, token in zip(fields, values, strict=True)
+                    if f.name in indexes
+                ]
+                if values != tokens or hashes:
+                    updates.append([*values, *hashes, row[0]])
+            if updates:
+                cursor.executemany(f"UPDATE {table} SET {assign} WHERE {pk} = %s", updates)
+            read += len(rows)
+            written += len(updates)
+            last = rows[-1][0]
+
+
+class Command(BaseCommand):
+    help = "Re-encrypt personal data with the newest key of PERSONAL_DATA_KEYS (and, with --reindex, rebuild blind indexes)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reindex", action="store_true", help="also recompute the blind indexes")
+        parser.add_argument("--batch", type=int, default=BATCH, help="rows per transaction")
+
+    def handle(self, *args, reindex: bool = False, batch: int = BATCH, **options):
+        for model, fields in encrypted_models():
+            read, written = rekey_model(model, fields, reindex=reindex, batch=batch)
+            self.stdout.write(f"{model._meta.label}: {read} rows read, {written} rewritten")

@@ -127,12 +127,7 @@ def _report(request: HttpRequest, job: ImportJob) -> dict:
         {"code": code, "title": p.problem_title(code), "count": count}
         for code, count in (summary.get("problems") or {}).items()
     ]
-    kept = dict(
-        ImportRow.objects.filter(job=job)
-        .values("action")
-        .annotate(n=Count("id"))
-        .values_list("action", "n")
-    )
+    kept = dict(ImportRow.objects.filter(job=job).values("action").annotate(n=Count("id")).values_list("action", "n"))
     show = request.GET.get("show", "")
     valid = {g["code"] for g in groups} | {RowAction.CREATE, RowAction.UPDATE}
     if show not in valid:

@@ -13,7 +13,7 @@ PHONE_SEPARATORS = re.compile(r"[,，;；/、]")
 
 
 def check_id_number(raw: Any, *, today: date | None = None) -> tuple[str, date | None, str, str]:
-    """(normal form, birth date, gender, "") of a valid ID number, or ("", None, "", reason).
+    """(normal form, birth date, gender, "") of a valid ID number, or ("", None, "", reason code).
 
     The rule is records' (`governance.identity.parse_id_number`): length, region, birth date,
     check character; a 15-digit old number is converted.
@@ -21,7 +21,7 @@ def check_id_number(raw: Any, *, today: date | None = None) -> tuple[str, date |
     try:
         info = parse_id_number(cell_text(raw), today=today)
     except IdNumberError as error:
-        return "", None, "", error.message
+        return "", None, "", error.code
     return info.number, info.birth_date, info.gender, ""
 
 

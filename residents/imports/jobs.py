@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,12 +31,14 @@ from grids.models import Area, AreaLevel
 from residents.imports import mapping as m
 from residents.imports.reading import read_header
 from residents.models.imports import ImportJob, ImportKind, ImportMapping, ImportRow, ImportStatus, RowAction
+from residents.policy import may_edit_in
 
 logger = logging.getLogger(__name__)
 
 TASK = "residents.import_run"
-# Roles that keep the community's records and so may import into it (and everything above).
-IMPORT_ROLES = (Role.COMMUNITY_WORKER, Role.COMMUNITY_SECRETARY, Role.STREET_COMMAND, Role.DISTRICT_CENTRE)
+# Roles that keep a whole community's records (records' EDIT_ROLES at community level); grid
+# workers edit only their grid, streets and the district oversee and do not write records.
+IMPORT_ROLES = (Role.COMMUNITY_WORKER, Role.COMMUNITY_SECRETARY)
 # A queued run the broker has not delivered within this long is sent again.
 QUEUED_GRACE = timedelta(minutes=1)
 # A run whose worker died (its transaction rolled back, nothing stored) is run again.
@@ -55,18 +58,24 @@ def may_import(user: Any) -> bool:
     return scope.sees_all or scope.has_role(*IMPORT_ROLES)
 
 
-def import_communities(user: Any):
-    """The communities the user may import into: those of their subtree, by path."""
-    scope = scope_for(user)
+def import_communities(user: Any) -> QuerySet[Area]:
+    """The communities the user may import into: where records' policy lets them write records."""
     if not may_import(user):
         return Area.objects.none()
-    return scope.filter(Area.objects.filter(level=AreaLevel.COMMUNITY), path_field="path").order_by("path")
+    communities = scope_for(user).filter(Area.objects.filter(level=AreaLevel.COMMUNITY), path_field="path")
+    if scope_for(user).sees_all:
+        return communities.order_by("path")
+    allowed = [area.pk for area in communities if may_edit_in(user, area)]
+    return Area.objects.filter(pk__in=allowed).order_by("path")
 
 
-def import_jobs_visible_to(user: Any):
+def import_jobs_visible_to(user: Any) -> QuerySet[ImportJob]:
+    """The imports of the communities the user may import into (the import log they read)."""
     if not may_import(user):
         return ImportJob.objects.none()
-    return scope_for(user).filter(ImportJob.objects.all(), path_field="area_path")
+    if scope_for(user).sees_all:
+        return ImportJob.objects.all()
+    return ImportJob.objects.filter(community__in=import_communities(user))
 
 
 def import_job_get_for_user(user: Any, job_id: int) -> ImportJob:
@@ -82,7 +91,7 @@ def import_job_get_for_user(user: Any, job_id: int) -> ImportJob:
 def _check_may_import(actor: Any, community: Area) -> None:
     if community.level != AreaLevel.COMMUNITY:
         raise DomainError(_("Choose a community."), code="bad_community")
-    if not may_import(actor) or not scope_for(actor).sees_area(community):
+    if not may_import(actor) or not may_edit_in(actor, community):
         raise Forbidden(_("You may import only into the communities of your own area."))
 
 

@@ -15,8 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from governance.crypto import blind_index
 from governance.errors import DomainError
-
 from governance.privacy import mask_id_number, mask_name, mask_phone
 from governance.scoping import scope_for
 from grids.models import Area, AreaLevel
@@ -90,8 +90,13 @@ USES = _choices(
 )
 
 
-def _shown_choices(choices: Any) -> list[str]:
-    return [str(label) for label in choices.labels if str(label)]
+def _shown_choices(table: dict[str, str]) -> list[str]:
+    """The first Chinese word accepted for each value: what the message suggests writing."""
+    shown: dict[str, str] = {}
+    for word, value in table.items():
+        if value not in shown and not word.isascii():
+            shown[value] = word
+    return list(shown.values())
 
 
 class _Community:
@@ -99,7 +104,11 @@ class _Community:
 
     def __init__(self, community: Area):
         self.community = community
-        areas = list(Area.objects.filter(path__startswith=community.path).only("id", "code", "name", "level", "parent_id", "path"))
+        areas = list(
+            Area.objects.filter(path__startswith=community.path).only(
+                "id", "code", "name", "level", "parent_id", "path"
+            )
+        )
         by_id = {area.pk: area for area in areas}
         self.microgrids: dict[str, Area] = {}
         names: dict[str, list[Area]] = {}
@@ -289,12 +298,14 @@ class HouseHandler(KindHandler):
                 values[name] = number
         if cells.present("room"):
             values["room"] = cells.text("room", max_length=20)
-        use = cells.choice("use", USES, shown=_shown_choices(HouseUse))
+        use = cells.choice("use", USES, shown=_shown_choices(USES))
         if use:
             values["use"] = use
         microgrid = self.community.microgrid(cells, "microgrid", required=False)
         if microgrid is not None and building is not None and building.microgrid_id != microgrid.pk:
-            plan.problem(p.ROW_REFUSED, cells.column("building_code"), reason=_("The building lies in another micro-grid."))
+            plan.problem(
+                p.ROW_REFUSED, cells.column("building_code"), reason=_("The building lies in another micro-grid.")
+            )
         if microgrid is None and building is not None:
             microgrid = Area(pk=building.microgrid_id)
         if microgrid is not None:
@@ -360,7 +371,10 @@ class HouseHandler(KindHandler):
             if house.community_id != self.job.community_id:
                 plan.problem(p.OUT_OF_SCOPE, self.key_column, what=self.key_shown(plan), where=self.where(house))
                 continue
-            if plan.values.get("building_id") and self.building_microgrid(plan.values["building_id"]) != house.microgrid_id:
+            if (
+                plan.values.get("building_id")
+                and self.building_microgrid(plan.values["building_id"]) != house.microgrid_id
+            ):
                 plan.problem(
                     p.ROW_REFUSED, self.column("building_code"), reason=_("The building lies in another micro-grid.")
                 )
@@ -429,7 +443,12 @@ class ResidentHandler(KindHandler):
         if raw_id:
             number, derived_birth, derived_gender, reason = check_id_number(raw_id, today=self.today)
             if reason:
-                plan.problem(p.INVALID_ID_NUMBER, cells.column("id_number"), value=mask_id_number(raw_id), reason=reason)
+                plan.problem(
+                    p.INVALID_ID_NUMBER, cells.column("id_number"), value=mask_id_number(raw_id), reason_code=reason
+                )
+            else:
+                # The key even when other cells are wrong: a repeated person is reported either way.
+                plan.key = blind_index("id", number)
         gender = cells.choice("gender", GENDERS, shown=["男", "女"])
         if gender and derived_gender and gender != derived_gender:
             plan.problem(
@@ -450,12 +469,8 @@ class ResidentHandler(KindHandler):
                 plan.problem(p.INVALID_PHONE, cells.column("phone"), value=mask_phone(phone))
                 phone = ""
         self._house(cells, plan)
-        for field_name, table, choices in (
-            ("relation", RELATIONS, Relation),
-            ("registration", REGISTRATIONS, Registration),
-            ("status", STATUSES, ResidentStatus),
-        ):
-            value = cells.choice(field_name, table, shown=_shown_choices(choices))
+        for field_name, table in (("relation", RELATIONS), ("registration", REGISTRATIONS), ("status", STATUSES)):
+            value = cells.choice(field_name, table, shown=_shown_choices(table))
             if value:
                 values[field_name] = value
         moved_in = cells.date("moved_in", latest=self.today)

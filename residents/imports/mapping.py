@@ -49,7 +49,16 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         _f("gender", gettext_lazy("Gender"), "性别", help=gettext_lazy("empty: taken from the ID number")),
         _f("birth_date", gettext_lazy("Birth date"), "出生日期", "出生年月", "生日"),
         _f("phone", gettext_lazy("Phone"), "联系电话", "手机号", "手机号码", "手机", "电话", "联系方式"),
-        _f("house_code", gettext_lazy("Doorplate code"), "门牌编码", "房屋编码", "门牌号", "门牌", "电子门牌", "房屋编号"),
+        _f(
+            "house_code",
+            gettext_lazy("Doorplate code"),
+            "门牌编码",
+            "房屋编码",
+            "门牌号",
+            "门牌",
+            "电子门牌",
+            "房屋编号",
+        ),
         _f(
             "house_address",
             gettext_lazy("House address"),
@@ -189,6 +198,4 @@ def mapping_problems(kind: str, header: Iterable[str], mapping: Mapping[str, str
         problems.append(_("Required column(s) missing: %(columns)s.") % {"columns": "、".join(missing)})
     if kind == RESIDENT and not (mapping.get("house_code") or mapping.get("house_address")):
         problems.append(_("Map a doorplate code or a house address column: each resident needs a house."))
-    if kind == HOUSE and not (mapping.get("microgrid") or mapping.get("building_code")):
-        problems.append(_("Map a micro-grid or a building column: each house belongs to a micro-grid."))
     return problems

@@ -32,7 +32,7 @@ ROW_REFUSED = "row_refused"
 
 MESSAGES = {
     MISSING_VALUE: _("%(column)s is empty; it is required."),
-    INVALID_ID_NUMBER: _("%(column)s “%(value)s” is not a valid ID number: %(reason)s"),
+    INVALID_ID_NUMBER: _("%(column)s “%(value)s” is not a valid ID number: %(reason)s."),
     ID_MISMATCH: _("%(column)s “%(value)s” does not match the ID number (%(expected)s)."),
     INVALID_PHONE: _("%(column)s “%(value)s” is not a phone number."),
     BAD_DATE: _("%(column)s “%(value)s” is not a date (write it as 1990-01-31)."),
@@ -48,6 +48,13 @@ MESSAGES = {
     DUPLICATE_IN_FILE: _("%(column)s “%(value)s” appears again: the same as row %(other)s."),
     DUPLICATE_EXISTING: _("%(column)s “%(value)s” already belongs to %(other)s."),
     ROW_REFUSED: _("The row was refused: %(reason)s"),
+}
+# Why an ID number is refused, by `governance.identity.IdNumberError.code`.
+ID_REASONS = {
+    "length": _("it must have 18 characters, 17 digits and a digit or X"),
+    "region": _("its region code does not exist"),
+    "birth_date": _("it holds no possible birth date"),
+    "check": _("its check character is wrong, check every digit"),
 }
 # The problem groups of the report, in the order a person should fix them.
 ORDER = tuple(MESSAGES)
@@ -74,7 +81,7 @@ TITLES = {
     OUT_OF_SCOPE: _("On record in another community"),
     DUPLICATE_IN_FILE: _("Duplicate in the file"),
     DUPLICATE_EXISTING: _("Duplicate of an existing record"),
-    ROW_REFUSED: _("Refused"),
+    ROW_REFUSED: _("Refused by the records rules"),
 }
 
 
@@ -94,6 +101,8 @@ def render(code: str, column: str, params: dict[str, Any]) -> str:
         return code
     values = {key: str(value) for key, value in params.items()}
     values["column"] = column
+    if "reason_code" in params:
+        values["reason"] = str(ID_REASONS.get(params["reason_code"], params["reason_code"]))
     try:
         return str(template) % values
     except (KeyError, ValueError, TypeError):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from governance.errors import DomainError
 from residents.imports.engine import ImportRefused, RowPlan
-from residents.imports.mapping import BUILDING, HOUSE, RESIDENT
+from residents.imports.mapping import BUILDING, HOUSE
 from residents.models import Building, House, HouseUse, RecordChange, Registration, Relation, Resident, ResidentStatus
 from residents.policy import may_edit_in
 from residents.services import (

@@ -27,7 +27,7 @@ class ImportStatus(models.TextChoices):
     CHECKED = "checked", _("Checked")
     IMPORTING = "importing", _("Importing")
     DONE = "done", _("Imported")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", _("Not imported")
 
 
 class ImportJob(models.Model):

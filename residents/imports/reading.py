@@ -43,7 +43,8 @@ def guess_format(data: bytes, name: str) -> str:
     suffix = Path(name).suffix.lower().lstrip(".")
     if suffix in FORMATS:
         return suffix
-    return XLSX if data.startswith(b"PK\x03\x04") else CSV
+    # A zip is an .xlsx; an OLE file is an old .xls, which the xlsx reader refuses with advice.
+    return XLSX if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) else CSV
 
 
 def decode(data: bytes) -> str:

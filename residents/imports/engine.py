@@ -150,7 +150,8 @@ class Cells:
 
     def text(self, name: str, *, max_length: int, required: bool = False) -> str:
         value = cell_text(self.raw.get(name))
-        value = re.sub(r"\s+", " ", value).strip() if "\n" not in value else value.strip()
+        if "\n" not in value:
+            value = " ".join(value.split())
         if not value:
             if required:
                 self.plan.problem(p.MISSING_VALUE, self.column(name))

@@ -29,6 +29,7 @@ from governance.models import Role
 from governance.scoping import scope_for
 from grids.models import Area, AreaLevel
 from residents.imports import mapping as m
+from residents.imports.copyin import insert
 from residents.imports.reading import read_header
 from residents.models.imports import ImportJob, ImportKind, ImportMapping, ImportRow, ImportStatus, RowAction
 from residents.policy import may_edit_in
@@ -44,8 +45,6 @@ QUEUED_GRACE = timedelta(minutes=1)
 # A run whose worker died (its transaction rolled back, nothing stored) is run again.
 RUNNING_STALE = timedelta(minutes=30)
 PROGRESS_KEY = "resident-import-progress:{}"
-# Report rows written per INSERT.
-REPORT_BATCH = 2000
 # pg_advisory_xact_lock(ADVISORY_LOCK, kind): imports of one kind run one at a time.
 ADVISORY_LOCK = 7_701_008
 
@@ -291,7 +290,7 @@ def _finish(
     with transaction.atomic():
         if result is not None:
             ImportRow.objects.filter(job=job).delete()
-            ImportRow.objects.bulk_create(result.report_rows(job), batch_size=REPORT_BATCH)
+            insert(result.report_rows(job))
             job.summary = result.summary()
             job.rows_total = job.rows_done = result.rows
         job.finished_at = now

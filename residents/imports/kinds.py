@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -97,6 +98,9 @@ def _shown_choices(table: dict[str, str]) -> list[str]:
         if value not in shown and not word.isascii():
             shown[value] = word
     return list(shown.values())
+
+
+SHOWN = {id(table): _shown_choices(table) for table in (GENDERS, RELATIONS, REGISTRATIONS, STATUSES, USES)}
 
 
 class _Community:
@@ -191,6 +195,13 @@ class KindHandler:
             if old != new:
                 changes[name] = (shown(name, old), shown(name, new))
         return changes
+
+
+def _any(queryset: Any, column: str, values: list[str]) -> Any:
+    """`column IN values`; on PostgreSQL as `= ANY(array)`, one parameter instead of thousands."""
+    if connection.vendor == "postgresql":
+        return queryset.extra(where=[f"{column} = ANY(%s)"], params=[list(values)])
+    return queryset.filter(**{f"{column}__in": values})
 
 
 def _display(value: Any) -> str:
@@ -298,7 +309,7 @@ class HouseHandler(KindHandler):
                 values[name] = number
         if cells.present("room"):
             values["room"] = cells.text("room", max_length=20)
-        use = cells.choice("use", USES, shown=_shown_choices(USES))
+        use = cells.choice("use", USES, shown=SHOWN[id(USES)])
         if use:
             values["use"] = use
         microgrid = self.community.microgrid(cells, "microgrid", required=False)
@@ -470,7 +481,7 @@ class ResidentHandler(KindHandler):
                 phone = ""
         self._house(cells, plan)
         for field_name, table in (("relation", RELATIONS), ("registration", REGISTRATIONS), ("status", STATUSES)):
-            value = cells.choice(field_name, table, shown=_shown_choices(table))
+            value = cells.choice(field_name, table, shown=SHOWN[id(table)])
             if value:
                 values[field_name] = value
         moved_in = cells.date("moved_in", latest=self.today)
@@ -526,7 +537,7 @@ class ResidentHandler(KindHandler):
         keys = [plan.key for plan in keyed]
         existing: dict[str, Resident] = {}
         for start in range(0, len(keys), MATCH_BATCH):
-            found = Resident.objects.filter(id_number_hash__in=keys[start : start + MATCH_BATCH]).defer("id_number")
+            found = _any(Resident.objects.defer("id_number"), "id_number_hash", keys[start : start + MATCH_BATCH])
             for resident in found.order_by("id_number_hash", "-id"):
                 current = existing.get(resident.id_number_hash)
                 # The living record wins; otherwise the latest one.
@@ -566,9 +577,6 @@ class ResidentHandler(KindHandler):
             if resident.community_id != self.job.community_id:
                 plan.problem(p.OUT_OF_SCOPE, self.key_column, what=self.key_shown(plan), where=self.where(resident))
                 continue
-            if not record_access(self.job.created_by, resident).edit:
-                plan.problem(p.ROW_REFUSED, self.key_column, reason=_("You may not change this record."))
-                continue
             if resident.purged_at is not None:
                 plan.problem(
                     p.ROW_REFUSED,
@@ -588,6 +596,10 @@ class ResidentHandler(KindHandler):
             if "status" not in plan.changes:
                 # A move-out date is written with the move (records' resident_move_away), not alone.
                 plan.changes.pop("moved_out_on", None)
+            # Records' policy decides who may change a record (a minor's needs a secretary); a row
+            # that changes nothing needs no right, so the same file twice passes for everyone.
+            if plan.changes and not record_access(self.job.created_by, resident).edit:
+                plan.problem(p.ROW_REFUSED, self.key_column, reason=_("You may not change this record."))
 
 
 def _gender(value: str) -> str:

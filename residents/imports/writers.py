@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from governance.errors import DomainError
+from residents.imports.copyin import insert
 from residents.imports.engine import ImportRefused, RowPlan
 from residents.imports.mapping import BUILDING, HOUSE
 from residents.models import Building, House, HouseUse, RecordChange, Registration, Relation, Resident, ResidentStatus
@@ -35,7 +36,7 @@ from residents.services import (
 from residents.services.history import change_values
 
 # Rows per INSERT, and per refresh of derived values.
-WRITE_BATCH = 2000
+WRITE_BATCH = 5000
 REFRESH_BATCH = 5000
 
 
@@ -74,9 +75,8 @@ def write(handler: Any, plans: list[RowPlan], *, actor: Any, progress: Callable 
 
 
 def _history(objects: list[Any], *, actor: Any, note: str) -> None:
-    RecordChange.objects.bulk_create(
-        [RecordChange(**change_values(obj, RecordChange.Action.IMPORTED, actor=actor, note=note)) for obj in objects],
-        batch_size=WRITE_BATCH,
+    insert(
+        [RecordChange(**change_values(obj, RecordChange.Action.IMPORTED, actor=actor, note=note)) for obj in objects]
     )
 
 
@@ -115,7 +115,7 @@ def _create_buildings(handler: Any, plans: list[RowPlan], *, actor: Any, note: s
                     **levels[values["microgrid_id"]],
                 )
             )
-        Building.objects.bulk_create(objects)
+        insert(objects)
         _history(objects, actor=actor, note=note)
         advance(len(batch))
 
@@ -147,7 +147,7 @@ def _create_houses(handler: Any, plans: list[RowPlan], *, actor: Any, note: str,
                     **levels[values["microgrid_id"]],
                 )
             )
-        House.objects.bulk_create(objects)
+        insert(objects)
         _history(objects, actor=actor, note=note)
         advance(len(batch))
 
@@ -192,7 +192,7 @@ def _create_residents(handler: Any, plans: list[RowPlan], *, actor: Any, note: s
                     **{name: values.get(name, "") for name in RESIDENT_VALUES},
                 )
             )
-        Resident.objects.bulk_create(objects)
+        insert(objects)
         _history(objects, actor=actor, note=note)
         created += [obj.pk for obj in objects]
         advance(len(batch))

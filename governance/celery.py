@@ -9,6 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
 app = Celery("governance")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The resident import keeps its tasks beside its services (residents/imports/tasks.py).
+app.autodiscover_tasks(["residents.imports"])
 
 # Every periodic job, with when and why. Jobs are sweeps over rows (the durable state); a missed
 # beat only delays work, never loses it.
@@ -23,6 +25,8 @@ app.conf.beat_schedule = {
     "appeals.send_notifications": {"task": "appeals.send_notifications", "schedule": 60.0},
     # Every minute: send again hotline import jobs the broker dropped (or whose worker died).
     "appeals.hotline_import_sweep": {"task": "appeals.hotline_import_sweep", "schedule": 60.0},
+    # Every minute: send again resident import runs the broker dropped (or whose worker died).
+    "residents.import_sweep": {"task": "residents.import_sweep", "schedule": 60.0},
     # Hourly: close resolved petitions left unrated past the rating window.
     "appeals.close_unrated": {"task": "appeals.close_unrated", "schedule": 3600.0},
     # Daily: blank the personal data of residents moved away longer than the retention (PIPL art. 47).

@@ -27,6 +27,7 @@ urlpatterns = [
     path("patrol/", include("appeals.patrol_urls")),
     path("residents/finder/", include("residents.finder_urls")),
     path("records/", include("residents.urls")),
+    path("residents/imports/", include("residents.import_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script as a file (no inline script); its template keeps an inline
     # <style>, so this one page allows inline styles.

@@ -2,6 +2,7 @@
 
 from residents.models.base import Located
 from residents.models.houses import Building, House, HouseUse, normalize_address
+from residents.models.imports import ImportJob, ImportKind, ImportMapping, ImportRow, ImportStatus
 from residents.models.party import PartyGroup, PartyHousehold
 from residents.models.people import (
     ADULT_AGE,
@@ -20,6 +21,11 @@ __all__ = [
     "Building",
     "Gender",
     "House",
+    "ImportJob",
+    "ImportKind",
+    "ImportMapping",
+    "ImportRow",
+    "ImportStatus",
     "HouseUse",
     "Located",
     "PartyGroup",

@@ -205,6 +205,14 @@ RULES: dict[str, Rule] = {
     "api-area-list": Rule("list", API_LIST),
     "api-petition-list": Rule("list", API_LIST),
     "api-petition-stats": Rule("list", API_LIST),
+    # --- resident import (智能导人): only the community's record keepers; another community's job is 404
+    "imports:upload": Rule(
+        "list", _scoped({OK, DENIED}, {DENIED}, {LOGIN}), post=_scoped({OK, DENIED}, {DENIED}, {LOGIN})
+    ),
+    "imports:detail": Rule("object", HTML_OBJECT),
+    "imports:mapping": Rule("object", HTML_OBJECT, post=HTML_OBJECT),
+    "imports:progress": Rule("object", HTML_OBJECT),
+    "imports:start": Rule("object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}), post=HTML_OBJECT),
     # --- the admin's own pages (model pages: ADMIN_MODELS)
     "admin:index": Rule("list", _scoped({OK}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
     "admin:app_list": Rule("list", _scoped({OK, NOT_FOUND}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
@@ -392,6 +400,25 @@ def _outside_policy(world: World) -> str:
     return _OUTSIDE_POLICIES[id(world)]
 
 
+def _resident_import_job(world: World) -> str:
+    """A resident import into a community of the other street (DS1C1)."""
+    from residents.models import ImportJob
+
+    community = world.tree["DS1C1"]
+    job = ImportJob.objects.create(
+        kind="resident",
+        community=community,
+        area_path=community.path,
+        file_name="居民.csv",
+        file_format="csv",
+        content="姓名,身份证号,门牌\n欧阳外街,370203198005055558,MP-1\n".encode(),
+        header=["姓名", "身份证号", "门牌"],
+        mapping={"name": "姓名", "id_number": "身份证号", "house_code": "门牌"},
+        created_by=world.users["outside_street_command"],
+    )
+    return str(job.pk)
+
+
 def _notification(world: World):
     return Notification.objects.create(
         petition=world.outside, phone=OUTSIDE_PHONE, kind="k", message="m", next_attempt_at=timezone.now()
@@ -484,6 +511,7 @@ FILLERS: dict[str, Callable[[World, Route, str | None], list[str]]] = {
     "building_id": lambda world, route, label: [str(_outside_records(world)["building"].pk)],
     "house_id": lambda world, route, label: [str(_outside_records(world)["house"].pk)],
     "resident_id": lambda world, route, label: [str(_outside_records(world)["resident"].pk)],
+    "import_id": lambda world, route, label: [_resident_import_job(world)],
 }
 
 

@@ -128,9 +128,7 @@ class ReportScope:
         return f"CASE {cases} END"
 
     def in_periods(self, column: str) -> str:
-        ranges = " OR ".join(
-            f"({column} >= %(start{i})s AND {column} < %(end{i})s)" for i in (MONTH, PREV, LAST_YEAR)
-        )
+        ranges = " OR ".join(f"({column} >= %(start{i})s AND {column} < %(end{i})s)" for i in (MONTH, PREV, LAST_YEAR))
         return f"({ranges})"
 
     def in_month(self, column: str) -> str:

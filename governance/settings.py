@@ -389,6 +389,16 @@ PETITION_AUTO_CLOSE_DAYS = env_int("PETITION_AUTO_CLOSE_DAYS", 7, minimum=1)
 SATISFACTION_BASIC_WEIGHT = env_float("SATISFACTION_BASIC_WEIGHT", 1.0, minimum=0.0)
 if SATISFACTION_BASIC_WEIGHT > 1:
     raise ImproperlyConfigured(f"SATISFACTION_BASIC_WEIGHT={SATISFACTION_BASIC_WEIGHT} is above the maximum 1.")
+# Monthly report, hotspots: a grid's risk = Σ weight × (its count ÷ the area's largest), over
+# petitions, repeat complaints, overdue rounds and 不满意 outcomes. Weights 0..1, summing to 1.
+ANALYTICS_RISK_WEIGHTS = {
+    "volume": env_float("ANALYTICS_RISK_WEIGHT_VOLUME", 0.4, minimum=0.0),
+    "repeats": env_float("ANALYTICS_RISK_WEIGHT_REPEATS", 0.3, minimum=0.0),
+    "overdue": env_float("ANALYTICS_RISK_WEIGHT_OVERDUE", 0.2, minimum=0.0),
+    "unsatisfied": env_float("ANALYTICS_RISK_WEIGHT_UNSATISFIED", 0.1, minimum=0.0),
+}
+if abs(sum(ANALYTICS_RISK_WEIGHTS.values()) - 1) > 1e-6:
+    raise ImproperlyConfigured(f"ANALYTICS_RISK_WEIGHT_* sum to {sum(ANALYTICS_RISK_WEIGHTS.values())}, not 1.")
 
 # --- 12345 hotline import ----------------------------------------------------------------------------
 # Which column of a hotline export (CSV or XLSX, header row) feeds which petition field: a JSON

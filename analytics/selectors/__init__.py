@@ -1,14 +1,15 @@
-"""Read-only figures for reports and dashboards, one module per sub-domain.
+"""Every figure of the monthly report, each defined once as set-based SQL (docs/analytics.md).
 
-`rates` holds the three monthly rates (the names below keep `from analytics.selectors import …`
-working); `hotspots` ranks grids and finds clusters.
+`rates` holds the three rates; `volume`, `events` and `times` the other figure families; `units`
+names the areas, departments and categories the figures point at. Reports, dashboards and the API
+call these; none computes a figure of its own.
 """
 
+from analytics.selectors.common import month_bounds
 from analytics.selectors.rates import (
     EVERY_ROUND,
     LATEST_ROUND,
     Rate,
-    month_bounds,
     resolution_rate,
     response_rate,
     satisfaction_rate,

@@ -13,7 +13,7 @@ The `hotspots` section of the monthly report's figures (REPORT_CONTRACT.md; docs
   boundaries) stands in; each row says which (`households_source`: "houses" | "estimate" | null).
   `per_1000` = petitions ÷ households × 1000 (1 decimal), null without households.
 - Risk per grid: the weighted sum of the four counts, each divided by the largest value among the
-  area's grids (so 1.0 = the worst grid on every measure), weights `settings.ANALYTICS_RISK_WEIGHTS`.
+  area's grids (so 1.0 = the worst grid on every measure), weights `settings.REPORT_RISK_WEIGHTS`.
 - Clusters: a grid-cell method in SQL. Points are binned into cells of CLUSTER_CELL_METRES (one
   GROUP BY over the month's petitions of the area); cells holding at least CLUSTER_MIN_POINTS are
   dense, and dense cells that touch (8-neighbourhood) form one cluster. The database returns one row
@@ -30,10 +30,9 @@ from collections import Counter, defaultdict
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection
-from django.utils import timezone
 
-from analytics.selectors.rates import month_bounds
+from analytics.selectors.common import ReportScope, dialect, fetch
+from analytics.selectors.rates import excluded_end_events
 from grids.models import Area, AreaLevel
 
 MICROGRIDS_SHOWN = 20
@@ -58,8 +57,8 @@ SELECT p.{unit} AS unit_id,
        COUNT(*) AS petitions,
        COUNT(*) FILTER (WHERE p.repeat_of_id IS NOT NULL) AS repeats
 FROM appeals_petition p
-WHERE p.area_path LIKE %(subtree)s
-  AND p.created_at >= %(start)s AND p.created_at < %(end)s
+WHERE {area}
+  AND {created_in_month}
   AND p.status <> 'merged'
   AND p.{unit} IS NOT NULL
 GROUP BY p.{unit}
@@ -71,11 +70,11 @@ _OVERDUE_SQL = """
 SELECT p.{unit} AS unit_id, COUNT(*) AS overdue
 FROM appeals_handlinground r
 JOIN appeals_petition p ON p.id = r.petition_id
-WHERE p.area_path LIKE %(subtree)s
-  AND r.handle_due_at >= %(start)s AND r.handle_due_at < %(end)s
+WHERE {area}
+  AND {due_in_month}
   AND r.handle_due_at <= %(now)s
   AND COALESCE(r.resolved_at, r.ended_at, %(now)s) > r.handle_due_at
-  AND r.end_event NOT IN ('returned', 'merged')
+  AND r.end_event NOT IN ({excluded})
   AND p.{unit} IS NOT NULL
 GROUP BY p.{unit}
 """
@@ -87,8 +86,8 @@ WITH latest AS (
            ROW_NUMBER() OVER (PARTITION BY rt.petition_id ORDER BY rt.rated_at DESC, rt.id DESC) AS newest
     FROM appeals_petitionrating rt
     JOIN appeals_petition p ON p.id = rt.petition_id
-    WHERE p.area_path LIKE %(subtree)s
-      AND rt.rated_at >= %(start)s AND rt.rated_at < %(end)s
+    WHERE {area}
+      AND {rated_in_month}
       AND p.{unit} IS NOT NULL
 )
 SELECT unit_id, COUNT(*) AS unsatisfied
@@ -109,8 +108,8 @@ GROUP BY h.microgrid_id
 _CELLS_SQL = """
 SELECT {cx} AS cx, {cy} AS cy, COUNT(*) AS n, SUM(p.lon) AS sum_lon, SUM(p.lat) AS sum_lat
 FROM appeals_petition p
-WHERE p.area_path LIKE %(subtree)s
-  AND p.created_at >= %(start)s AND p.created_at < %(end)s
+WHERE {area}
+  AND {created_in_month}
   AND p.status <> 'merged'
   AND p.lon IS NOT NULL AND p.lat IS NOT NULL
 GROUP BY 1, 2
@@ -122,8 +121,8 @@ _CELL_DETAIL_SQL = """
 SELECT {cx} AS cx, {cy} AS cy, p.address, p.community_id, p.category_id, COUNT(*) AS n,
        MIN(p.lon), MAX(p.lon), MIN(p.lat), MAX(p.lat)
 FROM appeals_petition p
-WHERE p.area_path LIKE %(subtree)s
-  AND p.created_at >= %(start)s AND p.created_at < %(end)s
+WHERE {area}
+  AND {created_in_month}
   AND p.status <> 'merged'
   AND p.lon IS NOT NULL AND p.lat IS NOT NULL
   AND p.lon >= %(lon0)s AND p.lon < %(lon1)s AND p.lat >= %(lat0)s AND p.lat < %(lat1)s
@@ -147,40 +146,32 @@ def unit_ref(area: Area) -> dict:
 
 
 def risk_weights() -> dict[str, float]:
-    return {key: float(value) for key, value in settings.ANALYTICS_RISK_WEIGHTS.items()}
+    return {key: float(value) for key, value in settings.REPORT_RISK_WEIGHTS.items()}
 
 
-def _moment(value: datetime):
-    return connection.ops.adapt_datetimefield_value(value)
+def _sql(template: str, scope: ReportScope, **extra: str) -> str:
+    """A statement with the scope's area condition and month ranges filled in."""
+    return template.format(
+        area=scope.area_condition,
+        created_in_month=scope.in_month("p.created_at"),
+        due_in_month=scope.in_month("r.handle_due_at"),
+        rated_in_month=scope.in_month("rt.rated_at"),
+        excluded=", ".join(f"'{event}'" for event in excluded_end_events()),
+        **extra,
+    )
 
 
-def _params(area: Area, year: int, month: int, now: datetime | None) -> dict:
-    start, end = month_bounds(year, month)
-    return {
-        "subtree": f"{area.path}%",
-        "start": _moment(start),
-        "end": _moment(end),
-        "now": _moment(now or timezone.now()),
-    }
-
-
-def _rows(sql: str, params: dict) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _counts(area: Area, unit: str, params: dict) -> dict[int, dict[str, int]]:
+def _counts(scope: ReportScope, unit: str, params: dict) -> dict[int, dict[str, int]]:
     """unit id → {petitions, repeats, overdue, unsatisfied} for the `unit` column."""
     counts: dict[int, dict[str, int]] = defaultdict(
         lambda: {"petitions": 0, "repeats": 0, "overdue": 0, "unsatisfied": 0}
     )
-    for unit_id, petitions, repeats in _rows(_VOLUME_SQL.format(unit=unit), params):
+    for unit_id, petitions, repeats in fetch(_sql(_VOLUME_SQL, scope, unit=unit), params):
         counts[unit_id]["petitions"] = petitions
         counts[unit_id]["repeats"] = repeats
-    for unit_id, overdue in _rows(_OVERDUE_SQL.format(unit=unit), params):
+    for unit_id, overdue in fetch(_sql(_OVERDUE_SQL, scope, unit=unit), params):
         counts[unit_id]["overdue"] = overdue
-    for unit_id, unsatisfied in _rows(_UNSATISFIED_SQL.format(unit=unit), params):
+    for unit_id, unsatisfied in fetch(_sql(_UNSATISFIED_SQL, scope, unit=unit), params):
         counts[unit_id]["unsatisfied"] = unsatisfied
     return counts
 
@@ -235,7 +226,7 @@ def _rank(rows: list[dict]) -> None:
 
 def _households(area: Area, microgrids: list[Area]) -> tuple[dict[int, int], dict[int, int], str | None]:
     """Households per micro-grid and per grid, and the source used for the whole area."""
-    houses = dict(_rows(_HOUSES_SQL, {"subtree": f"{area.path}%"}))
+    houses = dict(fetch(_HOUSES_SQL, {"subtree": f"{area.path}%"}))
     per_microgrid: dict[int, int] = {}
     source = None
     if houses:
@@ -257,11 +248,9 @@ def _cell_expressions() -> tuple[str, str, float, float]:
     # Cells square on the ground at Qingdao's latitude would need the area's latitude; 36° serves
     # every Chinese city within ±10 % of the cell width.
     lon_step = lat_step / math.cos(math.radians(36))
-    if connection.vendor == "postgresql":
-        cx, cy = f"FLOOR(p.lon / {lon_step!r})::int", f"FLOOR(p.lat / {lat_step!r})::int"
-    else:  # SQLite: CAST truncates, and lon/lat are positive in China.
-        cx, cy = f"CAST(p.lon / {lon_step!r} AS INTEGER)", f"CAST(p.lat / {lat_step!r} AS INTEGER)"
-    return cx, cy, lon_step, lat_step
+    # Longitudes and latitudes are positive in China, where SQLite's truncation is the floor.
+    sql = dialect()
+    return sql.floor_int(f"p.lon / {lon_step!r}"), sql.floor_int(f"p.lat / {lat_step!r}"), lon_step, lat_step
 
 
 def _components(dense: set[tuple[int, int]]) -> list[list[tuple[int, int]]]:
@@ -291,10 +280,10 @@ def _metres(lon0: float, lat0: float, lon1: float, lat1: float) -> float:
     return math.hypot(dx, dy)
 
 
-def clusters(area: Area, params: dict) -> list[dict]:
+def clusters(scope: ReportScope, params: dict) -> list[dict]:
     """The month's clusters of petition points in the area, largest first (CLUSTERS_SHOWN)."""
     cx, cy, lon_step, lat_step = _cell_expressions()
-    cells = {(x, y): (n, sx, sy) for x, y, n, sx, sy in _rows(_CELLS_SQL.format(cx=cx, cy=cy), params)}
+    cells = {(x, y): (n, sx, sy) for x, y, n, sx, sy in fetch(_sql(_CELLS_SQL, scope, cx=cx, cy=cy), params)}
     dense = {cell for cell, (n, _sx, _sy) in cells.items() if n >= CLUSTER_MIN_POINTS}
     groups = sorted(_components(dense), key=lambda g: (-sum(cells[c][0] for c in g), min(g)))[:CLUSTERS_SHOWN]
     if not groups:
@@ -312,8 +301,8 @@ def clusters(area: Area, params: dict) -> list[dict]:
     communities: list[Counter] = [Counter() for _ in groups]
     categories: list[Counter] = [Counter() for _ in groups]
     extents: list[list[float]] = [[math.inf, -math.inf, math.inf, -math.inf] for _ in groups]
-    for x, y, address, community_id, category_id, n, lo0, lo1, la0, la1 in _rows(
-        _CELL_DETAIL_SQL.format(cx=cx, cy=cy), {**params, **box}
+    for x, y, address, community_id, category_id, n, lo0, lo1, la0, la1 in fetch(
+        _sql(_CELL_DETAIL_SQL, scope, cx=cx, cy=cy), {**params, **box}
     ):
         index = chosen.get((x, y))
         if index is None:
@@ -338,7 +327,7 @@ def clusters(area: Area, params: dict) -> list[dict]:
         road = _top(roads[index])
         community = names["area"].get(_top(communities[index]))
         category = names["category"].get(_top(categories[index]))
-        label = "·".join(part for part in (road, community.name if community else None) if part) or area.name
+        label = "·".join(part for part in (road, community.name if community else None) if part) or scope.area.name
         found.append(
             {
                 "id": index + 1,
@@ -373,7 +362,8 @@ def _names(ids: set[int]) -> dict[str, dict]:
 
 def hotspots_section(area: Area, year: int, month: int, *, now: datetime | None = None) -> dict:
     """The report's `hotspots` section for `area` and the month (see the module docstring)."""
-    params = _params(area, year, month, now)
+    scope = ReportScope.of(area, year, month, now)
+    params = scope.params()
     weights = risk_weights()
     units = list(
         Area.objects.filter(path__startswith=area.path, level__in=(AreaLevel.GRID, AreaLevel.MICROGRID)).only(
@@ -386,11 +376,11 @@ def hotspots_section(area: Area, year: int, month: int, *, now: datetime | None 
     grid_sources = {g.pk: source for g in grids if g.pk in per_grid}
     microgrid_sources = {m.pk: source for m in microgrids if m.pk in per_microgrid}
 
-    grid_rows = _unit_rows(grids, _counts(area, "grid_id", params), per_grid, grid_sources)
+    grid_rows = _unit_rows(grids, _counts(scope, "grid_id", params), per_grid, grid_sources)
     _score(grid_rows, weights)
     _rank(grid_rows)
 
-    microgrid_counts = _counts(area, "microgrid_id", params)
+    microgrid_counts = _counts(scope, "microgrid_id", params)
     # Only micro-grids with petitions can be hot; the ranking shows the top by rate, then repeats.
     active = [m for m in microgrids if microgrid_counts.get(m.pk, {}).get("petitions")]
     microgrid_rows = _unit_rows(active, microgrid_counts, per_microgrid, microgrid_sources)
@@ -402,7 +392,7 @@ def hotspots_section(area: Area, year: int, month: int, *, now: datetime | None 
     return {
         "grids": grid_rows,
         "microgrids": microgrid_rows,
-        "clusters": clusters(area, params),
+        "clusters": clusters(scope, params),
         "risk_weights": weights,
         "households_source": source,
         "cluster_method": {"kind": "grid_cell", "cell_m": CLUSTER_CELL_METRES, "min_points": CLUSTER_MIN_POINTS},

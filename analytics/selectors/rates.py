@@ -1,23 +1,36 @@
-"""The three monthly rates, each defined once (docs/analytics-data.md explains every line).
+"""The three monthly rates, each defined once (docs/analytics-data.md, docs/analytics.md).
 
-Read-only, set-based SQL over the history rows (`HandlingRound`, `PetitionRating`, `Petition`):
-one statement per rate, for the petitions located in an area's subtree (`area_path LIKE
-'<path>%'`, served by the `appeals_pet_scope_recent` index) and one calendar month in Asia/Shanghai.
-Reports, dashboards and their APIs call these; none computes a rate of its own.
+Two set-based statements hold every definition: `response_rows` (handling rounds whose acceptance
+fell due) and `rating_rows` (ratings given). Each reads the month, the month before and the same
+month last year in one pass and groups by tier, unit below the area and department; the report
+adds the groups up (numerators and denominators, never rates). `response_rate`, `resolution_rate`
+and `satisfaction_rate` give one area's month from the same statements.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
-from django.utils import timezone
 
-from governance.workcalendar import CALENDAR_TZ
+from analytics.selectors.common import MONTH, ReportScope, fetch, month_bounds
 from grids.models import Area
+
+__all__ = [
+    "EVERY_ROUND",
+    "LATEST_ROUND",
+    "Rate",
+    "RatingCounts",
+    "month_bounds",
+    "rating_rows",
+    "resolution_rate",
+    "response_rate",
+    "response_rows",
+    "satisfaction_rate",
+]
 
 LATEST_ROUND = "latest"
 EVERY_ROUND = "every"
@@ -37,90 +50,132 @@ class Rate:
         return (Decimal(self.numerator) / self.denominator).quantize(Decimal("0.0001"))
 
 
-def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
-    """[start, end) of a calendar month in Beijing time, as aware datetimes (midnight to midnight)."""
-    start = datetime.combine(date(year, month, 1), time(0), tzinfo=CALENDAR_TZ)
-    following = date(year + (month == 12), month % 12 + 1, 1)
-    return start, datetime.combine(following, time(0), tzinfo=CALENDAR_TZ)
+def excluded_end_events() -> tuple[str, ...]:
+    return tuple(settings.REPORT_RESPONSE_EXCLUDED_END_EVENTS) or ("",)
 
 
-def _subtree(area: Area) -> str:
-    return f"{area.path}%"
-
-
-# Rounds whose acceptance fell due in the month (up to now), except rounds ended by a return
-# (the case was not theirs: re-routed) or a merge; accepted by the deadline in force.
+# 响应率. Rounds whose acceptance fell due in a period (and has passed by `now`, unless accepted
+# already), except rounds ended by a return or a merge (configurable): accepted by the deadline in
+# force. Grouped by period, the round's tier, the unit below the area that handled it, and the
+# petition's department.
 RESPONSE_SQL = """
-SELECT
-    COUNT(*) FILTER (WHERE r.accepted_at IS NOT NULL AND r.accepted_at <= r.accept_due_at) AS on_time,
-    COUNT(*) AS due
+SELECT {period} AS period, r.tier, {unit} AS unit, p.handler_department_id AS department,
+       SUM(CASE WHEN r.accepted_at IS NOT NULL AND r.accepted_at <= r.accept_due_at THEN 1 ELSE 0 END) AS on_time,
+       COUNT(*) AS due
 FROM appeals_handlinground r
 JOIN appeals_petition p ON p.id = r.petition_id
-WHERE p.area_path LIKE %(subtree)s
-  AND r.accept_due_at >= %(start)s AND r.accept_due_at < %(end)s
+WHERE {area}
+  AND {in_periods}
   AND (r.accept_due_at <= %(now)s OR r.accepted_at IS NOT NULL)
-  AND r.end_event NOT IN ('returned', 'merged')
+  AND r.end_event NOT IN ({excluded})
+GROUP BY 1, 2, 3, 4
 """
 
-# Each petition's last rating (resident or call-back) given in the month: its outcome that month.
-LATEST_RATINGS_SQL = """
-WITH latest AS (
-    SELECT rt.rating,
-           ROW_NUMBER() OVER (PARTITION BY rt.petition_id ORDER BY rt.rated_at DESC, rt.id DESC) AS newest
+# 解决率 and 满意率. Every rating given in a period (resident or call-back) with the tier of the round
+# it rated; `latest` is 1 on each petition's newest rating of that period: its outcome that month.
+RATINGS_SQL = """
+WITH given AS (
+    SELECT {period} AS period, rt.petition_id, rt.rating, rt.rated_at, rt.id,
+           hr.tier, {unit} AS unit, p.handler_department_id AS department
     FROM appeals_petitionrating rt
     JOIN appeals_petition p ON p.id = rt.petition_id
-    WHERE p.area_path LIKE %(subtree)s
-      AND rt.rated_at >= %(start)s AND rt.rated_at < %(end)s
+    LEFT JOIN appeals_handlinground hr ON hr.petition_id = rt.petition_id AND hr.number = rt.round_number
+    WHERE {area} AND {in_periods}
+), ranked AS (
+    SELECT period, rating, tier, unit, department,
+           ROW_NUMBER() OVER (PARTITION BY period, petition_id ORDER BY rated_at DESC, id DESC) AS newest
+    FROM given
 )
-SELECT COUNT(*) FILTER (WHERE rating = 'satisfied') AS satisfied,
-       COUNT(*) FILTER (WHERE rating = 'basic') AS basic,
-       COUNT(*) AS rated
-FROM latest
-WHERE newest = 1
-"""
-
-# Every rating given in the month, of every round.
-EVERY_RATING_SQL = """
-SELECT COUNT(*) FILTER (WHERE rt.rating = 'satisfied') AS satisfied,
-       COUNT(*) FILTER (WHERE rt.rating = 'basic') AS basic,
-       COUNT(*) AS rated
-FROM appeals_petitionrating rt
-JOIN appeals_petition p ON p.id = rt.petition_id
-WHERE p.area_path LIKE %(subtree)s
-  AND rt.rated_at >= %(start)s AND rt.rated_at < %(end)s
+SELECT period, tier, unit, department, CASE WHEN newest = 1 THEN 1 ELSE 0 END AS latest, rating, COUNT(*)
+FROM ranked
+GROUP BY 1, 2, 3, 4, 5, 6
 """
 
 
-def _row(sql: str, params: dict) -> tuple:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
+def response_rows(scope: ReportScope) -> list[tuple]:
+    """(period, tier, unit id, department id, on time, due) for the three months."""
+    sql = RESPONSE_SQL.format(
+        period=scope.period("r.accept_due_at"),
+        unit=scope.child_by_round("r.tier"),
+        area=scope.area_condition,
+        in_periods=scope.in_periods("r.accept_due_at"),
+        excluded=", ".join(f"%(excluded{i})s" for i in range(len(excluded_end_events()))),
+    )
+    excluded = {f"excluded{i}": event for i, event in enumerate(excluded_end_events())}
+    return fetch(sql, {**scope.params(), **excluded})
 
 
-def _params(area: Area, year: int, month: int, now: datetime | None = None) -> dict:
-    start, end = month_bounds(year, month)
-    # As the backend stores them (SQLite compares UTC text), so raw SQL compares like the ORM.
-    moment = connection.ops.adapt_datetimefield_value
-    return {"subtree": _subtree(area), "start": moment(start), "end": moment(end), "now": moment(now or timezone.now())}
+def rating_rows(scope: ReportScope) -> list[tuple]:
+    """(period, tier, unit id, department id, latest 0/1, rating, count) for the three months."""
+    sql = RATINGS_SQL.format(
+        period=scope.period("rt.rated_at"),
+        unit=scope.child_by_round("hr.tier"),
+        area=scope.area_condition,
+        in_periods=scope.in_periods("rt.rated_at"),
+    )
+    return fetch(sql, scope.params())
+
+
+@dataclass
+class RatingCounts:
+    """满意, 基本满意 and 不满意 counted over a set of ratings."""
+
+    satisfied: int = 0
+    basic: int = 0
+    unsatisfied: int = 0
+
+    def add(self, rating: str, count: int) -> None:
+        setattr(self, rating, getattr(self, rating) + count)
+
+    @property
+    def rated(self) -> int:
+        return self.satisfied + self.basic + self.unsatisfied
+
+    def resolution(self) -> Rate:
+        """解决率: outcomes 满意 or 基本满意 ÷ outcomes (over each petition's latest rating of the month)."""
+        return Rate(Decimal(self.satisfied + self.basic), self.rated)
+
+    def satisfaction(self, basic_weight: Decimal | float | None = None) -> Rate:
+        """满意率: (满意 + w × 基本满意) ÷ rated."""
+        weight = Decimal(str(settings.SATISFACTION_BASIC_WEIGHT if basic_weight is None else basic_weight))
+        return Rate(self.satisfied + weight * self.basic, self.rated)
+
+
+def response_of(rows: Iterable[tuple]) -> Rate:
+    """The response rate of the given response rows (added up)."""
+    on_time = due = 0
+    for row in rows:
+        on_time += row[4]
+        due += row[5]
+    return Rate(Decimal(on_time), due)
+
+
+def ratings_of(rows: Iterable[tuple], *, rounds: str = LATEST_ROUND) -> RatingCounts:
+    """The rating counts of the given rating rows: latest ratings only, or every rating."""
+    counts = RatingCounts()
+    for _period, _tier, _unit, _department, latest, rating, count in rows:
+        if rounds == EVERY_ROUND or latest:
+            counts.add(rating, count)
+    return counts
+
+
+def _month(rows: list[tuple]) -> list[tuple]:
+    return [row for row in rows if row[0] == MONTH]
 
 
 def response_rate(*, area: Area, year: int, month: int, now: datetime | None = None) -> Rate:
     """响应率: acceptances on time ÷ acceptances that fell due in the month (returns excluded)."""
-    on_time, due = _row(RESPONSE_SQL, _params(area, year, month, now))
-    return Rate(Decimal(on_time), due)
+    return response_of(_month(response_rows(ReportScope.of(area, year, month, now))))
 
 
 def resolution_rate(*, area: Area, year: int, month: int) -> Rate:
     """解决率: petitions whose outcome in the month was 满意 or 基本满意 ÷ petitions with an outcome."""
-    satisfied, basic, rated = _row(LATEST_RATINGS_SQL, _params(area, year, month))
-    return Rate(Decimal(satisfied + basic), rated)
+    return ratings_of(_month(rating_rows(ReportScope.of(area, year, month)))).resolution()
 
 
 def satisfaction_rate(
     *, area: Area, year: int, month: int, rounds: str = LATEST_ROUND, basic_weight: Decimal | None = None
 ) -> Rate:
     """满意率: (满意 + w × 基本满意) ÷ rated, over each petition's latest rating or every rating."""
-    weight = Decimal(str(settings.SATISFACTION_BASIC_WEIGHT if basic_weight is None else basic_weight))
-    sql = {LATEST_ROUND: LATEST_RATINGS_SQL, EVERY_ROUND: EVERY_RATING_SQL}[rounds]
-    satisfied, basic, rated = _row(sql, _params(area, year, month))
-    return Rate(satisfied + weight * basic, rated)
+    counts = ratings_of(_month(rating_rows(ReportScope.of(area, year, month))), rounds=rounds)
+    return counts.satisfaction(basic_weight)

@@ -138,7 +138,7 @@ def test_households_come_from_house_rows_and_fall_back_to_the_recorded_estimate(
 
 
 def test_risk_weights_the_four_counts_against_the_worst_grid(tree, settings):
-    settings.ANALYTICS_RISK_WEIGHTS = {"volume": 0.4, "repeats": 0.3, "overdue": 0.2, "unsatisfied": 0.1}
+    settings.REPORT_RISK_WEIGHTS = {"volume": 0.4, "repeats": 0.3, "overdue": 0.2, "unsatisfied": 0.1}
     hot, mild = tree["DS0C0G0M0"], tree["DS1C0G0M0"]
     first = petition(hot)
     for _ in range(3):
@@ -153,7 +153,7 @@ def test_risk_weights_the_four_counts_against_the_worst_grid(tree, settings):
     assert top["unit"]["code"] == "DS0C0G0" and top["risk"] == 1.0 and top["rank"] == 1
     # 2 of 4 petitions, no repeats, overdue or unsatisfied: 0.4 × 0.5.
     assert second["unit"]["code"] == "DS1C0G0" and second["risk"] == 0.2
-    assert section["risk_weights"] == settings.ANALYTICS_RISK_WEIGHTS
+    assert section["risk_weights"] == settings.REPORT_RISK_WEIGHTS
     assert top["rank_repeats"] == 1 and second["rank_repeats"] == 2
 
 

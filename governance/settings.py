@@ -401,6 +401,16 @@ if REPORT_RANK_BY not in ("response", "resolution", "satisfaction"):
     raise ImproperlyConfigured(f"REPORT_RANK_BY={REPORT_RANK_BY!r}: use response, resolution or satisfaction.")
 # How many categories the top list, the risers and the fallers show.
 REPORT_TOP_CATEGORIES = env_int("REPORT_TOP_CATEGORIES", 10, minimum=1)
+# Monthly report, hotspots: a grid's risk = Σ weight × (its count ÷ the area's largest), over
+# petitions, repeat complaints, overdue rounds and 不满意 outcomes. Weights 0..1, summing to 1.
+REPORT_RISK_WEIGHTS = {
+    "volume": env_float("REPORT_RISK_WEIGHT_VOLUME", 0.4, minimum=0.0),
+    "repeats": env_float("REPORT_RISK_WEIGHT_REPEATS", 0.3, minimum=0.0),
+    "overdue": env_float("REPORT_RISK_WEIGHT_OVERDUE", 0.2, minimum=0.0),
+    "unsatisfied": env_float("REPORT_RISK_WEIGHT_UNSATISFIED", 0.1, minimum=0.0),
+}
+if abs(sum(REPORT_RISK_WEIGHTS.values()) - 1) > 1e-6:
+    raise ImproperlyConfigured(f"REPORT_RISK_WEIGHT_* sum to {sum(REPORT_RISK_WEIGHTS.values())}, not 1.")
 
 # --- 12345 hotline import ----------------------------------------------------------------------------
 # Which column of a hotline export (CSV or XLSX, header row) feeds which petition field: a JSON

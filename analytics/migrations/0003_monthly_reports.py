@@ -7,9 +7,10 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
+
 
     dependencies = [
+        ('analytics', '0002_seed_recommendation_rules'),
         ('grids', '0003_chinese_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

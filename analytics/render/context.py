@@ -9,7 +9,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from analytics.render import history
-from analytics.render.diff import figures_diff
+from analytics.render.diff import changes_rows
 from analytics.render.geo import risk_geojson
 from analytics.render.page import report_page
 from analytics.render.tables import report_tables
@@ -40,10 +40,11 @@ def report_context(
 ) -> dict[str, Any]:
     figures = report.figures or {}
     area = report.area
-    previous = history.previous_version(report)
     earlier = history.published_figures_before(report)
     page = report_page(figures, earlier)
-    changes, more = figures_diff(previous.figures or {}, figures) if previous is not None else (None, 0)
+    recorded = getattr(report, "changes", None) or {}
+    previous_version = recorded.get("previous_version")
+    changes, more = changes_rows(figures, recorded) if previous_version else (None, 0)
     hotspots = figures.get("hotspots") or {}
     return {
         "report": report,
@@ -59,7 +60,7 @@ def report_context(
         "charts": page.charts,
         "geo": risk_geojson(figures, area, link=link),
         "weights": hotspots.get("risk_weights") or (figures.get("settings") or {}).get("risk_weights") or {},
-        "previous": previous,
+        "previous_version": previous_version,
         "changes": changes,
         "changes_more": more,
         "print_mode": print_mode,

@@ -1,12 +1,13 @@
-"""What changed between two versions of one month's report: the figures whose numbers differ.
+"""What changed between two versions of one month's report, in words a reader follows.
 
-List items are matched by their key or unit code, never by position, so a street that moved from
-rank 2 to rank 1 is compared with itself. Derived comparisons (mom, yoy, rank) and the build's own
-metadata are left out: they change when the figures they come from change, which are listed.
+The generation service records the changes (`Report.changes`: {"previous_version", "count",
+"items": [{"ref", "before", "after"}]}, refs like "volume.by_class[01].count.value", list items
+named by their key or unit code); this module only labels and formats them for the page.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,19 +15,66 @@ from django.utils.translation import gettext as _
 
 from analytics.render.tables import COUNT, RATE, format_value
 
-IGNORED_KEYS = {"generated_at", "mom", "yoy", "rank", "schema", "narrative", "recommendations", "settings"}
-SECTION_LABELS = {
-    "volume": "Petitions",
-    "rates": "Rates",
-    "categories": "Categories",
-    "repeats": "Repeat complaints",
-    "overdue": "Overdue and escalated",
-    "returns": "Returns and disputes",
-    "extensions": "Extensions",
-    "times": "Handling times",
-    "hotspots": "Hotspots",
-}
-SHOWN_MAX = 40
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[([^\]]+)\]")
+
+
+def _words() -> dict[str, str]:
+    return {
+        "volume": _("Petitions"),
+        "total": _("total"),
+        "by_channel": _("by channel"),
+        "by_class": _("by category"),
+        "by_closing_tier": _("by closing tier"),
+        "by_unit": _("by unit"),
+        "by_need": _("by need"),
+        "by_tier": _("by tier"),
+        "by_department": _("by department"),
+        "by_category": _("by category"),
+        "rates": _("Rates"),
+        "response": _("response rate"),
+        "resolution": _("resolution rate"),
+        "satisfaction": _("satisfaction rate"),
+        "satisfaction_every_round": _("satisfaction rate, every round"),
+        "categories": _("Categories"),
+        "top": _("top"),
+        "top_week": _("top of the last week"),
+        "risers": _("risers"),
+        "fallers": _("fallers"),
+        "seasonal": _("against last year"),
+        "repeats": _("Repeat complaints"),
+        "overdue": _("Overdue"),
+        "escalated": _("escalated"),
+        "auto_escalated": _("escalated automatically"),
+        "supervised": _("supervised"),
+        "returns": _("Returns"),
+        "disputes": _("disputes"),
+        "extensions": _("Extensions"),
+        "asked": _("asked"),
+        "granted": _("granted"),
+        "refused": _("refused"),
+        "times": _("Handling times"),
+        "response_hours": _("response hours"),
+        "resolution_hours": _("resolution hours"),
+        "median": _("median"),
+        "p90": _("p90"),
+        "hotspots": _("Hotspots"),
+        "grids": _("grids"),
+        "microgrids": _("micro-grids"),
+        "clusters": _("clusters"),
+        "petitions": _("petitions"),
+        "households": _("households"),
+        "per_1000": _("per 1,000 households"),
+        "unsatisfied": _("unsatisfied"),
+        "risk": _("risk"),
+        "rank": _("rank"),
+        "prev": _("last month"),
+        "last_year": _("same month last year"),
+        "mom": _("month on month"),
+        "yoy": _("year on year"),
+        "numerator": _("numerator"),
+        "denominator": _("denominator"),
+        "delta": _("change"),
+    }
 
 
 @dataclass(frozen=True)
@@ -36,84 +84,54 @@ class Change:
     new: str
 
 
-def _item_key(item: Any) -> str | None:
-    if not isinstance(item, dict):
+def _find(items: Any, name: str) -> Any:
+    if not isinstance(items, list):
         return None
-    unit = item.get("unit")
-    if isinstance(unit, dict) and unit.get("code"):
-        return f"unit:{unit['code']}"
-    for key in ("key", "id"):
-        if item.get(key) is not None:
-            return f"{key}:{item[key]}"
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        unit = item.get("unit") if isinstance(item.get("unit"), dict) else {}
+        if name in (str(item.get("key")), str(unit.get("code")), str(item.get("id")), str(index)):
+            return item
     return None
 
 
-def _item_label(item: dict) -> str:
-    unit = item.get("unit")
-    if isinstance(unit, dict):
-        return str(unit.get("name") or unit.get("code"))
-    return str(item.get("label") or item.get("name") or item.get("key") or item.get("id"))
-
-
-def _leaves(node: Any, path: tuple[str, ...], labels: tuple[str, ...], out: dict) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in IGNORED_KEYS or key in ("unit", "label", "name", "key", "id", "top_category"):
-                continue
-            _leaves(value, (*path, key), (*labels, key), out)
-    elif isinstance(node, list):
-        for index, item in enumerate(node):
-            key = _item_key(item) or str(index)
-            label = _item_label(item) if isinstance(item, dict) else str(index)
-            _leaves(item, (*path, key), (*labels, label), out)
-    elif isinstance(node, int | float) and not isinstance(node, bool) or node is None:
-        out[path] = (labels, node)
-
-
-FIELD_LABELS = {
-    "value": "",
-    "prev": "last month",
-    "last_year": "same month last year",
-    "numerator": "numerator",
-    "denominator": "denominator",
-    "count": "",
-    "total": "total",
-}
-
-
-def _label(labels: tuple[str, ...]) -> str:
-    words = []
-    for index, part in enumerate(labels):
-        if index == 0 and part in SECTION_LABELS:
-            words.append(_(SECTION_LABELS[part]))
-        elif part in FIELD_LABELS:
-            if FIELD_LABELS[part]:
-                words.append(_(FIELD_LABELS[part]))
+def ref_label(figures: dict, ref: str) -> str:
+    """ "volume.by_class[01].count.value" → "诉求 · 按类别 · 市容环境" (item names from the figures)."""
+    words = _words()
+    parts: list[str] = []
+    node: Any = figures
+    for name, item in _SEGMENT.findall(ref):
+        if item:
+            found = _find(node, item)
+            unit = (found or {}).get("unit") if isinstance(found, dict) else None
+            parts.append(
+                str((unit or {}).get("name") or (found or {}).get("label") or (found or {}).get("name") or item)
+            )
+            node = found
         else:
-            words.append(part.replace("_", " "))
-    return " · ".join(words)
+            if name not in ("value", "count"):
+                parts.append(words.get(name, name.replace("_", " ")))
+            node = node.get(name) if isinstance(node, dict) else None
+    return " · ".join(parts)
 
 
-def _text(path: tuple[str, ...], value: Any) -> str:
-    if path and path[0] == "rates" and path[-1] in ("value", "prev", "last_year"):
+def _text(ref: str, value: Any) -> str:
+    if ref.startswith("rates.") and ref.rsplit(".", 1)[-1] in ("value", "prev", "last_year"):
         return format_value(value, RATE)
     if isinstance(value, int):
         return format_value(value, COUNT)
     return format_value(value, "number")
 
 
-def figures_diff(old: dict, new: dict) -> tuple[list[Change], int]:
-    """The changed figures (at most SHOWN_MAX, in document order) and how many more changed."""
-    before: dict = {}
-    after: dict = {}
-    _leaves(old, (), (), before)
-    _leaves(new, (), (), after)
-    changes = []
-    for path in list(after) + [path for path in before if path not in after]:
-        old_value = before.get(path, (None, None))[1]
-        new_value = after.get(path, (None, None))[1]
-        if old_value == new_value:
-            continue
-        labels = (after.get(path) or before.get(path))[0]
-        changes.append(Change(_label(labels), _text(path, old_value), _text(path, new_value)))
-    return changes[:SHOWN_MAX], max(0, len(changes) - SHOWN_MAX)
+def changes_rows(figures: dict, changes: dict | None) -> tuple[list[Change], int]:
+    """The listed changes as labelled rows, and how many more changed than are listed."""
+    changes = changes or {}
+    items = changes.get("items") or []
+    rows = [
+        Change(ref_label(figures, item.get("ref", "")), _text(item.get("ref", ""), item.get("before")),
+               _text(item.get("ref", ""), item.get("after")))
+        for item in items
+        if not str(item.get("ref", "")).rsplit(".", 1)[-1] in ("mom", "yoy", "rank")
+    ]
+    return rows, max(0, int(changes.get("count") or 0) - len(items))

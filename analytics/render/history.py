@@ -17,19 +17,6 @@ def ancestors(area: Area) -> list[Area]:
     return list(Area.objects.filter(code__in=codes).order_by("level")) if codes else []
 
 
-def previous_version(report):
-    """The version generated just before this one for the same area and month, if any."""
-    model = _model(report)
-    if model is None:
-        return None
-    return (
-        model.objects.filter(area_id=report.area_id, year=report.year, month=report.month, version__lt=report.version)
-        .exclude(figures__isnull=True)
-        .order_by("-version")
-        .first()
-    )
-
-
 def published_figures_before(report) -> dict[str, dict]:
     """{"YYYY-MM": figures} of the area's published reports of the 24 months before this one (newest version)."""
     model = _model(report)

@@ -18,19 +18,17 @@ from django.utils import timezone, translation
 from analytics.selectors import events as ev
 from analytics.selectors import times as tm
 from analytics.selectors import volume as vol
-from analytics.selectors.common import MONTH, ReportScope
+from analytics.selectors.common import ReportScope
 from analytics.selectors.figures import rate_fig, rounded
 from analytics.selectors.rates import (
     EVERY_ROUND,
-    Rate,
-    RatingCounts,
     rating_rows,
     ratings_of,
     response_of,
     response_rows,
 )
 from analytics.selectors.units import area_ref, categories_by_id, child_areas, department_ref, departments_by_id
-from appeals.models import Rating, Tier
+from appeals.models import Tier
 from governance.workcalendar import CALENDAR_TZ
 from grids.models import Area
 
@@ -46,6 +44,7 @@ def report_settings() -> dict[str, Any]:
         "top_categories": settings.REPORT_TOP_CATEGORIES,
         "response_excluded_end_events": list(settings.REPORT_RESPONSE_EXCLUDED_END_EVENTS),
         "percentiles": "nearest-rank",
+        "risk_weights": dict(settings.REPORT_RISK_WEIGHTS),
     }
 
 
@@ -187,6 +186,3 @@ def report_figures(area: Area, year: int, month: int, *, now: datetime | None = 
             "times": times_section(times, departments),
             "self_check": None,
         }
-
-
-__all__ = ["MONTH", "Rate", "RatingCounts", "Rating", "report_figures"]

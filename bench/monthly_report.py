@@ -66,7 +66,7 @@ WITH places AS (SELECT count(*) AS total FROM bench_places),
         SELECT g,
                %(start)s::timestamptz + (g - 1) * (%(span)s::interval / %(rows)s) AS created,
                1 + (g * 7919) %% (SELECT total FROM places) AS place
-        FROM generate_series(1, %(rows)s) AS g
+        FROM generate_series(1::bigint, %(rows)s::bigint) AS g
      )
 INSERT INTO appeals_petition (
     id, tracking_no, access_token, channel, external_ref, contact_name, contact_phone, title, description,

@@ -476,3 +476,8 @@ HOTLINE_COLUMNS = parse_hotline_columns(_hotline_columns) if _hotline_columns el
 OPEN311_JURISDICTION_ID = env_str("OPEN311_JURISDICTION_ID", "shibei.qingdao.gov.cn")
 # GET requests is a public tracker by default (masked, generalised, bounded); 0 makes it take an api_key.
 OPEN311_PUBLIC_REQUESTS = env_bool("OPEN311_PUBLIC_REQUESTS", True)
+
+# --- Report PDF ------------------------------------------------------------------------------------
+# The Chromium that prints a report's PDF (analytics/render/pdf.py): Debian's package, never a
+# browser Playwright downloads. scripts/test, scripts/demo and the Dockerfile install it.
+CHROMIUM_PATH = env_str("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -17,8 +17,10 @@ urlpatterns = [
     path("api/v1/", include("governance.apis")),
     path("api/v1/", include("appeals.apis")),
     path("api/v1/", include("appeals.hotline_api")),
+    path("api/v1/", include("analytics.apis")),
     path("open311/v2/", include("appeals.open311")),
     path("petitions/", include("appeals.urls")),
+    path("reports/", include("analytics.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script as a file (no inline script); its template keeps an inline
     # <style>, so this one page allows inline styles.

@@ -3,11 +3,11 @@
 The `hotspots` section of the monthly report's figures (REPORT_CONTRACT.md; docs/analytics.md):
 
 - Per grid and per micro-grid, from set-based SQL grouped by the petition's `grid_id` /
-  `microgrid_id`: petitions filed in the month (merged duplicates left out, as everywhere), repeat
-  complaints among them (`repeat_of` set), handling rounds that fell overdue in the month (the
-  handling deadline fell in the month, has passed, and the round was neither resolved nor ended by
-  it; returned and merged rounds excluded, like the response rate), and petitions whose outcome in
-  the month was 不满意 (their latest rating given in the month, like the resolution rate).
+  `microgrid_id`: petitions filed in the month (as the report's `volume` counts them), repeat
+  complaints among them (`repeat_of` set), clocks that ran out in the month (steps with
+  `on_time` false, as the report's `overdue.overdue` counts them: a petition late at two tiers
+  counts twice), and petitions whose outcome in the month was 不满意 (their latest rating given in
+  the month, like the resolution rate).
 - Households: House rows (residents.House) per micro-grid, summed to grids. Only where an area
   has no House rows at all, the micro-grid's recorded `households` (the estimate entered with the
   boundaries) stands in; each row says which (`households_source`: "houses" | "estimate" | null).
@@ -32,7 +32,7 @@ from datetime import datetime
 from django.conf import settings
 
 from analytics.selectors.common import ReportScope, dialect, fetch
-from analytics.selectors.rates import excluded_end_events
+from appeals.history import CLOCK_ENDING_EVENTS
 from grids.models import Area, AreaLevel
 
 MICROGRIDS_SHOWN = 20
@@ -59,22 +59,20 @@ SELECT p.{unit} AS unit_id,
 FROM appeals_petition p
 WHERE {area}
   AND {created_in_month}
-  AND p.status <> 'merged'
   AND p.{unit} IS NOT NULL
 GROUP BY p.{unit}
 """
 
-# Handling rounds whose handling deadline fell in the month (up to now) and passed before the round
-# was resolved or ended: late rounds, by where the petition is.
+# Clocks that ran out: steps in the month that ended a clock after its deadline (`on_time` false: a
+# late acceptance, a late reply, an escalation on deadline…), as the report's `overdue` counts them.
 _OVERDUE_SQL = """
 SELECT p.{unit} AS unit_id, COUNT(*) AS overdue
-FROM appeals_handlinground r
-JOIN appeals_petition p ON p.id = r.petition_id
+FROM appeals_petitionevent e
+JOIN appeals_petition p ON p.id = e.petition_id
 WHERE {area}
-  AND {due_in_month}
-  AND r.handle_due_at <= %(now)s
-  AND COALESCE(r.resolved_at, r.ended_at, %(now)s) > r.handle_due_at
-  AND r.end_event NOT IN ({excluded})
+  AND e.type IN ({clock_ending})
+  AND e.on_time = FALSE
+  AND {event_in_month}
   AND p.{unit} IS NOT NULL
 GROUP BY p.{unit}
 """
@@ -110,7 +108,6 @@ SELECT {cx} AS cx, {cy} AS cy, COUNT(*) AS n, SUM(p.lon) AS sum_lon, SUM(p.lat) 
 FROM appeals_petition p
 WHERE {area}
   AND {created_in_month}
-  AND p.status <> 'merged'
   AND p.lon IS NOT NULL AND p.lat IS NOT NULL
 GROUP BY 1, 2
 """
@@ -123,7 +120,6 @@ SELECT {cx} AS cx, {cy} AS cy, p.address, p.community_id, p.category_id, COUNT(*
 FROM appeals_petition p
 WHERE {area}
   AND {created_in_month}
-  AND p.status <> 'merged'
   AND p.lon IS NOT NULL AND p.lat IS NOT NULL
   AND p.lon >= %(lon0)s AND p.lon < %(lon1)s AND p.lat >= %(lat0)s AND p.lat < %(lat1)s
 GROUP BY 1, 2, 3, 4, 5
@@ -154,9 +150,9 @@ def _sql(template: str, scope: ReportScope, **extra: str) -> str:
     return template.format(
         area=scope.area_condition,
         created_in_month=scope.in_month("p.created_at"),
-        due_in_month=scope.in_month("r.handle_due_at"),
+        event_in_month=scope.in_month("e.created_at"),
+        clock_ending=", ".join(f"'{kind}'" for kind in sorted(CLOCK_ENDING_EVENTS)),
         rated_in_month=scope.in_month("rt.rated_at"),
-        excluded=", ".join(f"'{event}'" for event in excluded_end_events()),
         **extra,
     )
 

@@ -170,11 +170,17 @@ def assert_evidence_resolves(figures: dict, items: list[dict]) -> None:
 def test_it_reads_like_the_monthly_report():
     said = sentences(sample_figures())
     assert said["volume"]["text"] == "本月共受理诉求1,234件，环比上月减少16%，同比增加12%。"
-    assert said["fallers"]["text"] == "施工区域类诉求有所下降，由上月100件降至84件，环比减少16%。"
-    assert said["top_categories"]["text"].startswith("从问题类型看，交通堵塞、施工噪音、路边烧烤等问题占比较高")
+    assert said["categories"]["text"] == (
+        "施工区域类诉求有所下降，由上月100件降至84件，环比减少16%，"
+        "但交通堵塞、施工噪音、路边烧烤等问题仍占比较高，合计440件，占全部诉求的36%。"
+    )
+    assert said["risers"]["text"] == "交通堵塞类诉求增量明显，由上月150件增至200件，环比上升33%。"
     assert "响应率99.03%，较上月提高1个百分点" in said["rates"]["text"]
     assert "解决率99.81%，与上月持平" in said["rates"]["text"]
-    assert said["seasonal"]["text"].startswith("与去年同期相比，路边烧烤、游商浮贩等季节性问题")
+    assert said["seasonal"]["text"] == (
+        "与去年同期相比，路边烧烤（去年同月40件，本月90件）、游商浮贩（去年同月25件，本月30件）等问题的投诉增量明显。"
+    )
+    assert said["overdue"]["text"] == "办理超期12件次，其中到期自动升级7件次，环比上月减少20%。"
     assert "和兴路社区第1网格综合风险最高" in said["hotspots"]["text"]
     assert "延安路·萍乡里社区一带（14件）" in said["hotspots"]["text"]
 
@@ -203,7 +209,7 @@ def test_a_small_month_gets_its_count_and_nothing_else():
     figures["settings"]["min_volume"] = 5
     said = sentences(figures)
     assert said["volume"]["text"] == "本月共受理诉求3件，件数较少，不作趋势和占比分析。"
-    assert "channels" not in said and "top_categories" not in said
+    assert "channels" not in said and "categories" not in said and "top_categories" not in said
 
 
 def test_the_minimum_volume_comes_from_the_document():
@@ -211,7 +217,7 @@ def test_the_minimum_volume_comes_from_the_document():
     figures["settings"]["min_volume"] = 2000
     said = sentences(figures)
     assert said["volume"]["text"] == "本月共受理诉求1,234件，件数较少，不作趋势和占比分析。"
-    assert "fallers" not in said and "risers" not in said and "rates" not in said
+    assert not {"categories", "fallers", "risers", "rates"} & set(said)
 
 
 def test_a_change_with_a_null_base_is_not_written():

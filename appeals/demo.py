@@ -32,6 +32,7 @@ their deadline; the rest are long-running projects supervised at the district.
 from __future__ import annotations
 
 import itertools
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -1191,7 +1192,24 @@ def _write(batch: list[_Plan], counts: dict[str, int]) -> None:
             key = event.extra.get("request_id")
             if key is not None and key < 0:
                 event.extra = {**event.extra, "request_id": life.extensions[-key - 1].pk}
-            events.append(event)
+            events.append(
+                (
+                    pk,
+                    str(event.type),
+                    event.actor_id,
+                    event.actor_label,
+                    str(event.from_status),
+                    str(event.to_status),
+                    event.from_tier,
+                    event.to_tier,
+                    event.note,
+                    json.dumps(event.extra),
+                    event.created_at,
+                    event.deadline_in_force,
+                    event.deadline_after,
+                    event.on_time,
+                )
+            )
         area_ids = plan.life.world.area_ids
         rounds += [
             (
@@ -1218,7 +1236,7 @@ def _write(batch: list[_Plan], counts: dict[str, int]) -> None:
         for callback in life.callbacks:
             callback.petition_id = pk
             callbacks.append(callback)
-    PetitionEvent.objects.bulk_create(events, batch_size=INSERT_BATCH_SIZE * 2)
+    _insert(PetitionEvent, EVENT_COLUMNS, events)
     Assignment.objects.bulk_create(assignments, batch_size=INSERT_BATCH_SIZE)
     Callback.objects.bulk_create(callbacks, batch_size=INSERT_BATCH_SIZE)
     _insert(HandlingRound, ROUND_COLUMNS, rounds)
@@ -1248,24 +1266,56 @@ ROUND_COLUMNS = (
     "end_event",
 )
 RATING_COLUMNS = ("petition_id", "round_number", "rating", "source", "rated_at", "is_latest")
+# `extra` as JSON text: PostgreSQL casts the text array to jsonb[], SQLite stores the text as is.
+EVENT_COLUMNS = (
+    "petition_id",
+    "type",
+    "actor_id",
+    "actor_label",
+    "from_status",
+    "to_status",
+    "from_tier",
+    "to_tier",
+    "note",
+    "extra",
+    "created_at",
+    "deadline_in_force",
+    "deadline_after",
+    "on_time",
+)
 
 
 def _insert(model: type[Any], columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert plain tuples: on PostgreSQL one `INSERT … SELECT unnest(…)` per batch, no model objects.
+    """Insert plain tuples, no model objects: on PostgreSQL one `INSERT … SELECT unnest(…)` per batch,
+    elsewhere one `executemany` with the values adapted as the backend stores them.
 
-    Rounds and ratings are a third of the demo's rows; building a model instance for each cost more
-    than writing it.
+    Events, rounds and ratings are most of the demo's rows; building a model instance for each
+    (and compiling its INSERT) cost more than writing it.
     """
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows], INSERT_BATCH_SIZE)
-        return
     fields = [model._meta.get_field(name.removesuffix("_id")) for name in columns]
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table, names = (
+        connection.ops.quote_name(model._meta.db_table),
+        ", ".join(connection.ops.quote_name(f.column) for f in fields),
+    )
+    if connection.vendor != "postgresql":
+        moment = connection.ops.adapt_datetimefield_value
+        stamps = [i for i, f in enumerate(fields) if f.get_internal_type() == "DateTimeField"]
+        adapted = []
+        for row in rows:
+            row = list(row)
+            for i in stamps:
+                row[i] = moment(row[i])
+            adapted.append(row)
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(fields))})"
+        with connection.cursor() as cursor:
+            for start in range(0, len(adapted), INSERT_BATCH_SIZE * 5):
+                cursor.executemany(sql, adapted[start : start + INSERT_BATCH_SIZE * 5])
+        return
     arrays = ", ".join(
         f"%s::{f.db_type(connection) if not f.is_relation else f.target_field.rel_db_type(connection)}[]"
         for f in fields
     )
-    sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) SELECT * FROM unnest({arrays})"
+    sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), INSERT_BATCH_SIZE * 5):
             chunk = rows[start : start + INSERT_BATCH_SIZE * 5]

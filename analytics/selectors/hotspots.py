@@ -15,9 +15,11 @@ The `hotspots` section of the monthly report's figures (REPORT_CONTRACT.md; docs
 - Risk per grid: the weighted sum of the four counts, each divided by the largest value among the
   area's grids (so 1.0 = the worst grid on every measure), weights `settings.REPORT_RISK_WEIGHTS`.
 - Clusters: a grid-cell method in SQL. Points are binned into cells of CLUSTER_CELL_METRES (one
-  GROUP BY over the month's petitions of the area); cells holding at least CLUSTER_MIN_POINTS are
-  dense, and dense cells that touch (8-neighbourhood) form one cluster. The database returns one row
-  per occupied cell, so the Python part is bounded by the area's size, not by the petition count.
+  GROUP BY over the month's petitions of the area); a cell is dense when it holds at least
+  CLUSTER_MIN_POINTS and at least CLUSTER_DENSITY_FACTOR × the mean of the occupied cells (so a busy
+  district is not one cluster from end to end), and dense cells that touch (8-neighbourhood) form
+  one cluster. The database returns one row per occupied cell, so the Python part is bounded by the
+  area's size, not by the petition count.
   A cluster is named by the road most of its addresses name and the community most of its
   petitions belong to ("延安路·萍乡里社区").
 """
@@ -39,8 +41,11 @@ MICROGRIDS_SHOWN = 20
 CLUSTERS_SHOWN = 20
 # A cell of ~200 m: a few yards or one stretch of road, what a grid worker calls "one place".
 CLUSTER_CELL_METRES = 200
-# A place with fewer petitions in a month is not a cluster.
+# A place with fewer petitions in a month is not a cluster...
 CLUSTER_MIN_POINTS = 5
+# ...nor one with fewer than this many times the mean of the area's occupied cells: in a busy
+# district every cell holds a few petitions, and only the places well above that are hot.
+CLUSTER_DENSITY_FACTOR = 3
 _METRES_PER_DEGREE = 111_320.0
 
 LEVEL_NAMES = {
@@ -276,11 +281,20 @@ def _metres(lon0: float, lat0: float, lon1: float, lat1: float) -> float:
     return math.hypot(dx, dy)
 
 
+def cluster_floor(counts: list[int]) -> int:
+    """The petitions a cell needs to be dense: CLUSTER_MIN_POINTS, and CLUSTER_DENSITY_FACTOR × the
+    mean of the occupied cells."""
+    if not counts:
+        return CLUSTER_MIN_POINTS
+    return max(CLUSTER_MIN_POINTS, math.ceil(CLUSTER_DENSITY_FACTOR * sum(counts) / len(counts)))
+
+
 def clusters(scope: ReportScope, params: dict) -> list[dict]:
     """The month's clusters of petition points in the area, largest first (CLUSTERS_SHOWN)."""
     cx, cy, lon_step, lat_step = _cell_expressions()
     cells = {(x, y): (n, sx, sy) for x, y, n, sx, sy in fetch(_sql(_CELLS_SQL, scope, cx=cx, cy=cy), params)}
-    dense = {cell for cell, (n, _sx, _sy) in cells.items() if n >= CLUSTER_MIN_POINTS}
+    floor = cluster_floor([n for n, _sx, _sy in cells.values()])
+    dense = {cell for cell, (n, _sx, _sy) in cells.items() if n >= floor}
     groups = sorted(_components(dense), key=lambda g: (-sum(cells[c][0] for c in g), min(g)))[:CLUSTERS_SHOWN]
     if not groups:
         return []
@@ -391,5 +405,10 @@ def hotspots_section(area: Area, year: int, month: int, *, now: datetime | None 
         "clusters": clusters(scope, params),
         "risk_weights": weights,
         "households_source": source,
-        "cluster_method": {"kind": "grid_cell", "cell_m": CLUSTER_CELL_METRES, "min_points": CLUSTER_MIN_POINTS},
+        "cluster_method": {
+            "kind": "grid_cell",
+            "cell_m": CLUSTER_CELL_METRES,
+            "min_points": CLUSTER_MIN_POINTS,
+            "density_factor": CLUSTER_DENSITY_FACTOR,
+        },
     }

@@ -10,6 +10,7 @@ import pytest
 
 from analytics.selectors.hotspots import (
     CLUSTER_MIN_POINTS,
+    cluster_floor,
     hotspots_section,
     road_of,
 )
@@ -189,6 +190,23 @@ def test_a_dense_place_is_one_cluster_named_by_road_and_community(tree, categori
     assert cluster["name"] == f"延安路·{tree['DS0C0G0M0'].parent.parent.name}"
     assert cluster["top_category"] == {"key": "T02", "label": "路边烧烤"}
     assert abs(cluster["lon"] - 120.0051) < 0.001 and abs(cluster["lat"] - 36.0051) < 0.001
+
+
+def test_a_cell_is_dense_against_the_area_s_own_mean():
+    assert cluster_floor([]) == CLUSTER_MIN_POINTS
+    assert cluster_floor([1, 1, 1, 9]) == 9  # 3 × the mean of 3
+    assert cluster_floor([4, 4, 4, 4]) == 12
+    assert cluster_floor([1, 1, 1, 1]) == CLUSTER_MIN_POINTS
+
+
+def test_an_evenly_busy_area_has_no_cluster(tree):
+    mg = tree["DS0C0G0M0"]
+    # Six petitions in each of nine neighbouring cells: busy everywhere, hot nowhere.
+    for i in range(3):
+        for j in range(3):
+            for _ in range(6):
+                petition(mg, lon=120.0003 + i * 0.0023, lat=36.0003 + j * 0.0018)
+    assert hotspots_section(tree.district, 2026, 11, now=NOW)["clusters"] == []
 
 
 def test_an_area_without_petitions_has_cold_grids_and_no_clusters(tree):

@@ -30,6 +30,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from datetime import datetime
+from typing import NamedTuple
 
 from django.conf import settings
 
@@ -47,6 +48,8 @@ CLUSTER_MIN_POINTS = 5
 # district every cell holds a few petitions, and only the places well above that are hot.
 CLUSTER_DENSITY_FACTOR = 3
 _METRES_PER_DEGREE = 111_320.0
+# A cell's key: column × KEY_BASE + row (rows stay far below it: latitude ÷ cell < 10^6).
+KEY_BASE = 100_000_000
 
 LEVEL_NAMES = {
     AreaLevel.DISTRICT: "district",
@@ -117,8 +120,9 @@ WHERE {area}
 GROUP BY 1, 2
 """
 
-# What the petitions of a few cells are about and where: one row per (cell, address, community,
-# category), for naming the clusters.
+# What the petitions of the clusters' cells are about and where: one row per (cell, address,
+# community, category), for naming the clusters. The box is a cheap first cut; the cell keys
+# (written into the statement as integers) keep the chosen cells only.
 _CELL_DETAIL_SQL = """
 SELECT {cx} AS cx, {cy} AS cy, p.address, p.community_id, p.category_id, COUNT(*) AS n,
        MIN(p.lon), MAX(p.lon), MIN(p.lat), MAX(p.lat)
@@ -127,6 +131,7 @@ WHERE {area}
   AND {created_in_month}
   AND p.lon IS NOT NULL AND p.lat IS NOT NULL
   AND p.lon >= %(lon0)s AND p.lon < %(lon1)s AND p.lat >= %(lat0)s AND p.lat < %(lat1)s
+  AND ({cx}) * {key_base} + ({cy}) IN ({keys})
 GROUP BY 1, 2, 3, 4, 5
 """
 
@@ -142,7 +147,16 @@ def road_of(address: str) -> str | None:
     return match.group(1) if match else None
 
 
-def unit_ref(area: Area) -> dict:
+class _Unit(NamedTuple):
+    pk: int
+    code: str
+    name: str
+    level: int
+    parent_id: int | None
+    households: int | None
+
+
+def unit_ref(area: Area | _Unit) -> dict:
     return {"id": area.pk, "code": area.code, "name": area.name, "level": LEVEL_NAMES[area.level]}
 
 
@@ -192,7 +206,7 @@ def _score(rows: list[dict], weights: dict[str, float]) -> None:
         row["risk"] = round(total, 4)
 
 
-def _unit_rows(units: list[Area], counts: dict, households: dict[int, int | None], sources: dict) -> list[dict]:
+def _unit_rows(units: list[_Unit], counts: dict, households: dict[int, int | None], sources: dict) -> list[dict]:
     rows = []
     for unit in units:
         c = counts.get(unit.pk) or {"petitions": 0, "repeats": 0, "overdue": 0, "unsatisfied": 0}
@@ -225,7 +239,7 @@ def _rank(rows: list[dict]) -> None:
         row["rank_repeats"] = position
 
 
-def _households(area: Area, microgrids: list[Area]) -> tuple[dict[int, int], dict[int, int], str | None]:
+def _households(area: Area, microgrids: list[_Unit]) -> tuple[dict[int, int], dict[int, int], str | None]:
     """Households per micro-grid and per grid, and the source used for the whole area."""
     houses = dict(fetch(_HOUSES_SQL, {"subtree": f"{area.path}%"}))
     per_microgrid: dict[int, int] = {}
@@ -298,7 +312,7 @@ def clusters(scope: ReportScope, params: dict) -> list[dict]:
     groups = sorted(_components(dense), key=lambda g: (-sum(cells[c][0] for c in g), min(g)))[:CLUSTERS_SHOWN]
     if not groups:
         return []
-    # One detail query over the bounding box of the chosen cells, then keep the chosen cells only.
+    # One detail query over the chosen cells.
     chosen = {cell: index for index, group in enumerate(groups) for cell in group}
     xs, ys = [c[0] for c in chosen], [c[1] for c in chosen]
     box = {
@@ -312,7 +326,15 @@ def clusters(scope: ReportScope, params: dict) -> list[dict]:
     categories: list[Counter] = [Counter() for _ in groups]
     extents: list[list[float]] = [[math.inf, -math.inf, math.inf, -math.inf] for _ in groups]
     for x, y, address, community_id, category_id, n, lo0, lo1, la0, la1 in fetch(
-        _sql(_CELL_DETAIL_SQL, scope, cx=cx, cy=cy), {**params, **box}
+        _sql(
+            _CELL_DETAIL_SQL,
+            scope,
+            cx=cx,
+            cy=cy,
+            key_base=str(KEY_BASE),
+            keys=", ".join(str(int(x) * KEY_BASE + int(y)) for x, y in sorted(chosen)),
+        ),
+        {**params, **box},
     ):
         index = chosen.get((x, y))
         if index is None:
@@ -375,11 +397,13 @@ def hotspots_section(area: Area, year: int, month: int, *, now: datetime | None 
     scope = ReportScope.of(area, year, month, now)
     params = scope.params()
     weights = risk_weights()
-    units = list(
-        Area.objects.filter(path__startswith=area.path, level__in=(AreaLevel.GRID, AreaLevel.MICROGRID)).only(
-            "id", "code", "name", "level", "parent_id", "households", "path"
-        )
-    )
+    # Plain tuples: a district has ~8,000 grids and micro-grids, model instances cost more than the SQL.
+    units = [
+        _Unit(*row)
+        for row in Area.objects.filter(
+            path__startswith=area.path, level__in=(AreaLevel.GRID, AreaLevel.MICROGRID)
+        ).values_list("id", "code", "name", "level", "parent_id", "households")
+    ]
     grids = [u for u in units if u.level == AreaLevel.GRID]
     microgrids = [u for u in units if u.level == AreaLevel.MICROGRID]
     per_microgrid, per_grid, source = _households(area, microgrids)

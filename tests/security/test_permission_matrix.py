@@ -183,6 +183,16 @@ RULES: dict[str, Rule] = {
     "admin:autocomplete": Rule("list", _scoped({DENIED}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
     "admin:view_on_site": Rule("object", _scoped({NOT_FOUND, ANY_REDIRECT}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
     "admin/(?P<url>.*)$": Rule("object", _scoped({NOT_FOUND}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
+    # --- monthly reports (analytics/urls.py): the outside report is DS1's; personas sit in DS0 or a department
+    "analytics:index": Rule("list", _scoped({OK, ANY_REDIRECT, NOT_FOUND}, {NOT_FOUND}, {LOGIN})),
+    "analytics:area_reports": Rule("object", HTML_OBJECT),
+    "analytics:area_month": Rule("object", HTML_OBJECT),
+    "analytics:generate": Rule("object", _anyone(NOT_ALLOWED), post=HTML_OBJECT, post_data={"month": "2026-11"}),
+    "analytics:detail": Rule("object", HTML_OBJECT),
+    "analytics:progress": Rule("object", HTML_OBJECT),
+    "analytics:pdf": Rule("object", HTML_OBJECT),
+    "analytics:xlsx": Rule("object", HTML_OBJECT),
+    "analytics:publish": Rule("object", _anyone(NOT_ALLOWED), post=HTML_OBJECT),
 }
 
 # Admin model pages: the object outside the persona's area of each registered model, and whether
@@ -252,6 +262,12 @@ def _axes(model: str, **fields):
 def _import_job(world: World) -> str:
     job = HotlineImportJob.objects.create(file_name="orders.csv", created_by=world.users["outside_street_command"])
     return str(job.pk)
+
+
+def _outside_report(world: World) -> str:
+    from tests.analytics.render_fixtures import make_report
+
+    return str(make_report(world.tree["DS1"]).pk)
 
 
 def _notification(world: World):
@@ -329,6 +345,8 @@ FILLERS: dict[str, Callable[[World, Route, str | None], list[str]]] = {
     "url": lambda world, route, label: ["appeals/petition/nothing-here/"],
     "token": lambda world, route, label: [secrets.token_urlsafe(32)],
     "job_id": lambda world, route, label: [_import_job(world)],
+    "report_id": lambda world, route, label: [_outside_report(world)],
+    "month": lambda world, route, label: ["2026-11"],
 }
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("governance.apis")),
     path("api/v1/", include("appeals.apis")),
     path("api/v1/", include("appeals.hotline_api")),
+    path("api/v1/", include("analytics.apis")),
     path("open311/v2/", include("appeals.open311")),
     path("petitions/", include("appeals.urls")),
     path("reports/", include("analytics.urls")),

@@ -29,7 +29,7 @@ from analytics.narrative import narrate
 from analytics.selectors.hotspots import hotspots_section
 from analytics.selectors.report import report_figures
 from appeals.services._base import enqueue
-from governance.errors import DomainError
+from governance.errors import Conflict, DomainError
 from governance.workcalendar import CALENDAR_TZ
 from grids.models import Area
 
@@ -229,9 +229,9 @@ def report_publish(*, report_id: int, actor: Any = None) -> Report:
     with transaction.atomic():
         report = Report.objects.select_for_update().get(pk=report_id)
         if report.status == ReportStatus.PUBLISHED:
-            raise DomainError(_("This report is already published."), code="already_published")
+            raise Conflict(_("This report is already published."), code="already_published")
         if report.state != ReportState.READY:
-            raise DomainError(_("The report is still being generated; it cannot be published yet."), code="not_ready")
+            raise Conflict(_("The report is still being generated; it cannot be published yet."), code="not_ready")
         _publish_locked(report, actor, timezone.now())
     return report
 

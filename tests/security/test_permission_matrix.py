@@ -132,6 +132,7 @@ RULES: dict[str, Rule] = {
         "object", API_OBJECT, query=lambda world: {"lon": POINT_OUTSIDE[0], "lat": POINT_OUTSIDE[1]}
     ),
     "api-petition-detail": Rule("object", API_OBJECT),
+    "api-report-detail": Rule("object", API_OBJECT),
     **{
         f"api-petition-{name}": Rule(
             "object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, API_ANONYMOUS), post=API_OBJECT, post_data={"note": "x"}
@@ -173,6 +174,7 @@ RULES: dict[str, Rule] = {
     "api-area-list": Rule("list", API_LIST),
     "api-petition-list": Rule("list", API_LIST),
     "api-petition-stats": Rule("list", API_LIST),
+    "api-report-list": Rule("list", API_LIST),
     # --- the admin's own pages (model pages: ADMIN_MODELS)
     "admin:index": Rule("list", _scoped({OK}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
     "admin:app_list": Rule("list", _scoped({OK, NOT_FOUND}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
@@ -264,10 +266,12 @@ def _import_job(world: World) -> str:
     return str(job.pk)
 
 
-def _outside_report(world: World) -> str:
-    from tests.analytics.render_fixtures import make_report
+def _report(world: World) -> str:
+    """A published report of the outside street (figures as generated for its month)."""
+    from analytics.services.reports import report_generate
 
-    return str(make_report(world.tree["DS1"]).pk)
+    report = report_generate(area=world.tree["DS1"], year=2026, month=1, publish=True)
+    return str(report.pk)
 
 
 def _notification(world: World):
@@ -345,7 +349,7 @@ FILLERS: dict[str, Callable[[World, Route, str | None], list[str]]] = {
     "url": lambda world, route, label: ["appeals/petition/nothing-here/"],
     "token": lambda world, route, label: [secrets.token_urlsafe(32)],
     "job_id": lambda world, route, label: [_import_job(world)],
-    "report_id": lambda world, route, label: [_outside_report(world)],
+    "report_id": lambda world, route, label: [_report(world)],
     "month": lambda world, route, label: ["2026-11"],
 }
 

@@ -222,7 +222,7 @@ def _seasonal(figures: dict, floor: int) -> dict | None:
         last_year, value = count.get("last_year"), count.get("value")
         if last_year is None or value is None or value < floor or last_year < floor or value <= last_year:
             continue
-        named.append(row["label"])
+        named.append(f"{row['label']}（去年同月{fmt_count(last_year)}件，本月{fmt_count(value)}件）")
         ref = f"categories.seasonal[{index}].count"
         evidence += [
             _ev(row["label"], value, f"{ref}.value"),
@@ -234,7 +234,7 @@ def _seasonal(figures: dict, floor: int) -> dict | None:
         return None
     return {
         "id": "seasonal",
-        "text": f"与去年同期相比，{'、'.join(named)}等季节性问题的投诉仍然较多，此类问题增量明显。",
+        "text": f"与去年同期相比，{'、'.join(named)}等问题的投诉增量明显。",
         "evidence": evidence,
     }
 
@@ -271,17 +271,17 @@ def _overdue(figures: dict, floor: int) -> dict | None:
         return None
     value = fig["value"]
     if value == 0:
-        return {"id": "overdue", "text": "本月无超期诉求。", "evidence": [_ev("超期诉求", 0, "overdue.overdue.value")]}
-    parts = [f"超期诉求{fmt_count(value)}件"]
-    evidence = [_ev("超期诉求", value, "overdue.overdue.value")]
+        return {"id": "overdue", "text": "本月无超期办理。", "evidence": [_ev("超期件次", 0, "overdue.overdue.value")]}
+    parts = [f"办理超期{fmt_count(value)}件次"]
+    evidence = [_ev("超期件次", value, "overdue.overdue.value")]
     escalated = overdue.get("auto_escalated") or {}
     if escalated.get("value"):
-        parts.append(f"其中{fmt_count(escalated['value'])}件到期自动升级")
+        parts.append(f"其中到期自动升级{fmt_count(escalated['value'])}件次")
         evidence.append(_ev("到期自动升级", escalated["value"], "overdue.auto_escalated.value"))
     mom = change_phrase(fig, "mom", floor, word="环比上月")
     if mom:
         parts.append(mom)
-        evidence.append(_ev("超期诉求（上月）", fig.get("prev"), "overdue.overdue.prev"))
+        evidence.append(_ev("超期件次（上月）", fig.get("prev"), "overdue.overdue.prev"))
     return {"id": "overdue", "text": "，".join(parts) + "。", "evidence": evidence}
 
 
@@ -317,17 +317,35 @@ def _hotspots(figures: dict, floor: int) -> dict | None:
     return {"id": "hotspots", "text": "；".join(parts) + "。", "evidence": evidence}
 
 
+def _categories(figures: dict, floor: int) -> list[dict]:
+    """What fell, then what still weighs most, in one sentence as the seed's report writes it:
+    "施工区域类诉求有所下降……，但交通堵塞、施工噪音等问题仍占比较高……"; then what rose."""
+    faller = _movers(figures, floor, "fallers")
+    top = _top_categories(figures, floor)
+    riser = _movers(figures, floor, "risers")
+    said = []
+    if faller and top:
+        said.append(
+            {
+                "id": "categories",
+                "text": faller["text"].removesuffix("。")
+                + "，但"
+                + top["text"].removeprefix("从问题类型看，").replace("等问题占比较高", "等问题仍占比较高"),
+                "evidence": faller["evidence"] + top["evidence"],
+            }
+        )
+    else:
+        said += [s for s in (faller, top) if s]
+    if riser:
+        said.append(riser)
+    return said
+
+
 def narrative(figures: dict) -> list[dict]:
+    """The narrative's sentences in reading order; sections without support write nothing."""
     floor = min_volume(figures)
-    sentences = []
-    for build in (_volume, _channels, _rates, _top_categories):
-        sentence = build(figures, floor)
-        if sentence:
-            sentences.append(sentence)
-    for key in ("fallers", "risers"):
-        sentence = _movers(figures, floor, key)
-        if sentence:
-            sentences.append(sentence)
+    sentences = [s for s in (_volume(figures, floor), _channels(figures, floor), _rates(figures, floor)) if s]
+    sentences += _categories(figures, floor)
     for build in (_seasonal, _repeats, _overdue, _hotspots):
         sentence = build(figures, floor)
         if sentence:

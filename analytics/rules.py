@@ -85,7 +85,7 @@ def _category_rising_twice(figures: dict, rule) -> Iterator[Hit]:
 def _grid_many_repeats(figures: dict, rule) -> Iterator[Hit]:
     for index, row in enumerate(_rows(figures, "hotspots", "grids")):
         repeats = row.get("repeats") or 0
-        if repeats >= rule.threshold and repeats > 0:
+        if repeats >= float(rule.threshold) and repeats > 0:
             ref = f"hotspots.grids[{index}]"
             yield Hit(
                 values={
@@ -104,7 +104,7 @@ def _unit_low_satisfaction(figures: dict, rule) -> Iterator[Hit]:
     for index, row in enumerate(_rows(figures, "rates", "by_unit")):
         rate = row.get("satisfaction") or {}
         value, rated = rate.get("value"), rate.get("denominator") or 0
-        if value is None or rated < rule.min_count or value >= rule.threshold:
+        if value is None or rated < rule.min_count or value >= float(rule.threshold):
             continue
         ref = f"rates.by_unit[{index}].satisfaction"
         yield Hit(
@@ -124,7 +124,7 @@ def _unit_low_satisfaction(figures: dict, rule) -> Iterator[Hit]:
 def _department_many_returns(figures: dict, rule) -> Iterator[Hit]:
     for index, row in enumerate(_rows(figures, "returns", "by_department")):
         value = (row.get("count") or {}).get("value") or 0
-        if value >= rule.threshold and value > 0:
+        if value >= float(rule.threshold) and value > 0:
             yield Hit(
                 values={"unit": row["unit"]["name"], "returns": fmt_count(value)},
                 evidence=[_ev(f"{row['unit']['name']}退单", value, f"returns.by_department[{index}].count.value")],
@@ -137,7 +137,7 @@ def _seasonal_riser(figures: dict, rule) -> Iterator[Hit]:
         value, last_year, yoy = count.get("value"), count.get("last_year"), count.get("yoy")
         if value is None or last_year is None or yoy is None:
             continue
-        if value < rule.min_count or last_year < rule.min_count or yoy < rule.threshold:
+        if value < rule.min_count or last_year < rule.min_count or yoy < float(rule.threshold):
             continue
         ref = f"categories.seasonal[{index}].count"
         yield Hit(
@@ -205,12 +205,12 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         kind="seasonal_riser",
-        name="季节性问题高发",
+        name="同比上升较多的类别",
         severity="warning",
         threshold=Decimal("0.3"),
         min_count=5,
         text_template="{label}类诉求较去年同月增加{change}（{last_year}件→{value}件），"
-        "进入季节性高发期，建议相关主管部门提前部署，继续开展专项行动。",
+        "建议相关主管部门对照去年同期情况提前部署，继续开展专项行动，加大整治力度。",
     ),
 )
 

@@ -39,12 +39,12 @@ RULES = [
     },
     {
         "kind": "seasonal_riser",
-        "name": "季节性问题高发",
+        "name": "同比上升较多的类别",
         "severity": "warning",
         "threshold": "0.3",
         "min_count": 5,
         "text_template": "{label}类诉求较去年同月增加{change}（{last_year}件→{value}件），"
-        "进入季节性高发期，建议相关主管部门提前部署，继续开展专项行动。",
+        "建议相关主管部门对照去年同期情况提前部署，继续开展专项行动，加大整治力度。",
     },
 ]
 
@@ -52,7 +52,9 @@ RULES = [
 def seed(apps, schema_editor):
     RecommendationRule = apps.get_model("analytics", "RecommendationRule")
     for order, rule in enumerate(RULES, 1):
-        RecommendationRule.objects.get_or_create(kind=rule["kind"], name=rule["name"], defaults={**rule, "sort_order": order})
+        RecommendationRule.objects.get_or_create(
+            kind=rule["kind"], name=rule["name"], defaults={**rule, "sort_order": order}
+        )
 
 
 def unseed(apps, schema_editor):

@@ -3,11 +3,11 @@
 The `hotspots` section of the monthly report's figures (REPORT_CONTRACT.md; docs/analytics.md):
 
 - Per grid and per micro-grid, from set-based SQL grouped by the petition's `grid_id` /
-  `microgrid_id`: petitions filed in the month (merged duplicates left out, as everywhere), repeat
-  complaints among them (`repeat_of` set), handling rounds that fell overdue in the month (the
-  handling deadline fell in the month, has passed, and the round was neither resolved nor ended by
-  it; returned and merged rounds excluded, like the response rate), and petitions whose outcome in
-  the month was 不满意 (their latest rating given in the month, like the resolution rate).
+  `microgrid_id`: petitions filed in the month (as the report's `volume` counts them), repeat
+  complaints among them (`repeat_of` set), clocks that ran out in the month (steps with
+  `on_time` false, as the report's `overdue.overdue` counts them: a petition late at two tiers
+  counts twice), and petitions whose outcome in the month was 不满意 (their latest rating given in
+  the month, like the resolution rate).
 - Households: House rows (residents.House) per micro-grid, summed to grids. Only where an area
   has no House rows at all, the micro-grid's recorded `households` (the estimate entered with the
   boundaries) stands in; each row says which (`households_source`: "houses" | "estimate" | null).
@@ -15,9 +15,11 @@ The `hotspots` section of the monthly report's figures (REPORT_CONTRACT.md; docs
 - Risk per grid: the weighted sum of the four counts, each divided by the largest value among the
   area's grids (so 1.0 = the worst grid on every measure), weights `settings.REPORT_RISK_WEIGHTS`.
 - Clusters: a grid-cell method in SQL. Points are binned into cells of CLUSTER_CELL_METRES (one
-  GROUP BY over the month's petitions of the area); cells holding at least CLUSTER_MIN_POINTS are
-  dense, and dense cells that touch (8-neighbourhood) form one cluster. The database returns one row
-  per occupied cell, so the Python part is bounded by the area's size, not by the petition count.
+  GROUP BY over the month's petitions of the area); a cell is dense when it holds at least
+  CLUSTER_MIN_POINTS and at least CLUSTER_DENSITY_FACTOR × the mean of the occupied cells (so a busy
+  district is not one cluster from end to end), and dense cells that touch (8-neighbourhood) form
+  one cluster. The database returns one row per occupied cell, so the Python part is bounded by the
+  area's size, not by the petition count.
   A cluster is named by the road most of its addresses name and the community most of its
   petitions belong to ("延安路·萍乡里社区").
 """
@@ -28,20 +30,26 @@ import math
 import re
 from collections import Counter, defaultdict
 from datetime import datetime
+from typing import NamedTuple
 
 from django.conf import settings
 
 from analytics.selectors.common import ReportScope, dialect, fetch
-from analytics.selectors.rates import excluded_end_events
+from appeals.history import CLOCK_ENDING_EVENTS
 from grids.models import Area, AreaLevel
 
 MICROGRIDS_SHOWN = 20
 CLUSTERS_SHOWN = 20
 # A cell of ~200 m: a few yards or one stretch of road, what a grid worker calls "one place".
 CLUSTER_CELL_METRES = 200
-# A place with fewer petitions in a month is not a cluster.
+# A place with fewer petitions in a month is not a cluster...
 CLUSTER_MIN_POINTS = 5
+# ...nor one with fewer than this many times the mean of the area's occupied cells: in a busy
+# district every cell holds a few petitions, and only the places well above that are hot.
+CLUSTER_DENSITY_FACTOR = 3
 _METRES_PER_DEGREE = 111_320.0
+# A cell's key: column × KEY_BASE + row (rows stay far below it: latitude ÷ cell < 10^6).
+KEY_BASE = 100_000_000
 
 LEVEL_NAMES = {
     AreaLevel.DISTRICT: "district",
@@ -59,22 +67,20 @@ SELECT p.{unit} AS unit_id,
 FROM appeals_petition p
 WHERE {area}
   AND {created_in_month}
-  AND p.status <> 'merged'
   AND p.{unit} IS NOT NULL
 GROUP BY p.{unit}
 """
 
-# Handling rounds whose handling deadline fell in the month (up to now) and passed before the round
-# was resolved or ended: late rounds, by where the petition is.
+# Clocks that ran out: steps in the month that ended a clock after its deadline (`on_time` false: a
+# late acceptance, a late reply, an escalation on deadline…), as the report's `overdue` counts them.
 _OVERDUE_SQL = """
 SELECT p.{unit} AS unit_id, COUNT(*) AS overdue
-FROM appeals_handlinground r
-JOIN appeals_petition p ON p.id = r.petition_id
+FROM appeals_petitionevent e
+JOIN appeals_petition p ON p.id = e.petition_id
 WHERE {area}
-  AND {due_in_month}
-  AND r.handle_due_at <= %(now)s
-  AND COALESCE(r.resolved_at, r.ended_at, %(now)s) > r.handle_due_at
-  AND r.end_event NOT IN ({excluded})
+  AND e.type IN ({clock_ending})
+  AND e.on_time = FALSE
+  AND {event_in_month}
   AND p.{unit} IS NOT NULL
 GROUP BY p.{unit}
 """
@@ -110,22 +116,22 @@ SELECT {cx} AS cx, {cy} AS cy, COUNT(*) AS n, SUM(p.lon) AS sum_lon, SUM(p.lat) 
 FROM appeals_petition p
 WHERE {area}
   AND {created_in_month}
-  AND p.status <> 'merged'
   AND p.lon IS NOT NULL AND p.lat IS NOT NULL
 GROUP BY 1, 2
 """
 
-# What the petitions of a few cells are about and where: one row per (cell, address, community,
-# category), for naming the clusters.
+# What the petitions of the clusters' cells are about and where: one row per (cell, address,
+# community, category), for naming the clusters. The box is a cheap first cut; the cell keys
+# (written into the statement as integers) keep the chosen cells only.
 _CELL_DETAIL_SQL = """
 SELECT {cx} AS cx, {cy} AS cy, p.address, p.community_id, p.category_id, COUNT(*) AS n,
        MIN(p.lon), MAX(p.lon), MIN(p.lat), MAX(p.lat)
 FROM appeals_petition p
 WHERE {area}
   AND {created_in_month}
-  AND p.status <> 'merged'
   AND p.lon IS NOT NULL AND p.lat IS NOT NULL
   AND p.lon >= %(lon0)s AND p.lon < %(lon1)s AND p.lat >= %(lat0)s AND p.lat < %(lat1)s
+  AND ({cx}) * {key_base} + ({cy}) IN ({keys})
 GROUP BY 1, 2, 3, 4, 5
 """
 
@@ -141,7 +147,16 @@ def road_of(address: str) -> str | None:
     return match.group(1) if match else None
 
 
-def unit_ref(area: Area) -> dict:
+class _Unit(NamedTuple):
+    pk: int
+    code: str
+    name: str
+    level: int
+    parent_id: int | None
+    households: int | None
+
+
+def unit_ref(area: Area | _Unit) -> dict:
     return {"id": area.pk, "code": area.code, "name": area.name, "level": LEVEL_NAMES[area.level]}
 
 
@@ -154,9 +169,9 @@ def _sql(template: str, scope: ReportScope, **extra: str) -> str:
     return template.format(
         area=scope.area_condition,
         created_in_month=scope.in_month("p.created_at"),
-        due_in_month=scope.in_month("r.handle_due_at"),
+        event_in_month=scope.in_month("e.created_at"),
+        clock_ending=", ".join(f"'{kind}'" for kind in sorted(CLOCK_ENDING_EVENTS)),
         rated_in_month=scope.in_month("rt.rated_at"),
-        excluded=", ".join(f"'{event}'" for event in excluded_end_events()),
         **extra,
     )
 
@@ -191,7 +206,7 @@ def _score(rows: list[dict], weights: dict[str, float]) -> None:
         row["risk"] = round(total, 4)
 
 
-def _unit_rows(units: list[Area], counts: dict, households: dict[int, int | None], sources: dict) -> list[dict]:
+def _unit_rows(units: list[_Unit], counts: dict, households: dict[int, int | None], sources: dict) -> list[dict]:
     rows = []
     for unit in units:
         c = counts.get(unit.pk) or {"petitions": 0, "repeats": 0, "overdue": 0, "unsatisfied": 0}
@@ -224,7 +239,7 @@ def _rank(rows: list[dict]) -> None:
         row["rank_repeats"] = position
 
 
-def _households(area: Area, microgrids: list[Area]) -> tuple[dict[int, int], dict[int, int], str | None]:
+def _households(area: Area, microgrids: list[_Unit]) -> tuple[dict[int, int], dict[int, int], str | None]:
     """Households per micro-grid and per grid, and the source used for the whole area."""
     houses = dict(fetch(_HOUSES_SQL, {"subtree": f"{area.path}%"}))
     per_microgrid: dict[int, int] = {}
@@ -280,15 +295,24 @@ def _metres(lon0: float, lat0: float, lon1: float, lat1: float) -> float:
     return math.hypot(dx, dy)
 
 
+def cluster_floor(counts: list[int]) -> int:
+    """The petitions a cell needs to be dense: CLUSTER_MIN_POINTS, and CLUSTER_DENSITY_FACTOR × the
+    mean of the occupied cells."""
+    if not counts:
+        return CLUSTER_MIN_POINTS
+    return max(CLUSTER_MIN_POINTS, math.ceil(CLUSTER_DENSITY_FACTOR * sum(counts) / len(counts)))
+
+
 def clusters(scope: ReportScope, params: dict) -> list[dict]:
     """The month's clusters of petition points in the area, largest first (CLUSTERS_SHOWN)."""
     cx, cy, lon_step, lat_step = _cell_expressions()
     cells = {(x, y): (n, sx, sy) for x, y, n, sx, sy in fetch(_sql(_CELLS_SQL, scope, cx=cx, cy=cy), params)}
-    dense = {cell for cell, (n, _sx, _sy) in cells.items() if n >= CLUSTER_MIN_POINTS}
+    floor = cluster_floor([n for n, _sx, _sy in cells.values()])
+    dense = {cell for cell, (n, _sx, _sy) in cells.items() if n >= floor}
     groups = sorted(_components(dense), key=lambda g: (-sum(cells[c][0] for c in g), min(g)))[:CLUSTERS_SHOWN]
     if not groups:
         return []
-    # One detail query over the bounding box of the chosen cells, then keep the chosen cells only.
+    # One detail query over the chosen cells.
     chosen = {cell: index for index, group in enumerate(groups) for cell in group}
     xs, ys = [c[0] for c in chosen], [c[1] for c in chosen]
     box = {
@@ -302,7 +326,15 @@ def clusters(scope: ReportScope, params: dict) -> list[dict]:
     categories: list[Counter] = [Counter() for _ in groups]
     extents: list[list[float]] = [[math.inf, -math.inf, math.inf, -math.inf] for _ in groups]
     for x, y, address, community_id, category_id, n, lo0, lo1, la0, la1 in fetch(
-        _sql(_CELL_DETAIL_SQL, scope, cx=cx, cy=cy), {**params, **box}
+        _sql(
+            _CELL_DETAIL_SQL,
+            scope,
+            cx=cx,
+            cy=cy,
+            key_base=str(KEY_BASE),
+            keys=", ".join(str(int(x) * KEY_BASE + int(y)) for x, y in sorted(chosen)),
+        ),
+        {**params, **box},
     ):
         index = chosen.get((x, y))
         if index is None:
@@ -365,11 +397,13 @@ def hotspots_section(area: Area, year: int, month: int, *, now: datetime | None 
     scope = ReportScope.of(area, year, month, now)
     params = scope.params()
     weights = risk_weights()
-    units = list(
-        Area.objects.filter(path__startswith=area.path, level__in=(AreaLevel.GRID, AreaLevel.MICROGRID)).only(
-            "id", "code", "name", "level", "parent_id", "households", "path"
-        )
-    )
+    # Plain tuples: a district has ~8,000 grids and micro-grids, model instances cost more than the SQL.
+    units = [
+        _Unit(*row)
+        for row in Area.objects.filter(
+            path__startswith=area.path, level__in=(AreaLevel.GRID, AreaLevel.MICROGRID)
+        ).values_list("id", "code", "name", "level", "parent_id", "households")
+    ]
     grids = [u for u in units if u.level == AreaLevel.GRID]
     microgrids = [u for u in units if u.level == AreaLevel.MICROGRID]
     per_microgrid, per_grid, source = _households(area, microgrids)
@@ -395,5 +429,10 @@ def hotspots_section(area: Area, year: int, month: int, *, now: datetime | None 
         "clusters": clusters(scope, params),
         "risk_weights": weights,
         "households_source": source,
-        "cluster_method": {"kind": "grid_cell", "cell_m": CLUSTER_CELL_METRES, "min_points": CLUSTER_MIN_POINTS},
+        "cluster_method": {
+            "kind": "grid_cell",
+            "cell_m": CLUSTER_CELL_METRES,
+            "min_points": CLUSTER_MIN_POINTS,
+            "density_factor": CLUSTER_DENSITY_FACTOR,
+        },
     }

@@ -10,10 +10,11 @@ import pytest
 
 from analytics.selectors.hotspots import (
     CLUSTER_MIN_POINTS,
+    cluster_floor,
     hotspots_section,
     road_of,
 )
-from appeals.models import Category, Channel, EventType, HandlingRound, Petition, PetitionRating, Rating, Status
+from appeals.models import Category, Channel, EventType, Petition, PetitionEvent, PetitionRating, Rating, Status
 from residents.models import House
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -66,16 +67,16 @@ def rate(p, rating, when, *, round_number=1):
     )
 
 
-def late_round(p, due, *, resolved=None):
-    HandlingRound.objects.create(
+def clock_end(p, at, *, on_time):
+    """An acceptance that ended the acceptance clock, late or in time."""
+    PetitionEvent.objects.create(
         petition=p,
-        number=1,
-        tier=1,
-        handler_area=p.grid,
-        started_at=due.replace(day=1),
-        start_event=EventType.ROUTED,
-        handle_due_at=due,
-        resolved_at=resolved,
+        type=EventType.ACCEPTED,
+        from_status=Status.ASSIGNED,
+        to_status=Status.ACCEPTED,
+        created_at=at,
+        deadline_in_force=at,
+        on_time=on_time,
     )
 
 
@@ -99,10 +100,11 @@ def test_it_counts_each_grid_by_hand(tree, categories):
     petition(mg_a, when=at(10, 31, 23))  # October: not this month
     petition(mg_a, when=at(12, 1, 0))  # midnight 1 December Beijing time: not November
     merged_into = petition(mg_b)
-    petition(mg_b, status=Status.MERGED, merged_into=merged_into)  # merged: left out
-    # Overdue: due in November and not resolved by then; resolved in time does not count.
-    late_round(first, at(11, 20))
-    late_round(merged_into, at(11, 20), resolved=at(11, 19))
+    petition(mg_b, status=Status.MERGED, merged_into=merged_into)  # received, as the volume counts it
+    # Overdue: clocks that ran out in November; in time or in October does not count.
+    clock_end(first, at(11, 20), on_time=False)
+    clock_end(merged_into, at(11, 20), on_time=True)
+    clock_end(merged_into, at(10, 20), on_time=False)
     # Unsatisfied: the latest rating in the month.
     rate(first, Rating.UNSATISFIED, at(11, 12))
     rate(merged_into, Rating.UNSATISFIED, at(11, 12))
@@ -113,7 +115,7 @@ def test_it_counts_each_grid_by_hand(tree, categories):
     a = row_of(section["grids"], "DS0C0G0")
     assert (a["petitions"], a["repeats"], a["overdue"], a["unsatisfied"]) == (3, 2, 1, 1)
     b = row_of(section["grids"], "DS0C0G1")
-    assert (b["petitions"], b["repeats"], b["overdue"], b["unsatisfied"]) == (1, 0, 0, 0)
+    assert (b["petitions"], b["repeats"], b["overdue"], b["unsatisfied"]) == (2, 0, 0, 0)
     assert len(section["grids"]) == 8  # every grid of the district, for the map
 
 
@@ -143,7 +145,7 @@ def test_risk_weights_the_four_counts_against_the_worst_grid(tree, settings):
     first = petition(hot)
     for _ in range(3):
         petition(hot, repeat_of=first)
-    late_round(first, at(11, 20))
+    clock_end(first, at(11, 20), on_time=False)
     rate(first, Rating.UNSATISFIED, at(11, 21))
     petition(mild)
     petition(mild)
@@ -188,6 +190,23 @@ def test_a_dense_place_is_one_cluster_named_by_road_and_community(tree, categori
     assert cluster["name"] == f"延安路·{tree['DS0C0G0M0'].parent.parent.name}"
     assert cluster["top_category"] == {"key": "T02", "label": "路边烧烤"}
     assert abs(cluster["lon"] - 120.0051) < 0.001 and abs(cluster["lat"] - 36.0051) < 0.001
+
+
+def test_a_cell_is_dense_against_the_area_s_own_mean():
+    assert cluster_floor([]) == CLUSTER_MIN_POINTS
+    assert cluster_floor([1, 1, 1, 9]) == 9  # 3 × the mean of 3
+    assert cluster_floor([4, 4, 4, 4]) == 12
+    assert cluster_floor([1, 1, 1, 1]) == CLUSTER_MIN_POINTS
+
+
+def test_an_evenly_busy_area_has_no_cluster(tree):
+    mg = tree["DS0C0G0M0"]
+    # Six petitions in each of nine neighbouring cells: busy everywhere, hot nowhere.
+    for i in range(3):
+        for j in range(3):
+            for _ in range(6):
+                petition(mg, lon=120.0003 + i * 0.0023, lat=36.0003 + j * 0.0018)
+    assert hotspots_section(tree.district, 2026, 11, now=NOW)["clusters"] == []
 
 
 def test_an_area_without_petitions_has_cold_grids_and_no_clusters(tree):

@@ -75,9 +75,12 @@ SEED_STEPS = [
     "governance.management.commands.seed_demo.seed_people",
     # Petitions history, once the appeals app provides it.
     "appeals.demo.seed_history",
+    # The district's published monthly reports of the last 12 months (figures at seed time).
+    "analytics.demo.publish_reports",
 ]
 # Dependants first: rows that PROTECT areas and departments go before them.
 RESET_STEPS = [
+    "analytics.demo.delete_reports",
     "appeals.demo.delete_history",
     "governance.management.commands.seed_demo.delete_people",
     "governance.management.commands.seed_demo.delete_handling_units",

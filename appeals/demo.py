@@ -1,8 +1,14 @@
-"""A year of demo petitions for the demo district (a `seed_demo` step).
+"""Two years of demo petitions for the demo district (a `seed_demo` step).
 
-Volume: Shibei files about 60,000 petitions a year; the demo writes DEFAULT_PETITIONS (12,000) at
-scale 1.0 — a fifth of the real figure, enough for every list, chart and risk map to look lived-in,
-while `seed_demo` stays within about a minute more on a small machine. `--scale` multiplies it.
+Span: from the first day of the month HISTORY_MONTHS (24) before the current one up to now, so
+the monthly report has the month before and the same month last year for each of the last 12
+months it shows.
+
+Volume: Shibei files about 60,000 petitions a year; the demo writes DEFAULT_PETITIONS (12,000) in
+the last 365 days at scale 1.0 — a fifth of the real figure, enough for every list, chart and risk
+map to look lived-in, while `seed_demo` stays within about a minute on a small machine. The older
+months get what each topic's `trend` says (the year before had fewer construction-noise
+complaints and more heating ones). `--scale` multiplies it.
 
 Speed: nothing goes through the transition services. Each petition's life is simulated in Python
 by `_Life`: every step is a move of `appeals.lifecycle.TRANSITIONS` (the new status is the move's
@@ -26,9 +32,10 @@ their deadline; the rest are long-running projects supervised at the district.
 from __future__ import annotations
 
 import itertools
+import json
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -71,8 +78,10 @@ from governance.models import Department
 from governance.workcalendar import CALENDAR_TZ, TimeUnit, deadline_after
 from grids.models import Area, AreaLevel
 
+# Petitions in the last 365 days at scale 1.0.
 DEFAULT_PETITIONS = 12_000
-HISTORY_DAYS = 365
+# History starts on the first day of the month this many months before the current one.
+HISTORY_MONTHS = 24
 INSERT_BATCH_SIZE = 2_000
 # Share of micro-grids that draw many more petitions (a risk map needs hot spots).
 HOTSPOT_SHARE = 0.015
@@ -109,6 +118,9 @@ class Topic:
     titles: tuple[str, ...]
     descriptions: tuple[str, ...]
     season: str | None = None
+    # This year's volume ÷ last year's in the same season: the weight of a day a year back is
+    # divided by it (city renewal brings more construction noise; renovated heating, fewer calls).
+    trend: float = 1.0
     repeat_share: float = 0.05
     night: bool = False  # filed mostly in the evening
     urgency: str = Urgency.NORMAL
@@ -132,6 +144,7 @@ TOPICS: tuple[Topic, ...] = (
         season=RAINS,
         repeat_share=0.12,
         replies=("已联系排水公司疏通管道，污水已清理，居民确认恢复正常。", "网格员协调物业使用高压车疏通，现已通畅。"),
+        trend=0.85,
     ),
     Topic(
         "0605",
@@ -144,6 +157,7 @@ TOPICS: tuple[Topic, ...] = (
         season=SPRING_AUTUMN,
         repeat_share=0.1,
         replies=("已通知路灯维护单位更换灯具，现已恢复照明。",),
+        trend=0.8,
     ),
     Topic(
         "0501",
@@ -169,6 +183,7 @@ TOPICS: tuple[Topic, ...] = (
         repeat_share=0.1,
         night=True,
         replies=("执法队员已劝离游商，并在夜间增加巡查频次。",),
+        trend=1.2,
     ),
     Topic(
         "0107",
@@ -182,6 +197,7 @@ TOPICS: tuple[Topic, ...] = (
         repeat_share=0.15,
         night=True,
         replies=("已责令商户停止露天烧烤，桌椅收回店内，后续将持续巡查。",),
+        trend=1.25,
     ),
     Topic(
         "0301",
@@ -196,6 +212,7 @@ TOPICS: tuple[Topic, ...] = (
         night=True,
         whistle_share=0.2,
         replies=("住建部门已约谈施工单位，夜间停止高噪音作业，并公示施工时间。",),
+        trend=1.6,
     ),
     Topic(
         "1501",
@@ -222,6 +239,7 @@ TOPICS: tuple[Topic, ...] = (
         repeat_share=0.12,
         immediate_share=0.3,
         replies=("供热公司已上门排气、清洗过滤器，复测室温19度，达标。",),
+        trend=0.75,
     ),
     Topic(
         "0601",
@@ -265,12 +283,14 @@ TOPICS: tuple[Topic, ...] = (
             "{community}{n}号楼有人把电动车推进楼道充电，存在火灾隐患。",
         ),
         replies=("已劝导车主将电动车停放至集中充电车棚，楼道已清理。",),
+        trend=1.3,
     ),
     Topic(
         "0702",
         4,
         ("{road}机动车乱停放", "{place}门口车辆堵路"),
         ("{road}两侧双排停车，公交车都过不去。", "{place}门口有车辆长期停放，堵住了出入口。"),
+        trend=1.3,
     ),
     Topic(
         "0704",
@@ -361,7 +381,9 @@ TOPICS: tuple[Topic, ...] = (
         urgency=Urgency.URGENT,
     ),
     Topic("0109", 2, ("{place}餐饮油烟扰民",), ("{place}楼下饭店油烟直排，家里不敢开窗。",), season=SUMMER),
-    Topic("0304", 1.5, ("{road}工地扬尘",), ("{road}工地土方没有覆盖，刮风时尘土飞扬。",), season=SPRING_AUTUMN),
+    Topic(
+        "0304", 1.5, ("{road}工地扬尘",), ("{road}工地土方没有覆盖，刮风时尘土飞扬。",), season=SPRING_AUTUMN, trend=1.4
+    ),
     Topic(
         "1003",
         1,
@@ -920,17 +942,34 @@ class _Plan:
     life: _Life | None = None
 
 
-def _plan_roots(world: _World, total: int, now: datetime, rng: random.Random) -> list[_Plan]:
+def history_start(now: datetime) -> datetime:
+    """Midnight (Beijing time) on the first day of the month HISTORY_MONTHS before `now`'s month."""
     today = timezone.localtime(now, CALENDAR_TZ).date()
-    days = [today - timedelta(days=HISTORY_DAYS - 1 - i) for i in range(HISTORY_DAYS)]
-    month_weights = {m: [t.weight * _season(t, m) for t in TOPICS] for m in range(1, 13)}
-    day_weights = [sum(month_weights[d.month]) * WEEKDAY_FACTORS[d.weekday()] for d in days]
+    months = today.year * 12 + today.month - 1 - HISTORY_MONTHS
+    return datetime(months // 12, months % 12 + 1, 1, tzinfo=CALENDAR_TZ)
+
+
+def _topic_weights(day: date, today: date) -> list[float]:
+    """Each topic's weight on `day`: its base weight, its season, and its trend back from today."""
+    years_back = (today - day).days / 365
+    return [t.weight * _season(t, day.month) / t.trend**years_back for t in TOPICS]
+
+
+def _plan_roots(world: _World, total: int, now: datetime, rng: random.Random) -> list[_Plan]:
+    """`total` petitions in the last 365 days; the older days as many as their weights say."""
+    today = timezone.localtime(now, CALENDAR_TZ).date()
+    first = history_start(now).date()
+    days = [first + timedelta(days=i) for i in range((today - first).days + 1)]
+    topic_weights = {day: _topic_weights(day, today) for day in days}
+    day_weights = [sum(topic_weights[d]) * WEEKDAY_FACTORS[d.weekday()] for d in days]
+    last_year = sum(w for d, w in zip(days, day_weights, strict=True) if (today - d).days < 365)
     average_cluster = 1 + sum(t.weight * t.repeat_share * 2 for t in TOPICS) / sum(t.weight for t in TOPICS)
     cumulative = list(itertools.accumulate(world.weights))
     roots: list[_Plan] = []
     channels, channel_weights = list(CHANNEL_WEIGHTS), list(CHANNEL_WEIGHTS.values())
-    for day in rng.choices(days, day_weights, k=max(1, round(total / average_cluster))):
-        topic = rng.choices(TOPICS, month_weights[day.month])[0]
+    wanted = total * sum(day_weights) / last_year
+    for day in rng.choices(days, day_weights, k=max(1, round(wanted / average_cluster))):
+        topic = rng.choices(TOPICS, topic_weights[day])[0]
         if topic.season == SUMMER and topic.night and rng.random() < 0.5:
             place = world.places[rng.choice(world.night_markets)]
         else:
@@ -1049,7 +1088,7 @@ def _live(plan: _Plan, world: _World, rng: random.Random, now: datetime) -> _Lif
 
 
 def seed_history(context: Any = None, *, seed: int | None = None, scale: float | None = None, stdout=None) -> dict:
-    """Write a year of petitions ending now for the demo district; returns counts.
+    """Write two years of petitions ending now for the demo district (module docstring); returns counts.
 
     Called by `seed_demo` as a step with its SeedContext (seed, scale, district); callable directly
     with `seed=` and `scale=` (the district is then the first district area).
@@ -1071,7 +1110,7 @@ def seed_history(context: Any = None, *, seed: int | None = None, scale: float |
     total = max(20, round(DEFAULT_PETITIONS * scale))
     roots = _plan_roots(world, total, now, rng)
     tracking = set(
-        Petition.objects.filter(created_at__gte=now - timedelta(days=HISTORY_DAYS + 1)).values_list(
+        Petition.objects.filter(created_at__gte=history_start(now) - timedelta(days=1)).values_list(
             "tracking_no", flat=True
         )
     )
@@ -1153,7 +1192,24 @@ def _write(batch: list[_Plan], counts: dict[str, int]) -> None:
             key = event.extra.get("request_id")
             if key is not None and key < 0:
                 event.extra = {**event.extra, "request_id": life.extensions[-key - 1].pk}
-            events.append(event)
+            events.append(
+                (
+                    pk,
+                    str(event.type),
+                    event.actor_id,
+                    event.actor_label,
+                    str(event.from_status),
+                    str(event.to_status),
+                    event.from_tier,
+                    event.to_tier,
+                    event.note,
+                    json.dumps(event.extra),
+                    event.created_at,
+                    event.deadline_in_force,
+                    event.deadline_after,
+                    event.on_time,
+                )
+            )
         area_ids = plan.life.world.area_ids
         rounds += [
             (
@@ -1180,7 +1236,7 @@ def _write(batch: list[_Plan], counts: dict[str, int]) -> None:
         for callback in life.callbacks:
             callback.petition_id = pk
             callbacks.append(callback)
-    PetitionEvent.objects.bulk_create(events, batch_size=INSERT_BATCH_SIZE * 2)
+    _insert(PetitionEvent, EVENT_COLUMNS, events)
     Assignment.objects.bulk_create(assignments, batch_size=INSERT_BATCH_SIZE)
     Callback.objects.bulk_create(callbacks, batch_size=INSERT_BATCH_SIZE)
     _insert(HandlingRound, ROUND_COLUMNS, rounds)
@@ -1210,24 +1266,56 @@ ROUND_COLUMNS = (
     "end_event",
 )
 RATING_COLUMNS = ("petition_id", "round_number", "rating", "source", "rated_at", "is_latest")
+# `extra` as JSON text: PostgreSQL casts the text array to jsonb[], SQLite stores the text as is.
+EVENT_COLUMNS = (
+    "petition_id",
+    "type",
+    "actor_id",
+    "actor_label",
+    "from_status",
+    "to_status",
+    "from_tier",
+    "to_tier",
+    "note",
+    "extra",
+    "created_at",
+    "deadline_in_force",
+    "deadline_after",
+    "on_time",
+)
 
 
 def _insert(model: type[Any], columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert plain tuples: on PostgreSQL one `INSERT … SELECT unnest(…)` per batch, no model objects.
+    """Insert plain tuples, no model objects: on PostgreSQL one `INSERT … SELECT unnest(…)` per batch,
+    elsewhere one `executemany` with the values adapted as the backend stores them.
 
-    Rounds and ratings are a third of the demo's rows; building a model instance for each cost more
-    than writing it.
+    Events, rounds and ratings are most of the demo's rows; building a model instance for each
+    (and compiling its INSERT) cost more than writing it.
     """
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows], INSERT_BATCH_SIZE)
-        return
     fields = [model._meta.get_field(name.removesuffix("_id")) for name in columns]
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table, names = (
+        connection.ops.quote_name(model._meta.db_table),
+        ", ".join(connection.ops.quote_name(f.column) for f in fields),
+    )
+    if connection.vendor != "postgresql":
+        moment = connection.ops.adapt_datetimefield_value
+        stamps = [i for i, f in enumerate(fields) if f.get_internal_type() == "DateTimeField"]
+        adapted = []
+        for row in rows:
+            row = list(row)
+            for i in stamps:
+                row[i] = moment(row[i])
+            adapted.append(row)
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(fields))})"
+        with connection.cursor() as cursor:
+            for start in range(0, len(adapted), INSERT_BATCH_SIZE * 5):
+                cursor.executemany(sql, adapted[start : start + INSERT_BATCH_SIZE * 5])
+        return
     arrays = ", ".join(
         f"%s::{f.db_type(connection) if not f.is_relation else f.target_field.rel_db_type(connection)}[]"
         for f in fields
     )
-    sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) SELECT * FROM unnest({arrays})"
+    sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), INSERT_BATCH_SIZE * 5):
             chunk = rows[start : start + INSERT_BATCH_SIZE * 5]

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
 
@@ -33,4 +34,12 @@ app.conf.beat_schedule = {
     "residents.purge_moved_away": {"task": "residents.purge_moved_away", "schedule": 86400.0},
     # Daily: residents turn 60 or 80; the derived tags follow.
     "residents.refresh_derived_tags": {"task": "residents.refresh_derived_tags", "schedule": 86400.0},
+    # On the 1st at 02:00 Beijing time (CELERY_TIMEZONE is Asia/Shanghai): publish last month's report of the
+    # district and every street, after the month's last events are in and before the office opens.
+    "analytics.publish_monthly": {
+        "task": "analytics.publish_monthly",
+        "schedule": crontab(minute=0, hour=2, day_of_month=1),
+    },
+    # Every minute: send again report generations the broker dropped (state "queued").
+    "analytics.sweep_report_requests": {"task": "analytics.sweep_report_requests", "schedule": 60.0},
 }

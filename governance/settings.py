@@ -391,6 +391,28 @@ SATISFACTION_BASIC_WEIGHT = env_float("SATISFACTION_BASIC_WEIGHT", 1.0, minimum=
 if SATISFACTION_BASIC_WEIGHT > 1:
     raise ImproperlyConfigured(f"SATISFACTION_BASIC_WEIGHT={SATISFACTION_BASIC_WEIGHT} is above the maximum 1.")
 
+# --- Monthly report (docs/analytics.md) ------------------------------------------------------------
+# Rounds ending by these steps owe no acceptance: excluded from the response rate's denominator.
+REPORT_RESPONSE_EXCLUDED_END_EVENTS = env_list("REPORT_RESPONSE_EXCLUDED_END_EVENTS", ["returned", "merged"])
+# Below this many cases a unit is not ranked and a category is not called a riser or faller.
+REPORT_MIN_VOLUME = env_int("REPORT_MIN_VOLUME", 5, minimum=1)
+# The rate units and departments are ranked by: response, resolution or satisfaction.
+REPORT_RANK_BY = env_str("REPORT_RANK_BY", "satisfaction")
+if REPORT_RANK_BY not in ("response", "resolution", "satisfaction"):
+    raise ImproperlyConfigured(f"REPORT_RANK_BY={REPORT_RANK_BY!r}: use response, resolution or satisfaction.")
+# How many categories the top list, the risers and the fallers show.
+REPORT_TOP_CATEGORIES = env_int("REPORT_TOP_CATEGORIES", 10, minimum=1)
+# Monthly report, hotspots: a grid's risk = Σ weight × (its count ÷ the area's largest), over
+# petitions, repeat complaints, overdue rounds and 不满意 outcomes. Weights 0..1, summing to 1.
+REPORT_RISK_WEIGHTS = {
+    "volume": env_float("REPORT_RISK_WEIGHT_VOLUME", 0.4, minimum=0.0),
+    "repeats": env_float("REPORT_RISK_WEIGHT_REPEATS", 0.3, minimum=0.0),
+    "overdue": env_float("REPORT_RISK_WEIGHT_OVERDUE", 0.2, minimum=0.0),
+    "unsatisfied": env_float("REPORT_RISK_WEIGHT_UNSATISFIED", 0.1, minimum=0.0),
+}
+if abs(sum(REPORT_RISK_WEIGHTS.values()) - 1) > 1e-6:
+    raise ImproperlyConfigured(f"REPORT_RISK_WEIGHT_* sum to {sum(REPORT_RISK_WEIGHTS.values())}, not 1.")
+
 # --- 12345 hotline import ----------------------------------------------------------------------------
 # Which column of a hotline export (CSV or XLSX, header row) feeds which petition field: a JSON
 # object {"<column header>": "<field>"} in HOTLINE_COLUMNS. Exports differ between cities and
@@ -487,3 +509,7 @@ elif len(PERSONAL_DATA_HASH_KEY) < 32:
 # Days a moved-away resident's name, ID number and phone are kept after the move-out date; then the
 # daily purge blanks them (the record and its history stay, with their status). 0 keeps them forever.
 RESIDENT_MOVED_AWAY_RETENTION_DAYS = env_int("RESIDENT_MOVED_AWAY_RETENTION_DAYS", 365, minimum=0)
+# --- Report PDF ------------------------------------------------------------------------------------
+# The Chromium that prints a report's PDF (analytics/render/pdf.py): Debian's package, never a
+# browser Playwright downloads. scripts/test, scripts/demo and the Dockerfile install it.
+CHROMIUM_PATH = env_str("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("governance.apis")),
     path("api/v1/", include("appeals.apis")),
     path("api/v1/", include("appeals.hotline_api")),
+    path("api/v1/", include("analytics.apis")),
     path("open311/v2/", include("appeals.open311")),
     path("petitions/", include("appeals.urls")),
     path("notifications/", include("appeals.inbox_urls")),
@@ -28,6 +29,7 @@ urlpatterns = [
     path("residents/finder/", include("residents.finder_urls")),
     path("records/", include("residents.urls")),
     path("residents/imports/", include("residents.import_urls")),
+    path("reports/", include("analytics.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script as a file (no inline script); its template keeps an inline
     # <style>, so this one page allows inline styles.

@@ -20,6 +20,7 @@ from analytics.selectors import (
     satisfaction_rate,
 )
 from appeals.models import Channel, EventType, HandlingRound, Petition, PetitionRating, Rating, RatingSource, Status
+from appeals.services._base import location_columns
 
 SH = ZoneInfo("Asia/Shanghai")
 _numbers = itertools.count(1)
@@ -38,8 +39,7 @@ def petition(grid) -> Petition:
         status=Status.ASSIGNED,
         tier=1,
         handler_area=grid,
-        grid=grid,
-        area_path=grid.path,
+        **location_columns(grid),  # the level columns a report's scope reads, as intake sets them
         created_at=at(1, 1),
     )
 

@@ -1,4 +1,4 @@
-"""appeals.demo.seed_history at a small scale: a year of consistent, seasonal, repeat-linked petitions."""
+"""appeals.demo.seed_history at a small scale: two years of consistent, seasonal, repeat-linked petitions."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.conf import settings
 
-from appeals.demo import delete_history, seed_history
+from appeals.demo import DEFAULT_PETITIONS, delete_history, history_start, seed_history
 from appeals.lifecycle import event_status_pairs
 from appeals.models import (
     OPEN_STATUSES,
@@ -70,13 +70,19 @@ def grids_demo_tz():
     return CALENDAR_TZ
 
 
-def test_it_writes_a_year_of_petitions_inside_the_district(district):
+def test_it_writes_two_years_of_petitions_inside_the_district(district):
     counts = _seed()
     petitions = list(Petition.objects.select_related("grid", "community", "street", "microgrid"))
-    assert counts["petitions"] == len(petitions) >= 500
-    assert all(NOW - timedelta(days=366) <= p.created_at <= NOW for p in petitions)
-    months = {_local_month(p.created_at) for p in petitions}
-    assert len(months) == 12
+    assert counts["petitions"] == len(petitions) >= 1000
+    # From 1 November 2024 (Beijing time): the 24 months before November 2026, and November so far.
+    start = datetime(2024, 11, 1, tzinfo=grids_demo_tz())
+    assert history_start(NOW) == start
+    assert all(start <= p.created_at <= NOW for p in petitions)
+    months = {(p.created_at.astimezone(grids_demo_tz()).year, _local_month(p.created_at)) for p in petitions}
+    assert len(months) == 25
+    # The last 365 days hold DEFAULT_PETITIONS × scale (repeats come on top of the planned roots).
+    last_year = sum(1 for p in petitions if p.created_at > NOW - timedelta(days=365))
+    assert 0.8 * DEFAULT_PETITIONS * SCALE <= last_year <= 1.3 * DEFAULT_PETITIONS * SCALE
     for p in petitions:
         assert p.area_path.startswith(district.path)
         assert p.area_path.startswith(p.grid.path) and p.grid.path.startswith(p.community.path)
@@ -159,6 +165,20 @@ def test_it_follows_the_seasons(district):
     assert barbecue_summer > 2 * barbecue_winter
     heating_summer, heating_winter = by_season("1301")
     assert heating_winter > 0 and heating_summer == 0
+
+
+def test_topics_follow_their_trend_year_on_year(district):
+    _seed()
+    year_ago = NOW - timedelta(days=365)
+
+    def by_year(code: str) -> tuple[int, int]:
+        moments = list(Petition.objects.filter(category__code=code).values_list("created_at", flat=True))
+        return sum(at > year_ago for at in moments), sum(at <= year_ago for at in moments)
+
+    noise_this_year, noise_year_before = by_year("0301")  # construction noise: trend 1.6
+    assert noise_this_year > noise_year_before
+    heating_this_year, heating_year_before = by_year("1301")  # heating: trend 0.75
+    assert heating_this_year < heating_year_before
 
 
 def test_it_is_deterministic_for_a_seed_and_can_be_deleted(district):

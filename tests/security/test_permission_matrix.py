@@ -152,6 +152,7 @@ RULES: dict[str, Rule] = {
         "object", API_OBJECT, query=lambda world: {"lon": POINT_OUTSIDE[0], "lat": POINT_OUTSIDE[1]}
     ),
     "api-petition-detail": Rule("object", API_OBJECT),
+    "api-report-detail": Rule("object", API_OBJECT),
     **{
         f"api-petition-{name}": Rule(
             "object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, API_ANONYMOUS), post=API_OBJECT, post_data={"note": "x"}
@@ -213,6 +214,7 @@ RULES: dict[str, Rule] = {
     "imports:mapping": Rule("object", HTML_OBJECT, post=HTML_OBJECT),
     "imports:progress": Rule("object", HTML_OBJECT),
     "imports:start": Rule("object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}), post=HTML_OBJECT),
+    "api-report-list": Rule("list", API_LIST),
     # --- the admin's own pages (model pages: ADMIN_MODELS)
     "admin:index": Rule("list", _scoped({OK}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
     "admin:app_list": Rule("list", _scoped({OK, NOT_FOUND}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
@@ -265,6 +267,16 @@ RULES: dict[str, Rule] = {
     "residents:resident_tags": Rule(
         "object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}), post=HTML_OBJECT, post_data={"remove": "1"}
     ),
+    # --- monthly reports (analytics/urls.py): the outside report is DS1's; personas sit in DS0 or a department
+    "analytics:index": Rule("list", _scoped({OK, ANY_REDIRECT, NOT_FOUND}, {NOT_FOUND}, {LOGIN})),
+    "analytics:area_reports": Rule("object", HTML_OBJECT),
+    "analytics:area_month": Rule("object", HTML_OBJECT),
+    "analytics:generate": Rule("object", _anyone(NOT_ALLOWED), post=HTML_OBJECT, post_data={"month": "2026-11"}),
+    "analytics:detail": Rule("object", HTML_OBJECT),
+    "analytics:progress": Rule("object", HTML_OBJECT),
+    "analytics:pdf": Rule("object", HTML_OBJECT),
+    "analytics:xlsx": Rule("object", HTML_OBJECT),
+    "analytics:publish": Rule("object", _anyone(NOT_ALLOWED), post=HTML_OBJECT),
 }
 
 # Admin model pages: the object outside the persona's area of each registered model, and whether
@@ -301,6 +313,8 @@ ADMIN_MODELS: dict[str, tuple[str, Callable[[World], object]]] = {
     "residents.partygroup": ("scoped", lambda world: _outside_records(world)["party_group"]),
     "residents.partyhousehold": ("scoped", lambda world: _outside_records(world)["party_household"]),
     "residents.tag": ("scoped", lambda world: _outside_records(world)["tag"]),
+    # Recommendation rules are edited by administrators only (insight's admin; added here to walk it).
+    "analytics.recommendationrule": ("permission", lambda world: _first("analytics.recommendationrule")),
 }
 ADMIN_VIEWS = {
     "changelist": "list",
@@ -419,6 +433,14 @@ def _resident_import_job(world: World) -> str:
     return str(job.pk)
 
 
+def _report(world: World) -> str:
+    """A published report of the outside street (figures as generated for its month)."""
+    from analytics.services.reports import report_generate
+
+    report = report_generate(area=world.tree["DS1"], year=2026, month=1, publish=True)
+    return str(report.pk)
+
+
 def _notification(world: World):
     return Notification.objects.create(
         petition=world.outside, phone=OUTSIDE_PHONE, kind="k", message="m", next_attempt_at=timezone.now()
@@ -512,6 +534,8 @@ FILLERS: dict[str, Callable[[World, Route, str | None], list[str]]] = {
     "house_id": lambda world, route, label: [str(_outside_records(world)["house"].pk)],
     "resident_id": lambda world, route, label: [str(_outside_records(world)["resident"].pk)],
     "import_id": lambda world, route, label: [_resident_import_job(world)],
+    "report_id": lambda world, route, label: [_report(world)],
+    "month": lambda world, route, label: ["2026-11"],
 }
 
 

@@ -77,9 +77,12 @@ SEED_STEPS = [
     "residents.demo.seed_records",
     # Petitions history, once the appeals app provides it.
     "appeals.demo.seed_history",
+    # The district's published monthly reports of the last 12 months (figures at seed time).
+    "analytics.demo.publish_reports",
 ]
 # Dependants first: rows that PROTECT areas and departments go before them.
 RESET_STEPS = [
+    "analytics.demo.delete_reports",
     "appeals.demo.delete_history",
     "residents.demo.delete_records",
     "governance.management.commands.seed_demo.delete_people",

@@ -13,6 +13,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections
 from django.db.models import BooleanField, F, Func, Q, QuerySet
+from django.db.models.functions import Lower
+from django.db.models.lookups import Contains
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import Http404
@@ -303,17 +305,32 @@ def worklist_tab_condition(tab: str, user: Any) -> Q:
     return todo_filter(user)
 
 
+# Below this many characters a pattern has no trigram: the index would return every row.
+TRIGRAM_MIN_CHARS = 3
+
+
 def text_search_condition(text: str) -> Q:
     """A tracking number, or the text inside the title, the description or the address.
 
     On PostgreSQL each `UPPER(column) LIKE UPPER('%…%')` is served by a trigram index (migration
-    0015, pg_trgm) and the three are OR-ed as bitmaps; elsewhere the same lookups scan.
+    0015, pg_trgm) and the three are OR-ed as bitmaps. A one- or two-character search (常见: "噪音")
+    has no trigram, and the index would hand back the whole table: it is written as
+    `LOWER(column) LIKE '%…%'`, which no index matches, so it is checked on the rows of the
+    user's scope instead. Elsewhere both forms scan.
     """
+    if len(text) >= TRIGRAM_MIN_CHARS:
+        return (
+            Q(tracking_no=text.upper())
+            | Q(title__icontains=text)
+            | Q(description__icontains=text)
+            | Q(address__icontains=text)
+        )
+    lowered = text.lower()
     return (
         Q(tracking_no=text.upper())
-        | Q(title__icontains=text)
-        | Q(description__icontains=text)
-        | Q(address__icontains=text)
+        | Q(Contains(Lower("title"), lowered))
+        | Q(Contains(Lower("description"), lowered))
+        | Q(Contains(Lower("address"), lowered))
     )
 
 

@@ -425,6 +425,7 @@ def petition_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "per_page": page.paginator.per_page,
             "any_acceptable": any(row["can_accept"] for row in rows),
+            "count_text": f"{page.paginator.count:,}",
         }
     )
     return render(request, "appeals/petition_list.html", context)
@@ -466,7 +467,7 @@ def petition_map(request: HttpRequest) -> HttpResponse:
         {
             "points": points,
             "capped": len(located) > MAP_MAX_POINTS,
-            "map_max": MAP_MAX_POINTS,
+            "map_max": f"{MAP_MAX_POINTS:,}",
             "boundary_url": reverse("grids:area_children_geojson", args=[code]) if code else "",
         }
     )

@@ -117,6 +117,8 @@ def main() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    import logging
+
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -137,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
     if "testserver" not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # django.test.Client's host
 
+    logging.getLogger("axes").setLevel(logging.WARNING)  # one login line per user and endpoint otherwise
     rng = random.Random(args.seed)
     User = get_user_model()
 

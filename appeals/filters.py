@@ -24,6 +24,7 @@ from appeals.selectors import (
     area_condition,
     category_filter_choices,
     text_search_condition,
+    todo_condition,
     worklist_tab_condition,
 )
 from governance.inputs import filter_date_error
@@ -131,8 +132,10 @@ class PetitionFilter(PetitionPeriodFilter):
     def filter_todo(self, queryset: QuerySet[Petition], name: str, value: bool | None) -> QuerySet[Petition]:
         if value is None:
             return queryset
-        condition = todo_filter(getattr(self.request, "user", None))
-        return queryset.filter(condition) if value else queryset.exclude(condition)
+        user = getattr(self.request, "user", None)
+        if value:  # the same rows, shaped for the open petitions' indexes
+            return queryset.filter(todo_condition(user))
+        return queryset.exclude(todo_filter(user))
 
     def filter_repeat(self, queryset: QuerySet[Petition], name: str, value: str) -> QuerySet[Petition]:
         if value == RepeatChoice.HAS_REPEATS:

@@ -174,6 +174,25 @@ _STATUS_LABELS = dict(Status.choices)
 _TIER_LABELS = dict(Tier.choices)
 
 
+# The open petitions' indexes (see Petition.Meta): the states 待办 can hold (a test keeps this equal
+# to appeals.selectors.TODO_STATUSES) and the columns its branches and the area scopes read.
+OPEN_INDEX_STATUSES = ["intake", "assigned", "accepted", "processing", "dispatched", "returned", "resolved"]
+OPEN_INDEX_INCLUDE = [
+    "status",
+    "tier",
+    "handler_area",
+    "deadline_at",
+    "escalated_on_deadline",
+    "supervised",
+    "rating",
+    "area_path",
+    "street",
+    "community",
+    "grid",
+    "microgrid",
+]
+
+
 class Petition(models.Model):
     tracking_no = models.CharField(_("tracking number"), max_length=20, unique=True, editable=False)
     # The resident's way in from the text message (/petitions/t/<token>/); unique index serves it.
@@ -335,26 +354,20 @@ class Petition(models.Model):
                 )
                 & (Q(escalated_on_deadline=True) | Q(supervised=True)),
             ),
-            # The 待办 of the street, the district and departments (appeals.policy.todo_filter): every
-            # branch of it is an open petition (or a resolved one rated unsatisfied), ~3 % of the
-            # table. Newest first, with the columns the branches and the scopes test: the capped
-            # count is an index-only scan and the first page stops after a few index entries.
-            models.Index(
-                fields=["-created_at", "-id"],
-                name="appeals_pet_open_recent",
-                include=[
-                    "status",
-                    "tier",
-                    "handler_area",
-                    "deadline_at",
-                    "escalated_on_deadline",
-                    "supervised",
-                    "rating",
-                    "area_path",
-                ],
-                condition=Q(
-                    status__in=["intake", "assigned", "accepted", "processing", "dispatched", "returned", "resolved"]
-                ),
+            # 待办 (appeals.policy.todo_filter) of the district, streets and communities: every branch
+            # is an open petition or a resolved one rated unsatisfied (~3 % of the table). Newest
+            # first, per street and community, with the columns the branches and the scopes read:
+            # the capped count is an index-only scan and a page stops after a few entries.
+            # PostgreSQL proves the predicate only from a top-level `status IN (…)`, which
+            # appeals.selectors.todo_condition adds.
+            *(
+                models.Index(
+                    fields=[*level, "-created_at", "-id"],
+                    name=f"appeals_pet_open_{name}",
+                    include=OPEN_INDEX_INCLUDE,
+                    condition=Q(status__in=OPEN_INDEX_STATUSES),
+                )
+                for name, level in (("recent", []), ("street", ["street"]), ("community", ["community"]))
             ),
             # A resident's own petitions.
             models.Index(fields=["submitter", "-created_at"], name="appeals_pet_submitter"),

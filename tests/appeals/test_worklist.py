@@ -281,3 +281,65 @@ def test_too_large_an_export_asks_to_narrow_the_filter(client, submit, grid_work
     response = client.get(reverse("appeals:export"), {"tab": "all"}, follow=True)
     assert "narrow the filter" in response.content.decode()
     assert not AccessLog.objects.filter(reason=AccessReason.EXPORT).exists()
+
+
+# --- 待办 in its indexed shape -----------------------------------------------------------------
+
+
+def _status_sets(condition) -> list[set[str] | None]:
+    """For each OR branch of a todo_filter condition, the states it allows (None: unrestricted)."""
+    from django.db.models import Q
+
+    branches = condition.children if condition.connector == Q.OR else [condition]
+    result = []
+    for branch in branches:
+        found = None
+        items = branch.children if isinstance(branch, Q) else [branch]
+        for item in items:
+            if isinstance(item, tuple) and item[0] in ("status", "status__in"):
+                found = {item[1]} if item[0] == "status" else set(item[1])
+            if isinstance(item, tuple) and item == ("pk__in", []):
+                found = set()
+        result.append(found)
+    return result
+
+
+def test_every_todo_branch_lies_within_the_indexed_states(
+    submit, grid_worker_a, community_secretary, street_command, district_centre, department_handler, administrator
+):
+    from appeals.policy import todo_filter
+    from appeals.selectors import TODO_STATUSES
+
+    for user in (
+        grid_worker_a,
+        community_secretary,
+        street_command,
+        district_centre,
+        department_handler,
+        administrator,
+    ):
+        for states in _status_sets(todo_filter(user)):
+            assert states is not None and states <= set(TODO_STATUSES), (user, states)
+
+
+def test_the_indexed_todo_shape_selects_the_policys_rows(
+    client, submit, grid_worker_a, community_secretary, street_command, district_centre
+):
+    from appeals.policy import todo_filter
+    from appeals.selectors import todo_condition
+
+    waiting = submit()
+    late = submit(title="超期")
+    petition_accept(petition_id=late.pk, actor=grid_worker_a)
+    Petition.objects.filter(pk=late.pk).update(deadline_at=timezone.now() - timedelta(hours=2))
+    escalated = submit(title="上报")
+    petition_escalate(petition_id=escalated.pk, actor=grid_worker_a, note="需要社区")
+    supervised = submit(title="督办")
+    Petition.objects.filter(pk=supervised.pk).update(supervised=True)
+    submit(POINT_OTHER_STREET, title="别处")
+
+    for user in (grid_worker_a, community_secretary, street_command, district_centre):
+        plain = set(Petition.objects.filter(todo_filter(user)).values_list("pk", flat=True))
+        shaped = set(Petition.objects.filter(todo_condition(user)).values_list("pk", flat=True))
+        assert plain == shaped, user
+    assert waiting.pk in set(Petition.objects.filter(todo_condition(grid_worker_a)).values_list("pk", flat=True))

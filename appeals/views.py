@@ -54,7 +54,7 @@ from appeals.services import (
     petition_submit,
 )
 from appeals.services.tracking import petition_track_lookup
-from appeals.worklist import EXPORT_MAX_ROWS, sla_for, worklist_xlsx
+from appeals.worklist import EXPORT_MAX_ROWS, row_html, row_labels, sla_for, worklist_xlsx
 from governance.clientip import client_ip
 from governance.errors import DomainError, RateLimited
 from governance.identity import normalize_phone
@@ -412,12 +412,17 @@ def petition_list(request: HttpRequest) -> HttpResponse:
     filterset, petitions, sort = _worklist(request)
     page = CappedPaginator(petitions, _page_size(request)).get_page(request.GET.get("page"))
     now = timezone.now()
+    labels = row_labels()
+    detail_prefix = reverse("appeals:list")
+    tab = _tab(filterset)
     rows = []
     for petition in page:
         # 签收 is offered where the policy allows it; its rule reads no department parts or
         # extensions, so the row's empty Facts cost no query (the service asks again when acting).
         can_accept = policy.decide(request.user, "accept", petition, facts=policy.Facts()).allowed
-        rows.append({"petition": petition, "sla": sla_for(petition, now), "can_accept": can_accept})
+        sla = sla_for(petition, now)
+        html = row_html(petition, sla, can_accept=can_accept, labels=labels, detail_prefix=detail_prefix, tab=tab)
+        rows.append({"petition": petition, "sla": sla, "can_accept": can_accept, "html": html})
     context = _list_context(request, filterset, sort)
     context.update(
         {

@@ -181,3 +181,114 @@ def worklist_xlsx(user: Any, petitions: Iterable[Petition], *, request: Any = No
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+# --- The list's rows, drawn in Python ----------------------------------------------------------
+# The page draws up to 100 rows of ten cells; through template tags that is ~0.5 ms a row (a
+# translation lookup per label, a URL reversal per link). The same markup from format_html costs a
+# tenth: the labels are translated once per page, the URL is the detail prefix plus the number.
+
+
+def row_labels() -> dict[str, str]:
+    return {
+        "no": _("Tracking number"),
+        "title": _("Title"),
+        "category": _("Category"),
+        "status": _("Status"),
+        "tier": _("Tier"),
+        "handler": _("Handler"),
+        "deadline": _("Deadline"),
+        "left": _("Time left"),
+        "created": _("Submitted at"),
+        "supervised": _("Supervised"),
+    }
+
+
+def _short_time(moment: datetime | None) -> str:
+    return moment.astimezone(CALENDAR_TZ).strftime("%m-%d %H:%M") if moment else ""
+
+
+def row_html(petition: Petition, sla: Sla, *, can_accept: bool, labels: dict[str, str], detail_prefix: str, tab: str):
+    """One `<tr>` of the worklist table (petition_list.html explains the columns)."""
+    from django.utils.html import format_html, format_html_join
+
+    from governance.privacy import mask_text
+
+    p = petition
+    number = p.tracking_no
+    checkbox = (
+        format_html(
+            '<input class="form-check-input" type="checkbox" name="petition" value="{}" aria-label="{}">',
+            number,
+            _("Select %(no)s") % {"no": number},
+        )
+        if can_accept
+        else ""
+    )
+    badges = []
+    if p.supervised:
+        badges.append(format_html(' <span class="badge text-bg-warning">{}</span>', labels["supervised"]))
+    if p.repeat_count:
+        badges.append(
+            format_html(
+                ' <span class="badge text-bg-light border">{}</span>',
+                ngettext("%(n)s repeat", "%(n)s repeats", p.repeat_count) % {"n": p.repeat_count},
+            )
+        )
+    if p.sweep_failed_at and tab == "sweep_failed":
+        badges.append(
+            format_html('<br><small class="sweep-error">{} {}</small>', _short_time(p.sweep_failed_at), p.sweep_error)
+        )
+    category = p.category
+    if category is None:
+        category_html = "—"
+    elif category.parent is not None:
+        category_html = format_html('<small class="text-muted">{} · </small>{}', category.parent.name, category.name)
+    else:
+        category_html = category.name
+    if p.status == "dispatched" and p.handler_department_id:
+        handler = p.handler_department.name
+    else:
+        handler = p.handler_area.name if p.handler_area_id else "—"
+    left = (
+        format_html('<span class="sla sla-{}" title="{}">{}</span>', sla.level, sla.label, sla.words)
+        if sla.words
+        else ""
+    )
+    cells = [
+        ("sel", None, checkbox),
+        ("no", labels["no"], format_html('<a href="{}{}/">{}</a>', detail_prefix, number, number)),
+        (
+            "title",
+            labels["title"],
+            format_html("{}{}", mask_text(p.title), format_html_join("", "{}", ((b,) for b in badges))),
+        ),
+        ("", labels["category"], category_html),
+        (
+            "",
+            labels["status"],
+            format_html('<span class="status status-{}">{}</span>', p.status, p.get_status_display()),
+        ),
+        ("", labels["tier"], p.get_tier_display() or "—"),
+        ("", labels["handler"], handler),
+        ("deadline", labels["deadline"], _short_time(p.deadline_at)),
+        ("left", labels["left"], left),
+        ("created", labels["created"], _short_time(p.created_at)),
+    ]
+    row_class = f"sla-row sla-row-{sla.level}" + (" overdue" if p.overdue else "")
+    return format_html(
+        '<tr class="{}">{}</tr>',
+        row_class,
+        format_html_join(
+            "",
+            "<td{}{}>{}</td>",
+            (
+                (
+                    format_html(' class="{}"', css) if css else "",
+                    format_html(' data-label="{}"', label) if label is not None else "",
+                    content,
+                )
+                for css, label, content in cells
+            ),
+        ),
+    )

@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html import escape as html_escape
 from typing import Any
 
 from django.utils import timezone
@@ -209,86 +210,63 @@ def _short_time(moment: datetime | None) -> str:
 
 
 def row_html(petition: Petition, sla: Sla, *, can_accept: bool, labels: dict[str, str], detail_prefix: str, tab: str):
-    """One `<tr>` of the worklist table (petition_list.html explains the columns)."""
-    from django.utils.html import format_html, format_html_join
+    """One `<tr>` of the worklist table (petition_list.html explains the columns). Every value is
+    escaped with `html.escape` (quotes too); the result is marked safe once."""
+    from django.utils.safestring import mark_safe
 
     from governance.privacy import mask_text
 
     p = petition
-    number = p.tracking_no
+    number = esc(p.tracking_no)
     checkbox = (
-        format_html(
-            '<input class="form-check-input" type="checkbox" name="petition" value="{}" aria-label="{}">',
-            number,
-            _("Select %(no)s") % {"no": number},
-        )
+        f'<input class="form-check-input" type="checkbox" name="petition" value="{number}" '
+        f'aria-label="{esc(_("Select %(no)s") % {"no": p.tracking_no})}">'
         if can_accept
         else ""
     )
-    badges = []
+    title = esc(mask_text(p.title))
     if p.supervised:
-        badges.append(format_html(' <span class="badge text-bg-warning">{}</span>', labels["supervised"]))
+        title += f' <span class="badge text-bg-warning">{esc(labels["supervised"])}</span>'
     if p.repeat_count:
-        badges.append(
-            format_html(
-                ' <span class="badge text-bg-light border">{}</span>',
-                ngettext("%(n)s repeat", "%(n)s repeats", p.repeat_count) % {"n": p.repeat_count},
-            )
-        )
+        repeats = ngettext("%(n)s repeat", "%(n)s repeats", p.repeat_count) % {"n": p.repeat_count}
+        title += f' <span class="badge text-bg-light border">{esc(repeats)}</span>'
     if p.sweep_failed_at and tab == "sweep_failed":
-        badges.append(
-            format_html('<br><small class="sweep-error">{} {}</small>', _short_time(p.sweep_failed_at), p.sweep_error)
-        )
+        title += f'<br><small class="sweep-error">{esc(_short_time(p.sweep_failed_at))} {esc(p.sweep_error)}</small>'
     category = p.category
     if category is None:
         category_html = "—"
     elif category.parent is not None:
-        category_html = format_html('<small class="text-muted">{} · </small>{}', category.parent.name, category.name)
+        category_html = f'<small class="text-muted">{esc(category.parent.name)} · </small>{esc(category.name)}'
     else:
-        category_html = category.name
+        category_html = esc(category.name)
     if p.status == "dispatched" and p.handler_department_id:
         handler = p.handler_department.name
     else:
         handler = p.handler_area.name if p.handler_area_id else "—"
     left = (
-        format_html('<span class="sla sla-{}" title="{}">{}</span>', sla.level, sla.label, sla.words)
-        if sla.words
-        else ""
+        f'<span class="sla sla-{esc(sla.level)}" title="{esc(sla.label)}">{esc(sla.words)}</span>' if sla.words else ""
     )
-    cells = [
-        ("sel", None, checkbox),
-        ("no", labels["no"], format_html('<a href="{}{}/">{}</a>', detail_prefix, number, number)),
-        (
-            "title",
-            labels["title"],
-            format_html("{}{}", mask_text(p.title), format_html_join("", "{}", ((b,) for b in badges))),
-        ),
-        ("", labels["category"], category_html),
-        (
-            "",
-            labels["status"],
-            format_html('<span class="status status-{}">{}</span>', p.status, p.get_status_display()),
-        ),
-        ("", labels["tier"], p.get_tier_display() or "—"),
-        ("", labels["handler"], handler),
-        ("deadline", labels["deadline"], _short_time(p.deadline_at)),
-        ("left", labels["left"], left),
-        ("created", labels["created"], _short_time(p.created_at)),
-    ]
+    status = f'<span class="status status-{esc(p.status)}">{esc(p.get_status_display())}</span>'
+    cells = (
+        ("no", "no", f'<a href="{esc(detail_prefix)}{number}/">{number}</a>'),
+        ("title", "title", title),
+        ("", "category", category_html),
+        ("", "status", status),
+        ("", "tier", esc(p.get_tier_display() or "—")),
+        ("", "handler", esc(handler)),
+        ("deadline", "deadline", esc(_short_time(p.deadline_at))),
+        ("left", "left", left),
+        ("created", "created", esc(_short_time(p.created_at))),
+    )
     row_class = f"sla-row sla-row-{sla.level}" + (" overdue" if p.overdue else "")
-    return format_html(
-        '<tr class="{}">{}</tr>',
-        row_class,
-        format_html_join(
-            "",
-            "<td{}{}>{}</td>",
-            (
-                (
-                    format_html(' class="{}"', css) if css else "",
-                    format_html(' data-label="{}"', label) if label is not None else "",
-                    content,
-                )
-                for css, label, content in cells
-            ),
-        ),
-    )
+    tds = "".join(_td(css, esc(labels[key]), content) for css, key, content in cells)
+    return mark_safe(f'<tr class="{row_class}"><td class="sel">{checkbox}</td>{tds}</tr>')
+
+
+def _td(css: str, label: str, content: str) -> str:
+    css_attr = f' class="{css}"' if css else ""
+    return f'<td{css_attr} data-label="{label}">{content}</td>'
+
+
+def esc(value: object) -> str:
+    return html_escape(str(value), quote=True)

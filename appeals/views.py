@@ -546,8 +546,8 @@ def petition_bulk_accept(request: HttpRequest) -> HttpResponse:
     results = []
     for number in numbers:
         petition = found.get(number)
-        if petition is None:
-            results.append({"no": number, "ok": False, "message": _("Not found in your area.")})
+        if petition is None:  # a number not offered to this user: refused without echoing it
+            results.append({"no": "", "ok": False, "message": _("Not found in your area.")})
             continue
         try:
             action_perform("accept", petition=petition, actor=request.user, data={})

@@ -621,6 +621,11 @@ class Assignment(models.Model):
         indexes = [
             # A department's queue.
             models.Index(fields=["department", "status"], name="appeals_assign_dept_status"),
+            # A department's scope (appeals.selectors._dispatched_to): its live parts' petition ids
+            # from the index alone.
+            models.Index(
+                fields=["department", "petition"], name="appeals_assign_dept_live", condition=~Q(status="cancelled")
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from appeals import forms as f
@@ -319,10 +319,10 @@ SORTS = {
     "-deadline": (F("deadline_at").desc(nulls_last=True), "-created_at", "-pk"),
 }
 SORT_LABELS = {
-    "-created": _lazy("Newest first"),
-    "created": _lazy("Oldest first"),
-    "deadline": _lazy("Deadline, soonest first"),
-    "-deadline": _lazy("Deadline, latest first"),
+    "-created": gettext_lazy("Newest first"),
+    "created": gettext_lazy("Oldest first"),
+    "deadline": gettext_lazy("Deadline, soonest first"),
+    "-deadline": gettext_lazy("Deadline, latest first"),
 }
 # The map draws at most this many points of the filtered list (newest first); the page says so.
 MAP_MAX_POINTS = 2000

@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
@@ -152,15 +153,57 @@ class CheckedFilter(django_filters.BooleanFilter):
     field_class = forms.BooleanField
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", forms.CheckboxInput(attrs={"class": "form-check-input"}))
+        kwargs.setdefault("widget", KeptCheckbox(attrs={"class": "form-check-input"}))
         super().__init__(*args, **kwargs)
 
     def filter(self, queryset: QuerySet[Petition], value: bool | None) -> QuerySet[Petition]:
         return super().filter(queryset, True) if value else queryset
 
 
+class KeptRender:
+    """A widget whose HTML is kept per process, by name, value, attributes and language.
+
+    The worklist draws ten filter widgets on every page through Django's widget templates (a few
+    milliseconds); their HTML depends only on these and on choices fixed in code (never the
+    category choices: CategoryFilterSelect keeps those by the categories' version).
+    """
+
+    MAX_KEPT = 2048
+    _kept: dict[tuple, str] = {}
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+        key = (type(self).__name__, get_language(), name, str(value), tuple(sorted((attrs or {}).items())))
+        html = KeptRender._kept.get(key)
+        if html is None:
+            html = super().render(name, value, attrs, renderer)  # type: ignore[misc]
+            if len(KeptRender._kept) >= self.MAX_KEPT:
+                KeptRender._kept.clear()
+            KeptRender._kept[key] = html
+        return html
+
+
+class KeptSelect(KeptRender, forms.Select):
+    pass
+
+
+class KeptTextInput(KeptRender, forms.TextInput):
+    pass
+
+
+class KeptDateInput(KeptRender, forms.DateInput):
+    pass
+
+
+class KeptCheckbox(KeptRender, forms.CheckboxInput):
+    pass
+
+
+class KeptHidden(KeptRender, forms.HiddenInput):
+    pass
+
+
 def _select(**attrs: str) -> forms.Select:
-    return forms.Select(attrs={"class": "form-select form-select-sm", **attrs})
+    return KeptSelect(attrs={"class": "form-select form-select-sm", **attrs})
 
 
 class WorklistFilter(django_filters.FilterSet):
@@ -172,14 +215,12 @@ class WorklistFilter(django_filters.FilterSet):
     address (served by trigram indexes on PostgreSQL: migration 0015) or matches a tracking number.
     """
 
-    tab = django_filters.ChoiceFilter(
-        choices=WORKLIST_TABS, method="filter_tab", empty_label=None, widget=forms.HiddenInput
-    )
+    tab = django_filters.ChoiceFilter(choices=WORKLIST_TABS, method="filter_tab", empty_label=None, widget=KeptHidden)
     q = django_filters.CharFilter(
         method="filter_text",
         label=_("Search"),
         max_length=100,
-        widget=forms.TextInput(
+        widget=KeptTextInput(
             attrs={
                 "class": "form-control form-control-sm",
                 "type": "search",
@@ -202,16 +243,16 @@ class WorklistFilter(django_filters.FilterSet):
     tier = django_filters.TypedChoiceFilter(
         choices=[("", _("Any tier")), *Tier.choices], coerce=int, empty_value=None, label=_("Tier"), widget=_select()
     )
-    area = django_filters.CharFilter(method="filter_area", label=_("Area"), max_length=32, widget=forms.HiddenInput)
+    area = django_filters.CharFilter(method="filter_area", label=_("Area"), max_length=32, widget=KeptHidden)
     created_from = django_filters.DateFilter(
         method="filter_created_from",
         label=_("Submitted from"),
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+        widget=KeptDateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
     )
     created_to = django_filters.DateFilter(
         method="filter_created_to",
         label=_("Submitted to"),
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+        widget=KeptDateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
     )
     overdue = CheckedFilter(method="filter_overdue", label=_("Overdue"))
     supervised = CheckedFilter(field_name="supervised", label=_("Supervised"))

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from appeals.forms import CategoryFilterSelect
 from appeals.models import Channel, Petition, Status, Tier, overdue_condition
 from appeals.policy import todo_filter
+from appeals.selectors import (
+    CLASS_PREFIX,
+    WORKLIST_TABS,
+    area_condition,
+    category_filter_choices,
+    text_search_condition,
+    todo_condition,
+    worklist_tab_condition,
+)
 from governance.inputs import filter_date_error
+from governance.scoping import scope_for
+from governance.workcalendar import CALENDAR_TZ
 
 
 class BoundedIsoDateTimeField(IsoDateTimeField):
@@ -119,10 +133,223 @@ class PetitionFilter(PetitionPeriodFilter):
     def filter_todo(self, queryset: QuerySet[Petition], name: str, value: bool | None) -> QuerySet[Petition]:
         if value is None:
             return queryset
-        condition = todo_filter(getattr(self.request, "user", None))
-        return queryset.filter(condition) if value else queryset.exclude(condition)
+        user = getattr(self.request, "user", None)
+        if value:  # the same rows, shaped for the open petitions' indexes
+            return queryset.filter(todo_condition(user))
+        return queryset.exclude(todo_filter(user))
 
     def filter_repeat(self, queryset: QuerySet[Petition], name: str, value: str) -> QuerySet[Petition]:
         if value == RepeatChoice.HAS_REPEATS:
             return queryset.filter(repeat_count__gt=0)
         return queryset.filter(repeat_of__isnull=False)
+
+
+# --- The staff worklist (the HTML list page) ----------------------------------------------------
+
+
+class CheckedFilter(django_filters.BooleanFilter):
+    """A checkbox: ticked narrows the list, unticked (absent) means no filter."""
+
+    field_class = forms.BooleanField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", KeptCheckbox(attrs={"class": "form-check-input"}))
+        super().__init__(*args, **kwargs)
+
+    def filter(self, queryset: QuerySet[Petition], value: bool | None) -> QuerySet[Petition]:
+        return super().filter(queryset, True) if value else queryset
+
+
+class KeptRender:
+    """A widget whose HTML is kept per process, by name, value, attributes and language.
+
+    The worklist draws ten filter widgets on every page through Django's widget templates (a few
+    milliseconds); their HTML depends only on these and on choices fixed in code (never the
+    category choices: CategoryFilterSelect keeps those by the categories' version).
+    """
+
+    MAX_KEPT = 2048
+    _kept: dict[tuple, str] = {}
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+        key = (type(self).__name__, get_language(), name, str(value), tuple(sorted((attrs or {}).items())))
+        html = KeptRender._kept.get(key)
+        if html is None:
+            html = super().render(name, value, attrs, renderer)  # type: ignore[misc]
+            if len(KeptRender._kept) >= self.MAX_KEPT:
+                KeptRender._kept.clear()
+            KeptRender._kept[key] = html
+        return html
+
+
+class KeptSelect(KeptRender, forms.Select):
+    pass
+
+
+class KeptTextInput(KeptRender, forms.TextInput):
+    pass
+
+
+class KeptDateInput(KeptRender, forms.DateInput):
+    pass
+
+
+class KeptCheckbox(KeptRender, forms.CheckboxInput):
+    pass
+
+
+class KeptHidden(KeptRender, forms.HiddenInput):
+    pass
+
+
+def _select(**attrs: str) -> forms.Select:
+    return KeptSelect(attrs={"class": "form-select form-select-sm", **attrs})
+
+
+class WorklistFilter(django_filters.FilterSet):
+    """What the staff list page narrows by. The scope is the queryset's (`petitions_visible_to`);
+    every filter here only narrows it, so no choice can widen what the user sees.
+
+    The area must lie inside the user's subtree (`governance.scoping`): another area is refused
+    with a message, never applied. The text search looks in the title, the description and the
+    address (served by trigram indexes on PostgreSQL: migration 0015) or matches a tracking number.
+    """
+
+    tab = django_filters.ChoiceFilter(choices=WORKLIST_TABS, method="filter_tab", empty_label=None, widget=KeptHidden)
+    q = django_filters.CharFilter(
+        method="filter_text",
+        label=_("Search"),
+        max_length=100,
+        widget=KeptTextInput(
+            attrs={
+                "class": "form-control form-control-sm",
+                "type": "search",
+                "placeholder": _("Title, text, address or number"),
+            }
+        ),
+    )
+    status = django_filters.ChoiceFilter(
+        choices=Status.choices, label=_("Status"), empty_label=_("Any status"), widget=_select()
+    )
+    category = django_filters.ChoiceFilter(
+        method="filter_category",
+        label=_("Category"),
+        empty_label=None,
+        widget=CategoryFilterSelect(attrs={"class": "form-select form-select-sm"}),
+    )
+    channel = django_filters.ChoiceFilter(
+        choices=Channel.choices, label=_("Channel"), empty_label=_("Any channel"), widget=_select()
+    )
+    tier = django_filters.TypedChoiceFilter(
+        choices=[("", _("Any tier")), *Tier.choices], coerce=int, empty_value=None, label=_("Tier"), widget=_select()
+    )
+    area = django_filters.CharFilter(method="filter_area", label=_("Area"), max_length=32, widget=KeptHidden)
+    created_from = django_filters.DateFilter(
+        method="filter_created_from",
+        label=_("Submitted from"),
+        widget=KeptDateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+    )
+    created_to = django_filters.DateFilter(
+        method="filter_created_to",
+        label=_("Submitted to"),
+        widget=KeptDateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+    )
+    overdue = CheckedFilter(method="filter_overdue", label=_("Overdue"))
+    supervised = CheckedFilter(field_name="supervised", label=_("Supervised"))
+
+    class Meta:
+        model = Petition
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Every list page builds this: the per-process category cache saves a query each time.
+        choices = category_filter_choices()
+        self.filters["category"].extra["choices"] = choices
+        self.form.fields["category"].choices = choices
+        self.area_chosen = None
+
+    # --- validation that needs the user ---------------------------------------------------------
+
+    @property
+    def user(self) -> Any:
+        return getattr(self.request, "user", None)
+
+    @property
+    def qs(self) -> QuerySet[Petition]:
+        if not hasattr(self, "_qs"):
+            self._check_area()
+            self._check_dates()
+        return super().qs
+
+    def _check_area(self) -> None:
+        code = (self.data.get("area") or "").strip() if self.data else ""
+        if not code or "area" in self.form.errors:
+            return
+        from grids.models import Area
+
+        area = Area.objects.filter(code=code).only("id", "code", "name", "level", "path").first()
+        if area is None or not scope_for(self.user).sees_area(area):
+            self.form.add_error("area", _("This area is not in your jurisdiction."))
+            return
+        self.area_chosen = area
+
+    def _check_dates(self) -> None:
+        if not self.form.is_valid():
+            return
+        start, end = self.form.cleaned_data.get("created_from"), self.form.cleaned_data.get("created_to")
+        for name, day in (("created_from", start), ("created_to", end)):
+            if day is not None and (message := filter_date_error(_day_start(day))):
+                self.form.add_error(name, message)
+                return
+        if start and end and end < start:
+            self.form.add_error("created_to", _("The end date is before the start date."))
+
+    # --- the filters ----------------------------------------------------------------------------
+
+    def filter_queryset(self, queryset: QuerySet[Petition]) -> QuerySet[Petition]:
+        # Invalid input narrows nothing and is reported; the tab still applies (its default is 待办).
+        data = self.form.cleaned_data
+        queryset = self.filter_tab(queryset, "tab", data.get("tab") or "todo")
+        for name, value in data.items():
+            if name == "tab" or name in self.form.errors:
+                continue
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
+    def filter_tab(self, queryset: QuerySet[Petition], name: str, value: str) -> QuerySet[Petition]:
+        return queryset.filter(worklist_tab_condition(value or "todo", self.user))
+
+    def filter_text(self, queryset: QuerySet[Petition], name: str, value: str) -> QuerySet[Petition]:
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        return queryset.filter(text_search_condition(value))
+
+    def filter_category(self, queryset: QuerySet[Petition], name: str, value: str) -> QuerySet[Petition]:
+        if not value:
+            return queryset
+        kind, _sep, pk = value.partition(":")
+        if kind == CLASS_PREFIX.rstrip(":"):
+            return queryset.filter(category__parent_id=int(pk))
+        return queryset.filter(category_id=int(value))
+
+    def filter_area(self, queryset: QuerySet[Petition], name: str, value: str) -> QuerySet[Petition]:
+        area = self.area_chosen
+        if area is None:
+            return queryset
+        return queryset.filter(area_condition(area))
+
+    def filter_created_from(self, queryset: QuerySet[Petition], name: str, value: date | None) -> QuerySet[Petition]:
+        return queryset.filter(created_at__gte=_day_start(value)) if value else queryset
+
+    def filter_created_to(self, queryset: QuerySet[Petition], name: str, value: date | None) -> QuerySet[Petition]:
+        return queryset.filter(created_at__lt=_day_start(value + timedelta(days=1))) if value else queryset
+
+    def filter_overdue(self, queryset: QuerySet[Petition], name: str, value: bool) -> QuerySet[Petition]:
+        return queryset.filter(overdue_condition(timezone.now())) if value else queryset
+
+
+def _day_start(day: date) -> datetime:
+    """Midnight of a Beijing-time day."""
+    return datetime.combine(day, time.min, tzinfo=CALENDAR_TZ)

@@ -21,9 +21,8 @@ from appeals.models import (
     Petition,
     Rating,
     Status,
-    Tier,
 )
-from appeals.selectors import categories_for_intake, categories_for_intake_cached, categories_version
+from appeals.selectors import categories_for_intake, categories_version
 from governance.identity import normalize_phone
 from governance.inputs import filter_date_error
 from governance.models import Department
@@ -197,34 +196,6 @@ class CategoryFilterSelect(forms.Select):
                 self._kept.clear()
             self._kept[key] = html
         return html
-
-
-class ListFilterForm(forms.Form):
-    TABS = [
-        ("todo", _("To do")),
-        ("pending", _("Not yet accepted")),
-        ("done", _("Done")),
-        ("supervised", _("Supervised")),
-        ("all", _("All")),
-        ("sweep_failed", _("Sweep failures")),
-    ]
-    # Tabs only some roles see: rows the background sweeps could not process, for the district.
-    DISTRICT_TABS = frozenset({"sweep_failed"})
-    tab = forms.ChoiceField(choices=TABS, required=False, widget=forms.HiddenInput)
-    q = forms.CharField(label=_("Search"), required=False)
-    status = forms.ChoiceField(label=_("Status"), required=False)
-    tier = forms.TypedChoiceField(label=_("Tier"), coerce=int, required=False, empty_value=None)
-    category = forms.ChoiceField(label=_("Category"), required=False, widget=CategoryFilterSelect)
-    overdue = forms.BooleanField(label=_("Overdue"), required=False)
-    supervised = forms.BooleanField(label=_("Supervised"), required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", _("Any status")), *Status.choices]
-        self.fields["tier"].choices = [("", _("Any tier")), *Tier.choices]
-        # Every list page builds this form: the per-process category cache saves a query each time.
-        self._categories = {str(c.pk): c for c in categories_for_intake_cached()}
-        self.fields["category"].choices = [("", _("Any category")), *category_choices(self._categories.values())]
 
 
 class PetitionActionForm(forms.Form):

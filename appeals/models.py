@@ -174,6 +174,25 @@ _STATUS_LABELS = dict(Status.choices)
 _TIER_LABELS = dict(Tier.choices)
 
 
+# The open petitions' indexes (see Petition.Meta): the states 待办 can hold (a test keeps this equal
+# to appeals.selectors.TODO_STATUSES) and the columns its branches and the area scopes read.
+OPEN_INDEX_STATUSES = ["intake", "assigned", "accepted", "processing", "dispatched", "returned", "resolved"]
+OPEN_INDEX_INCLUDE = [
+    "status",
+    "tier",
+    "handler_area",
+    "deadline_at",
+    "escalated_on_deadline",
+    "supervised",
+    "rating",
+    "area_path",
+    "street",
+    "community",
+    "grid",
+    "microgrid",
+]
+
+
 class Petition(models.Model):
     tracking_no = models.CharField(_("tracking number"), max_length=20, unique=True, editable=False)
     # The resident's way in from the text message (/petitions/t/<token>/); unique index serves it.
@@ -334,6 +353,21 @@ class Petition(models.Model):
                     status__in=["intake", "assigned", "accepted", "processing", "dispatched", "returned"],
                 )
                 & (Q(escalated_on_deadline=True) | Q(supervised=True)),
+            ),
+            # 待办 (appeals.policy.todo_filter) of the district, streets and communities: every branch
+            # is an open petition or a resolved one rated unsatisfied (~3 % of the table). Newest
+            # first, per street and community, with the columns the branches and the scopes read:
+            # the capped count is an index-only scan and a page stops after a few entries.
+            # PostgreSQL proves the predicate only from a top-level `status IN (…)`, which
+            # appeals.selectors.todo_condition adds.
+            *(
+                models.Index(
+                    fields=[*level, "-created_at", "-id"],
+                    name=f"appeals_pet_open_{name}",
+                    include=OPEN_INDEX_INCLUDE,
+                    condition=Q(status__in=OPEN_INDEX_STATUSES),
+                )
+                for name, level in (("recent", []), ("street", ["street"]), ("community", ["community"]))
             ),
             # A resident's own petitions.
             models.Index(fields=["submitter", "-created_at"], name="appeals_pet_submitter"),
@@ -587,6 +621,11 @@ class Assignment(models.Model):
         indexes = [
             # A department's queue.
             models.Index(fields=["department", "status"], name="appeals_assign_dept_status"),
+            # A department's scope (appeals.selectors._dispatched_to): its live parts' petition ids
+            # from the index alone.
+            models.Index(
+                fields=["department", "petition"], name="appeals_assign_dept_live", condition=~Q(status="cancelled")
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

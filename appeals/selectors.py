@@ -5,17 +5,23 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections
-from django.db.models import BooleanField, F, Func, Q, QuerySet
+from django.db.models import BooleanField, Case, F, Func, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
+from django.db.models.lookups import Contains
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from appeals.models import (
+    OPEN_INDEX_STATUSES,
     Assignment,
     AssignmentStatus,
     Category,
@@ -24,8 +30,10 @@ from appeals.models import (
     PetitionEvent,
     Status,
 )
+from governance.models import Role
 from governance.privacy import mask_text
 from governance.scoping import LEVEL_FIELDS, LEVEL_PATH_FIELD, scope_for
+from grids.models import Area
 
 # A petition stores its area at every level (the one rule of governance.scoping); a scope at one of
 # these levels is one equality on an index led by that column (ORDER BY created_at reads the first
@@ -68,6 +76,11 @@ def _dispatched_to(department_ids: tuple[int, ...]) -> Q:
         .exclude(status=AssignmentStatus.CANCELLED)
         .values("petition_id")
     )
+    return _ids_in(petition_ids)
+
+
+def _ids_in(petition_ids: QuerySet) -> Q:
+    """`id = ANY(ARRAY(subquery))` on PostgreSQL (the ids first, then by primary key), else `IN`."""
     if connections[Petition.objects.db].vendor == "postgresql":
         in_array = Func(
             F("pk"),
@@ -253,3 +266,204 @@ def categories_cache_clear() -> None:
 @receiver([post_save, post_delete], sender=Category, dispatch_uid="appeals.categories_cache_clear")
 def _category_changed(**_kwargs: Any) -> None:
     categories_cache_clear()
+
+
+# --- The staff worklist ----------------------------------------------------------------------------
+
+WORKLIST_TABS = [
+    ("todo", _("To do")),
+    ("pending", _("Not yet accepted")),
+    ("done", _("Done")),
+    ("supervised", _("Supervised")),
+    ("all", _("All")),
+    ("sweep_failed", _("Sweep failures")),
+]
+# Every petition 待办 can hold is in one of these states (a test checks `todo_filter` against it).
+# Said again at the top of the condition, it lets PostgreSQL use the partial index of open
+# petitions (appeals_pet_open_recent), which it cannot prove from the OR of the policy's branches.
+TODO_STATUSES = tuple(OPEN_INDEX_STATUSES)
+# Tabs only some roles see: rows the background sweeps could not process, for the district.
+DISTRICT_TABS = frozenset({"sweep_failed"})
+# A category filter value naming a whole class (its sub-classes), beside plain sub-class ids.
+CLASS_PREFIX = "class:"
+
+
+def sees_sweep_failures(user: Any) -> bool:
+    scope = scope_for(user)
+    return scope.sees_all or scope.has_role(Role.DISTRICT_CENTRE)
+
+
+def worklist_tab_condition(tab: str, user: Any) -> Q:
+    """The tabs of the staff list; 待办 is the policy's own filter (`appeals.policy.todo_filter`)."""
+    if tab == "pending":
+        return Q(status__in=[Status.ASSIGNED, Status.INTAKE, Status.RETURNED])
+    if tab == "done":
+        return Q(status__in=[Status.RESOLVED, Status.CLOSED])
+    if tab == "supervised":
+        return Q(supervised=True)
+    if tab == "sweep_failed":
+        return Q(sweep_failed_at__isnull=False) if sees_sweep_failures(user) else Q(pk__in=[])
+    if tab == "all":
+        return Q()
+    return todo_condition(user)
+
+
+def todo_condition(user: Any) -> Q:
+    """`appeals.policy.todo_filter`, the same rows, in the shape PostgreSQL serves fastest.
+
+    The policy's branches are an OR whose row count the planner underestimates a hundredfold (an
+    open petition past its deadline: status and deadline are correlated), so it would read every
+    match through bitmaps and sort them for one page. For a scope of areas the OR is wrapped in
+    `CASE WHEN … THEN true ELSE false END`, which no index matches: the plan walks the open
+    petitions of the scope newest first (appeals_pet_open_* indexes, proved by the leading
+    `status IN TODO_STATUSES`), stops after a page, and counts from the index alone. A
+    department's scope is a list of petition ids: there the plain OR stays.
+    """
+    from appeals.policy import OPEN_PARTS, todo_filter  # the policy reads selectors
+
+    condition = todo_filter(user)
+    scope = scope_for(user)
+    if not scope.department_ids:
+        condition = Q(Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()))
+    elif not scope.areas and not scope.sees_all:
+        # Staff of departments only: their 待办 is their open parts (the policy's one branch for
+        # them). Said again as a short id list, it puts the primary key on a few dozen ids instead
+        # of every petition the department ever had; it only narrows, never widens.
+        open_parts = Assignment.objects.filter(department_id__in=scope.department_ids, status__in=OPEN_PARTS)
+        condition &= _ids_in(open_parts.values("petition_id"))
+    return Q(status__in=TODO_STATUSES) & condition
+
+
+# Below this many characters a pattern has no trigram: the index would return every row.
+TRIGRAM_MIN_CHARS = 3
+
+
+def text_search_condition(text: str) -> Q:
+    """A tracking number, or the text inside the title, the description or the address.
+
+    On PostgreSQL each `UPPER(column) LIKE UPPER('%…%')` is served by a trigram index (migration
+    0015, pg_trgm) and the three are OR-ed as bitmaps. A one- or two-character search (常见: "噪音")
+    has no trigram, and the index would hand back the whole table: it is written as
+    `LOWER(column) LIKE '%…%'`, which no index matches, so it is checked on the rows of the
+    user's scope instead. Elsewhere both forms scan.
+    """
+    if len(text) >= TRIGRAM_MIN_CHARS:
+        return (
+            Q(tracking_no=text.upper())
+            | Q(title__icontains=text)
+            | Q(description__icontains=text)
+            | Q(address__icontains=text)
+        )
+    lowered = text.lower()
+    return (
+        Q(tracking_no=text.upper())
+        | Q(Contains(Lower("title"), lowered))
+        | Q(Contains(Lower("description"), lowered))
+        | Q(Contains(Lower("address"), lowered))
+    )
+
+
+def area_condition(area: Area) -> Q:
+    """Petitions located in `area`'s subtree: one indexed equality per level, the path otherwise."""
+    field_name = LEVEL_FIELDS.get(area.level)
+    if field_name:
+        return Q(**{field_name: area.pk})
+    return Q(area_path__startswith=area.path)
+
+
+def category_filter_choices() -> list:
+    """Every sub-class (retired ones too: old petitions carry them) under its class, each class
+    first as a whole: `class:<id>`. From the per-process category cache."""
+    classes: dict[int, tuple[Category, list[Category]]] = {}
+    for category in categories_by_code().values():
+        if category.parent is None:
+            classes.setdefault(category.pk, (category, []))
+    for category in categories_by_code().values():
+        if category.parent is not None and category.parent_id in classes:
+            classes[category.parent_id][1].append(category)
+    groups = sorted(classes.values(), key=lambda pair: (pair[0].sort_order, pair[0].code))
+    return [
+        ("", _("Any category")),
+        *(
+            (
+                parent.name,
+                [
+                    (f"{CLASS_PREFIX}{parent.pk}", _("All of %(name)s") % {"name": parent.name}),
+                    *((str(c.pk), c.name) for c in sorted(children, key=lambda c: (c.sort_order, c.code))),
+                ],
+            )
+            for parent, children in groups
+        ),
+    ]
+
+
+# The area picker lists at most this many areas (a search narrows it).
+PICKER_LIMIT = 60
+
+
+@dataclass(frozen=True)
+class PickerNode:
+    area: Area
+    children: list[PickerNode]
+    matched: bool = True
+
+
+def areas_for_picker(user: Any, text: str = "") -> list[PickerNode]:
+    """The area tree of the user's subtrees for the list's area picker.
+
+    Without `text`: the user's own areas and two levels below them (a district sees its streets
+    and their communities), grids and micro-grids on search. With `text`: the areas whose name or
+    code contains it (at most PICKER_LIMIT), each under its ancestors inside the scope.
+    """
+    scope = scope_for(user)
+    areas = Area.objects.only("id", "code", "name", "level", "path", "parent_id").order_by("path")
+    if scope.sees_all:
+        roots = list(areas.filter(parent__isnull=True))
+    else:
+        roots = list(areas.filter(path__in=scope.area_paths))
+    if not roots:
+        return []
+    inside = reduce(or_, (Q(path__startswith=root.path) for root in roots))
+    text = text.strip()
+    if text:
+        found = list(areas.filter(inside).filter(Q(name__icontains=text) | Q(code__icontains=text))[:PICKER_LIMIT])
+        wanted_paths = {a.path for a in found}
+        ancestor_paths = set()
+        root_paths = {root.path for root in roots}
+        for area in found:
+            for root_path in root_paths:
+                if area.path.startswith(root_path):
+                    ancestor_paths.update(_ancestor_paths(area.path, root_path))
+        ancestors = list(areas.filter(path__in=ancestor_paths - wanted_paths)) if ancestor_paths else []
+        chosen = {a.path: a for a in [*found, *ancestors]}
+        return _tree(chosen, roots, matched=wanted_paths)
+    top_level = min(root.level for root in roots)
+    shallow = list(areas.filter(inside, level__lte=top_level + 2)[: PICKER_LIMIT * 4])
+    return _tree({a.path: a for a in shallow}, roots, matched=None)
+
+
+def _ancestor_paths(path: str, root_path: str) -> list[str]:
+    """The paths from `root_path` down to `path`'s parent (paths are "/"-separated codes ending in "/")."""
+    parts = [part for part in path[len(root_path) :].split("/") if part]
+    result = [root_path]
+    current = root_path
+    for part in parts[:-1]:
+        current = f"{current}{part}/"
+        result.append(current)
+    return result
+
+
+def _tree(by_path: dict[str, Area], roots: list[Area], *, matched: set[str] | None) -> list[PickerNode]:
+    children: dict[int, list[Area]] = {}
+    for area in sorted(by_path.values(), key=lambda a: a.path):
+        if area.parent_id is not None:
+            children.setdefault(area.parent_id, []).append(area)
+
+    def node(area: Area) -> PickerNode:
+        return PickerNode(
+            area=area,
+            children=[node(child) for child in children.get(area.pk, [])],
+            matched=matched is None or area.path in matched,
+        )
+
+    return [node(root) for root in roots]

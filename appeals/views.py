@@ -14,46 +14,54 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from appeals import forms as f
 from appeals import policy
 from appeals.actions import REGISTRY, RESIDENT, action_perform, form_data
+from appeals.filters import WorklistFilter
 from appeals.models import (
+    TIMED_STATUSES,
     Assignment,
     Channel,
     ExtensionRequest,
     Petition,
     PetitionPhoto,
     Status,
-    overdue_condition,
 )
 from appeals.privacy import contact_access, contact_fields_for, text_masker
 from appeals.selectors import (
+    DISTRICT_TABS,
     LIST_DEFERRED,
+    WORKLIST_TABS,
+    areas_for_picker,
     petition_get_by_token,
     petition_get_for_user,
     petition_resident_view,
     petition_timeline,
     petitions_visible_to,
+    sees_sweep_failures,
 )
 from appeals.services import (
     petition_submit,
 )
 from appeals.services.tracking import petition_track_lookup
+from appeals.worklist import EXPORT_MAX_ROWS, row_html, row_labels, sla_for, worklist_xlsx
 from governance.clientip import client_ip
 from governance.errors import DomainError, RateLimited
 from governance.identity import normalize_phone
 from governance.limits import rate_limit
-from governance.models import Role
-from governance.privacy import reveals_personal_data
-from governance.scoping import Scope, scope_for
+from governance.pagination import COUNT_CAP, capped_count
+from governance.privacy import mask_text, reveals_personal_data
+from governance.scoping import scope_for
 
 logger = logging.getLogger(__name__)
 
@@ -302,74 +310,256 @@ def petition_mine(request: HttpRequest) -> HttpResponse:
 
 # --- Staff desk ----------------------------------------------------------------------------------
 
+# Rows per page the list offers; the number of queries does not depend on it (tested).
+PAGE_SIZES = (20, 50, 100)
+SORTS = {
+    "-created": ("-created_at", "-pk"),
+    "created": ("created_at", "pk"),
+    "deadline": (F("deadline_at").asc(nulls_last=True), "-created_at", "-pk"),
+    "-deadline": (F("deadline_at").desc(nulls_last=True), "-created_at", "-pk"),
+}
+SORT_LABELS = {
+    "-created": gettext_lazy("Newest first"),
+    "created": gettext_lazy("Oldest first"),
+    "deadline": gettext_lazy("Deadline, soonest first"),
+    "-deadline": gettext_lazy("Deadline, latest first"),
+}
+# The map draws at most this many points of the filtered list (newest first); the page says so.
+MAP_MAX_POINTS = 2000
+BULK_MAX = 100
 
-def _tab_condition(tab: str, user: Any) -> Q:
-    if tab == "pending":
-        return Q(status__in=[Status.ASSIGNED, Status.INTAKE, Status.RETURNED])
-    if tab == "done":
-        return Q(status__in=[Status.RESOLVED, Status.CLOSED])
-    if tab == "supervised":
-        return Q(supervised=True)
-    if tab == "sweep_failed":
-        return Q(sweep_failed_at__isnull=False) if _sees_sweep_failures(scope_for(user)) else Q(pk__in=[])
-    if tab == "todo":
-        return policy.todo_filter(user)
-    return Q()
+
+class CappedPaginator(Paginator):
+    """A Paginator whose count stops at COUNT_CAP (`governance.pagination.capped_count`): above it
+    the page says "10,000+" and offers the first COUNT_CAP rows' pages, instead of a count(*) that
+    reads every matching row (a district's 待办 over a million petitions)."""
+
+    count_exact = True
+
+    @cached_property
+    def count(self) -> int:  # type: ignore[override]
+        # `SELECT count(*) FROM (… LIMIT cap + 1)`: reads at most cap + 1 rows, no estimate query.
+        counted = self.object_list.order_by()[: COUNT_CAP + 1].count()
+        self.count_exact = counted <= COUNT_CAP
+        return min(counted, COUNT_CAP)
 
 
-def _sees_sweep_failures(scope: Scope) -> bool:
-    return scope.sees_all or scope.has_role(Role.DISTRICT_CENTRE)
+def _worklist(request: HttpRequest) -> tuple[WorklistFilter, QuerySet[Petition], str]:
+    """The filtered, scoped, sorted list and its filter (for the page, the map and the export)."""
+    filterset = WorklistFilter(request.GET, queryset=petitions_visible_to(request.user), request=request)
+    sort = request.GET.get("sort") or "-created"
+    if sort not in SORTS:
+        sort = "-created"
+    petitions = (
+        filterset.qs.select_related("category__parent", "handler_area", "handler_department")
+        .defer(*LIST_DEFERRED)
+        .order_by(*SORTS[sort])
+    )
+    return filterset, petitions, sort
 
 
-def _filtered(queryset: QuerySet[Petition], form: f.ListFilterForm, user: Any) -> QuerySet[Petition]:
-    data = form.cleaned_data if form.is_valid() else {}
-    queryset = queryset.filter(_tab_condition(data.get("tab") or "todo", user))
-    if data.get("status"):
-        queryset = queryset.filter(status=data["status"])
-    if data.get("tier"):
-        queryset = queryset.filter(tier=data["tier"])
-    if data.get("category"):
-        queryset = queryset.filter(category_id=data["category"])
-    if data.get("overdue"):
-        queryset = queryset.filter(overdue_condition(timezone.now()))
-    if data.get("supervised"):
-        queryset = queryset.filter(supervised=True)
-    if q := (data.get("q") or "").strip():
-        queryset = queryset.filter(Q(tracking_no=q) | Q(title__icontains=q) | Q(address__icontains=q))
-    return queryset
+def _tab(filterset: WorklistFilter) -> str:
+    return (filterset.form.cleaned_data.get("tab") if filterset.form.is_valid() else "") or "todo"
+
+
+def _page_size(request: HttpRequest) -> int:
+    raw = request.GET.get("per_page", "")
+    return int(raw) if raw.isdigit() and int(raw) in PAGE_SIZES else PAGE_SIZES[0]
+
+
+def _list_context(request: HttpRequest, filterset: WorklistFilter, sort: str) -> dict[str, Any]:
+    params = request.GET.copy()
+    params.pop("page", None)
+    tab = _tab(filterset)
+    return {
+        "filter": filterset,
+        "form": filterset.form,
+        "tab": tab,
+        "tabs": [
+            (value, label)
+            for value, label in WORKLIST_TABS
+            if value not in DISTRICT_TABS or sees_sweep_failures(request.user)
+        ],
+        "sort": sort,
+        "sorts": list(SORT_LABELS.items()),
+        "page_sizes": PAGE_SIZES,
+        "area": filterset.area_chosen,
+        "query": params.urlencode(),
+        "query_without_tab": _without(params, "tab"),
+        "query_without_area": _without(params, "area"),
+        "filters_used": any(
+            params.get(name)
+            for name in (
+                "q",
+                "status",
+                "category",
+                "channel",
+                "tier",
+                "area",
+                "created_from",
+                "created_to",
+                "overdue",
+                "supervised",
+            )
+        ),
+    }
 
 
 @login_required
 def petition_list(request: HttpRequest) -> HttpResponse:
-    scope = scope_for(request.user)
-    if not scope.is_staff_member:
+    if not scope_for(request.user).is_staff_member:
         return redirect("appeals:mine")
-    form = f.ListFilterForm(request.GET)
-    petitions = (
-        _filtered(petitions_visible_to(request.user), form, request.user)
-        .select_related("category", "handler_area", "handler_department")
-        .defer(*LIST_DEFERRED)
-        .order_by("-created_at", "-pk")
+    filterset, petitions, sort = _worklist(request)
+    page = CappedPaginator(petitions, _page_size(request)).get_page(request.GET.get("page"))
+    now = timezone.now()
+    labels = row_labels()
+    detail_prefix = reverse("appeals:list")
+    tab = _tab(filterset)
+    rows = []
+    for petition in page:
+        # 签收 is offered where the policy allows it; its rule reads no department parts or
+        # extensions, so the row's empty Facts cost no query (the service asks again when acting).
+        can_accept = policy.decide(request.user, "accept", petition, facts=policy.Facts()).allowed
+        sla = sla_for(petition, now)
+        html = row_html(petition, sla, can_accept=can_accept, labels=labels, detail_prefix=detail_prefix, tab=tab)
+        rows.append({"petition": petition, "sla": sla, "can_accept": can_accept, "html": html})
+    context = _list_context(request, filterset, sort)
+    context.update(
+        {
+            "page": page,
+            "rows": rows,
+            "per_page": page.paginator.per_page,
+            "any_acceptable": any(row["can_accept"] for row in rows),
+            "count_text": f"{page.paginator.count:,}",
+        }
     )
-    page = Paginator(petitions, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "appeals/petition_list.html", context)
+
+
+@login_required
+def petition_map(request: HttpRequest) -> HttpResponse:
+    """The same filtered list as points on a map (at most MAP_MAX_POINTS, newest first by the list's sort)."""
+    if not scope_for(request.user).is_staff_member:
+        return redirect("appeals:mine")
+    filterset, petitions, sort = _worklist(request)
+    located = list(
+        petitions.filter(lon__isnull=False, lat__isnull=False).values_list(
+            "tracking_no", "title", "status", "lon", "lat", "deadline_at", "escalated_on_deadline"
+        )[: MAP_MAX_POINTS + 1]
+    )
+    now = timezone.now()
+    timed = set(TIMED_STATUSES)
+    labels = dict(Status.choices)
+    points = [
+        {
+            "no": no,
+            "title": mask_text(title),
+            "status": str(labels.get(status, status)),
+            "lon": lon,
+            "lat": lat,
+            "late": status in timed and ((deadline is not None and deadline <= now) or (deadline is None and late)),
+            "url": reverse("appeals:detail", args=[no]),
+        }
+        for no, title, status, lon, lat, deadline, late in located[:MAP_MAX_POINTS]
+    ]
+    context = _list_context(request, filterset, sort)
+    # The boundaries under the chosen area, or under the user's one area, as the map's background.
+    scope = scope_for(request.user)
+    code = filterset.area_chosen.code if filterset.area_chosen else None
+    if code is None and len(scope.area_paths) == 1:
+        code = scope.area_paths[0].rstrip("/").rsplit("/", 1)[-1]
+    context.update(
+        {
+            "points": points,
+            "capped": len(located) > MAP_MAX_POINTS,
+            "map_max": f"{MAP_MAX_POINTS:,}",
+            "boundary_url": reverse("grids:area_children_geojson", args=[code]) if code else "",
+        }
+    )
+    return render(request, "appeals/petition_map.html", context)
+
+
+@login_required
+def petition_export(request: HttpRequest) -> HttpResponse:
+    """The filtered list as XLSX: masked by role, every row access-logged, formulas escaped."""
+    if not scope_for(request.user).is_staff_member:
+        raise Http404
+    filterset, petitions, _sort = _worklist(request)
+    if filterset.form.errors:
+        messages.error(request, _("Correct the filter before exporting."))
+        return redirect(f"{reverse('appeals:list')}?{request.GET.urlencode()}")
+    count, exact = capped_count(petitions, EXPORT_MAX_ROWS)
+    if not exact:
+        messages.error(
+            request,
+            _("More than %(n)s petitions match: narrow the filter to export them.") % {"n": f"{EXPORT_MAX_ROWS:,}"},
+        )
+        return redirect(f"{reverse('appeals:list')}?{request.GET.urlencode()}")
+    body = worklist_xlsx(request.user, petitions.iterator(chunk_size=1000), request=request)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="petitions-{stamp}.xlsx"'
+    return response
+
+
+@login_required
+def petition_area_picker(request: HttpRequest) -> HttpResponse:
+    """The area picker's tree (htmx swaps it in as the user types): only the user's subtrees."""
+    if not scope_for(request.user).is_staff_member:
+        raise Http404
+    text = (request.GET.get("area_q") or "")[:50]
     params = request.GET.copy()
-    params.pop("page", None)
-    tab = form.cleaned_data.get("tab") if form.is_valid() else ""
+    for key in ("area_q", "page", "area"):
+        params.pop(key, None)
     return render(
         request,
-        "appeals/petition_list.html",
+        "appeals/_area_tree.html",
         {
-            "form": form,
-            "page": page,
-            "tab": tab or "todo",
-            "tabs": [
-                (value, label)
-                for value, label in f.ListFilterForm.TABS
-                if value not in f.ListFilterForm.DISTRICT_TABS or _sees_sweep_failures(scope)
-            ],
-            "query": params.urlencode(),
-            "query_without_tab": _without(params, "tab"),
+            "nodes": areas_for_picker(request.user, text),
+            "searching": bool(text.strip()),
+            "query_without_area": params.urlencode(),
         },
+    )
+
+
+@login_required
+@require_POST
+def petition_bulk_accept(request: HttpRequest) -> HttpResponse:
+    """签收 of the ticked rows, each through the same policy and service as the single accept, each
+    in its own transaction: one refusal does not undo the others. Answers with a result per row."""
+    if not scope_for(request.user).is_staff_member:
+        raise Http404
+    numbers = list(dict.fromkeys(n.strip() for n in request.POST.getlist("petition") if n.strip()))[:BULK_MAX]
+    back = request.POST.get("next", "")
+    if not back.startswith("?"):
+        back = ""
+    if not numbers:
+        messages.error(request, _("Tick the petitions to accept first."))
+        return redirect(f"{reverse('appeals:list')}{back}")
+    found = {
+        p.tracking_no: p
+        for p in petitions_visible_to(request.user)
+        .select_related("handler_area")
+        .defer(*LIST_DEFERRED)
+        .filter(tracking_no__in=numbers)
+    }
+    results = []
+    for number in numbers:
+        petition = found.get(number)
+        if petition is None:  # a number not offered to this user: refused without echoing it
+            results.append({"no": "", "ok": False, "message": _("Not found in your area.")})
+            continue
+        try:
+            action_perform("accept", petition=petition, actor=request.user, data={})
+        except DomainError as error:
+            results.append({"no": number, "title": petition.title, "ok": False, "message": error.message})
+        else:
+            results.append({"no": number, "title": petition.title, "ok": True, "message": _("Accepted.")})
+    done = sum(1 for row in results if row["ok"])
+    return render(
+        request,
+        "appeals/petition_bulk_result.html",
+        {"results": results, "done": done, "refused": len(results) - done, "back": back},
     )
 
 

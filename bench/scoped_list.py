@@ -107,6 +107,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help=f"do not drop {DATABASE} at the end")
     parser.add_argument("--database", default=DATABASE)
     parser.add_argument("--explain", action="store_true", help="print the slowest petition query and its plan")
+    parser.add_argument("--only", default="", help="comma-separated role labels to measure (default: all)")
     args = parser.parse_args()
     print(f"load:     {load_line()}")
     cleanup = bench_database(require_postgres=True, name=args.database, reuse=args.reuse)
@@ -117,6 +118,8 @@ def main() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    import logging
+
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -137,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
     if "testserver" not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # django.test.Client's host
 
+    logging.getLogger("axes").setLevel(logging.WARNING)  # one login line per user and endpoint otherwise
     rng = random.Random(args.seed)
     User = get_user_model()
 
@@ -188,7 +192,10 @@ def run(args: argparse.Namespace) -> int:
 
     goals = Goals()
     report: list[str] = []
+    wanted = {name.strip() for name in args.only.split(",") if name.strip()}
     for label, users in roles.items():
+        if wanted and label not in wanted:
+            continue
         for endpoint, url in ENDPOINTS.items():
             samples: list[float] = []
             bare_samples: list[float] = []

@@ -386,9 +386,9 @@ def test_the_overdue_column_is_empty_on_closed_cases_and_red_only_past_the_deadl
     body = client.get(reverse("appeals:list"), {"tab": "all"}).content.decode()
 
     rows = {row.split("</a>")[0].rsplit(">", 1)[-1]: row for row in body.split("<tr")[1:] if "</a>" in row}
-    assert 'class="overdue"' in rows[late.tracking_no]
-    assert 'class="overdue"' not in rows[done.tracking_no]
-    assert '<td class="deadline"></td>' in rows[done.tracking_no]
+    assert "sla-row-overdue overdue" in rows[late.tracking_no]
+    assert "overdue" not in rows[done.tracking_no].split("</tr>")[0]
+    assert '<td class="deadline" data-label="Deadline"></td>' in rows[done.tracking_no]
     assert listed(client, grid_worker_a, overdue="on") == {late.tracking_no}
 
 

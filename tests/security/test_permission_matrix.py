@@ -203,6 +203,17 @@ RULES: dict[str, Rule] = {
     "patrol:start": _public("starts one's own patrol, on one's own grid only"),
     "patrol:manifest": _public("the patrol web app's manifest: names and icons"),
     "patrol:sw": _public("the patrol web app's service worker script"),
+    # The worklist's map, export and area picker: the list's scope, every state ("all").
+    "appeals:map": Rule("list", _scoped({OK}, {ANY_REDIRECT}, {LOGIN}), query=lambda w: {"tab": "all"}),
+    "appeals:export": Rule("list", _scoped({OK}, {NOT_FOUND}, {LOGIN}), query=lambda w: {"tab": "all"}),
+    "appeals:area_picker": Rule("list", _scoped({OK}, {NOT_FOUND}, {LOGIN}), query=lambda w: {"area_q": "DS1"}),
+    # Bulk accept of the outside petition: refused per row without echoing it.
+    "appeals:bulk_accept": Rule(
+        "object",
+        _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}),
+        post=_scoped({OK}, {NOT_FOUND}, {LOGIN}),
+        post_data={"petition": "{tracking_no}"},
+    ),
     "api-area-list": Rule("list", API_LIST),
     "api-petition-list": Rule("list", API_LIST),
     "api-petition-stats": Rule("list", API_LIST),

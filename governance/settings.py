@@ -72,7 +72,9 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's AuthenticationMiddleware, taking the user read with the session (governance/sessions.py).
+    "governance.sessions.SessionUserMiddleware",
+    "governance.sessions.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a log-in refused by django-axes into the lock-out page.
@@ -138,7 +140,12 @@ CACHE_TIMEOUT = env_float("CACHE_TIMEOUT", 0.3, minimum=0.05)
 # After a failed cache call, seconds a process works without the cache before trying Redis again.
 CACHE_RETRY_AFTER = env_float("CACHE_RETRY_AFTER", 10.0, minimum=0.0)
 # Sessions live in the database, never only in Redis: login and staff pages work while it is down.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Database sessions that know their user (governance/sessions.py): one query loads session, user
+# and posts; "log out everywhere" deletes the user's rows. A session unused for its idle time ends.
+SESSION_ENGINE = "governance.sessions"
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
+SESSION_IDLE_SECONDS_RESIDENT = env_int("SESSION_IDLE_SECONDS_RESIDENT", 7 * 24 * 3600, minimum=60)
+SESSION_IDLE_REFRESH_SECONDS = env_int("SESSION_IDLE_REFRESH_SECONDS", 60, minimum=1)
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "governance.cache.FailSoftRedisCache", "LOCATION": REDIS_URL}}
@@ -185,7 +192,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # django-axes first: it refuses a locked account or address before any password is checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "governance.sessions.SessionUserBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

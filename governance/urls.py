@@ -11,6 +11,8 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", views.account, name="account"),
+    path("accounts/logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("areas/", include("governance.area_urls")),
     path("admin/", admin.site.urls),

@@ -103,6 +103,15 @@ RULES: dict[str, Rule] = {
     "health": _public("liveness for the load balancer: database and worker heartbeat, no records"),
     "login": _public("the login form"),
     "logout": _public("ends one's own session"),
+    "account": _public(
+        "one's own account: name, log-in time, session count", anonymous={LOGIN}, staff={OK}, resident={OK}
+    ),
+    "logout_everywhere": _public(
+        "ends one's own sessions; POST only (not posted here: it would end the persona's session)",
+        staff={NOT_ALLOWED},
+        resident={NOT_ALLOWED},
+        anonymous={LOGIN},
+    ),
     "set_language": _public("sets one's own language cookie"),
     "api-schema": _public("the OpenAPI description: no records"),
     "api-docs": _public("Swagger UI over the schema: no records"),

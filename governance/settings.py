@@ -429,8 +429,10 @@ HOTLINE_DEFAULT_COLUMNS = {
 }
 
 
-def parse_hotline_columns(value: str, *, name: str = "HOTLINE_COLUMNS") -> dict[str, str]:
-    """A JSON object of column header → petition field; every field known, none mapped twice."""
+def parse_hotline_columns(
+    value: str, *, name: str = "HOTLINE_COLUMNS", fields: tuple[str, ...] = HOTLINE_FIELDS
+) -> dict[str, str]:
+    """A JSON object of column header → field; every field known (one of `fields`), none mapped twice."""
     import json
 
     try:
@@ -441,10 +443,10 @@ def parse_hotline_columns(value: str, *, name: str = "HOTLINE_COLUMNS") -> dict[
         isinstance(key, str) and isinstance(field, str) for key, field in mapping.items()
     ):
         raise ImproperlyConfigured(f'{name} must be a JSON object of strings, like {{"工单编号": "order_no"}}.')
-    unknown = sorted(set(mapping.values()) - set(HOTLINE_FIELDS))
+    unknown = sorted(set(mapping.values()) - set(fields))
     if unknown:
         raise ImproperlyConfigured(
-            f"{name} maps to unknown field(s) {', '.join(unknown)}; known fields: {', '.join(HOTLINE_FIELDS)}."
+            f"{name} maps to unknown field(s) {', '.join(unknown)}; known fields: {', '.join(fields)}."
         )
     targets = list(mapping.values())
     twice = sorted({field for field in targets if targets.count(field) > 1})
@@ -455,6 +457,23 @@ def parse_hotline_columns(value: str, *, name: str = "HOTLINE_COLUMNS") -> dict[
 
 _hotline_columns = env_str("HOTLINE_COLUMNS")
 HOTLINE_COLUMNS = parse_hotline_columns(_hotline_columns) if _hotline_columns else dict(HOTLINE_DEFAULT_COLUMNS)
+
+# The reply-back (回单) export: its columns in order, {"<column header>": "<field>"} in
+# HOTLINE_REPLY_COLUMNS, like the import's (docs/hotline.md).
+HOTLINE_REPLY_FIELDS = ("order_no", "tracking_no", "result", "reply", "unit", "unit_code", "resolved_at", "round")
+HOTLINE_REPLY_DEFAULT_COLUMNS = {
+    "工单编号": "order_no",
+    "办理结果": "result",
+    "回复内容": "reply",
+    "承办单位": "unit",
+    "办结时间": "resolved_at",
+}
+_hotline_reply_columns = env_str("HOTLINE_REPLY_COLUMNS")
+HOTLINE_REPLY_COLUMNS = (
+    parse_hotline_columns(_hotline_reply_columns, name="HOTLINE_REPLY_COLUMNS", fields=HOTLINE_REPLY_FIELDS)
+    if _hotline_reply_columns
+    else dict(HOTLINE_REPLY_DEFAULT_COLUMNS)
+)
 
 # --- Open311 -----------------------------------------------------------------------------------------
 # Our GeoReport v2 jurisdiction; a request naming another one gets 404 (an empty one is ignored).

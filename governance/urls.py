@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/", include("appeals.hotline_api")),
     path("open311/v2/", include("appeals.open311")),
     path("petitions/", include("appeals.urls")),
+    path("hotline/", include("appeals.hotline_views")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script as a file (no inline script); its template keeps an inline
     # <style>, so this one page allows inline styles.

@@ -182,6 +182,11 @@ RULES: dict[str, Rule] = {
     "api-area-list": Rule("list", API_LIST),
     "api-petition-list": Rule("list", API_LIST),
     "api-petition-stats": Rule("list", API_LIST),
+    # 12345 reply-back: district and street command centres (their subtree), 403 for other roles.
+    "hotline:replies": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN})),
+    "hotline:replies_csv": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN})),
+    "hotline:replies_xlsx": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN})),
+    "api-hotline-replies": Rule("list", _scoped({OK, DENIED}, {DENIED}, API_ANONYMOUS)),
     # --- the admin's own pages (model pages: ADMIN_MODELS)
     "admin:index": Rule("list", _scoped({OK}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
     "admin:app_list": Rule("list", _scoped({OK, NOT_FOUND}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),

@@ -1,16 +1,18 @@
-"""The 12345 hotline import API (docs/hotline.md).
+"""The 12345 hotline API: the import, and the reply-back (回单) feed (docs/hotline.md).
 
 POST /api/v1/hotline/import/ stores the upload as a job and answers 202 with the job's URL; a worker
 imports it all-or-nothing. GET /api/v1/hotline/imports/<id>/ shows the job's status, progress and,
-once it ends, the per-row report.
+once it ends, the per-row report. GET /api/v1/hotline/replies/?after=<cursor> lists the replies
+owed to the hotline in a stable order, from a cursor; the same cursor always gives the same rows.
 """
 
 from __future__ import annotations
 
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -18,10 +20,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from appeals.hotline import FORMATS
+from appeals.hotline_replies import encode_cursor, field_value, parse_limit, replies_after, require_reply_reader
 from appeals.models import HotlineImportJob
 from appeals.services.hotline_jobs import hotline_job_create, hotline_job_progress
+from governance.accesslog import access_log_write, access_record
 from governance.errors import DomainError, Forbidden, NotFound
-from governance.models import Role
+from governance.models import AccessReason, Role
 from governance.scoping import scope_for
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -103,7 +107,48 @@ class HotlineImportJobApi(APIView):
         return Response(_job_body(request, job))
 
 
+REPLY_FIELDS = ("order_no", "tracking_no", "round", "result", "reply", "unit", "unit_code")
+
+
+class HotlineReplyFeedApi(APIView):
+    """The replies owed to the hotline, oldest first, `limit` (≤ 500, default 100) after `after`.
+
+    `next` is the cursor to ask with next time (the given one when nothing new has come): taking the
+    same cursor again answers the same rows, so a client that lost an answer simply asks again.
+    """
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", str, description="The `next` of an earlier answer; empty = from the start."),
+            OpenApiParameter("limit", int, description="Rows per answer, 1–500 (default 100)."),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> Response:
+        require_reply_reader(request.user)
+        after = request.query_params.get("after", "")
+        limit = parse_limit(request.query_params.get("limit"))
+        rows, more = replies_after(request.user, after, limit=limit)
+        results = [
+            {
+                **{field: field_value(reply, field) for field in REPLY_FIELDS},
+                "result_code": reply.result,
+                "resolved_at": timezone.localtime(reply.resolved_at).isoformat(),
+                "cursor": encode_cursor(reply),
+            }
+            for reply in rows
+        ]
+        access_log_write(
+            user=request.user,
+            reason=AccessReason.EXPORT,
+            records=[access_record(reply, ["reply"], record=reply.tracking_no) for reply in rows],
+            request=request,
+        )
+        return Response({"results": results, "next": results[-1]["cursor"] if results else after, "has_more": more})
+
+
 urlpatterns = [
     path("hotline/import/", HotlineImportApi.as_view(), name="api-hotline-import"),
     path("hotline/imports/<int:job_id>/", HotlineImportJobApi.as_view(), name="api-hotline-import-job"),
+    path("hotline/replies/", HotlineReplyFeedApi.as_view(), name="api-hotline-replies"),
 ]

@@ -817,3 +817,45 @@ class PatrolNote(models.Model):
         verbose_name = _("patrol note")
         verbose_name_plural = _("patrol notes")
         ordering = ["noted_at", "pk"]
+
+
+class HotlineReplyResult(models.TextChoices):
+    RESOLVED = "resolved", _("Resolved and replied")
+    MERGED = "merged", _("Resolved with the petition it was merged into")
+
+
+class HotlineReply(models.Model):
+    """The reply owed to the 12345 hotline (回单) for an imported work order, one per resolution.
+
+    Written in the same transaction as the petition's `resolved` event (appeals.services.hotline_reply),
+    so no resolution is missed; a snapshot that never changes. A petition reopened and resolved again
+    owes a second reply (round 2). Read in (txid, id) order through a cursor (docs/hotline.md).
+    """
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="hotline_replies")
+    round = models.PositiveIntegerField(_("round"), default=1)
+    order_no = models.CharField(_("order number"), max_length=64)
+    tracking_no = models.CharField(_("tracking number"), max_length=20)
+    result = models.CharField(_("result"), max_length=16, choices=HotlineReplyResult.choices)
+    reply = models.TextField(_("reply"))
+    unit_name = models.CharField(_("handling unit"), max_length=100)
+    unit_code = models.CharField(max_length=32, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"))
+    # The petition's area path at resolution: whose list the reply appears in.
+    area_path = models.CharField(max_length=255, blank=True)
+    # The writing transaction's id (PostgreSQL xid8, 0 elsewhere): the cursor reads rows in
+    # (txid, id) order and only rows of transactions older than any still running, so a row that
+    # commits later can never sort before a cursor already handed out.
+    txid = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("hotline reply")
+        verbose_name_plural = _("hotline replies")
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "round"], name="appeals_hotline_reply_once_per_round"),
+        ]
+        indexes = [
+            models.Index(fields=["txid", "id"], name="appeals_hotline_reply_cursor"),
+            models.Index(fields=["area_path", "resolved_at"], name="appeals_hotline_reply_area"),
+        ]

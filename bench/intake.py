@@ -33,6 +33,7 @@ import secrets
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -188,7 +189,10 @@ def http_part(args: argparse.Namespace, staff, payload, by_code, goals: Goals) -
 
     store = import_string(f"{settings.SESSION_ENGINE}.SessionStore")()
     store[SESSION_KEY] = str(staff.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    # The backend a log-in records (the first that can load users, as Client.force_login picks).
+    store[BACKEND_SESSION_KEY] = next(
+        path for path in settings.AUTHENTICATION_BACKENDS if hasattr(import_string(path), "get_user")
+    )
     store[HASH_SESSION_KEY] = staff.get_session_auth_hash()
     store.create()
     csrf = secrets.token_hex(16)  # a 32-character CSRF secret, sent as cookie and header
@@ -205,6 +209,9 @@ def http_part(args: argparse.Namespace, staff, payload, by_code, goals: Goals) -
         "SECURE_SSL_REDIRECT": "0",
         "LOG_LEVEL": "WARNING",
     }
+    server_profile = Path(tempfile.mkdtemp(prefix="bench_intake_")) / "server.prof" if args.profile else None
+    if server_profile:
+        env["BENCH_SERVER_PROFILE"] = str(server_profile)
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
         [str(gunicorn), "--bind", f"127.0.0.1:{args.port}", "--workers", "1", "--log-level", "warning",
@@ -264,6 +271,11 @@ def http_part(args: argparse.Namespace, staff, payload, by_code, goals: Goals) -
     )
     print(line("api", api_ms) + f"  POST {API}, staff session + CSRF, routing published after commit")
     print(line("bare", bare_ms) + f"  POST {BARE}, one Petition.objects.create")
+    if server_profile:
+        print(f"profile:  the gunicorn worker's POST {API} requests (cProfile, {server_profile}):")
+        pstats.Stats(str(server_profile)).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
+            int(os.environ.get("BENCH_LINES", "40"))
+        )
     goals.check(
         f"HTTP: our POST's throughput ≥ {RATIO_TARGET} × the bare-insert view's",
         ratio >= RATIO_TARGET,

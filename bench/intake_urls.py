@@ -10,7 +10,9 @@ that the real endpoint is measured against, through the same server, middleware 
 
 from __future__ import annotations
 
+import cProfile
 import json
+import os
 import secrets
 
 from django.http import HttpRequest, JsonResponse
@@ -36,6 +38,26 @@ def bare_insert(request: HttpRequest) -> JsonResponse:
         created_at=timezone.now(),
     )
     return JsonResponse({"tracking_no": petition.tracking_no}, status=201)
+
+
+class ProfileMiddleware:
+    """cProfile of each request to our endpoint, accumulated; the stats file is rewritten after each
+    profiled request (only under `BENCH_SERVER_PROFILE`, see bench/intake_settings.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.path = os.environ["BENCH_SERVER_PROFILE"]
+        self.profiler = cProfile.Profile()
+
+    def __call__(self, request):
+        if request.path_info.startswith("/bench/") or request.method != "POST":
+            return self.get_response(request)
+        self.profiler.enable()
+        try:
+            return self.get_response(request)
+        finally:
+            self.profiler.disable()
+            self.profiler.dump_stats(self.path)
 
 
 urlpatterns = [

@@ -105,6 +105,25 @@ class FailSoftRedisCache(RedisCache):
     def clear(self):
         return self._guarded(None, "clear", super().clear)
 
+    def incr_window(self, key, delta=1, timeout=DEFAULT_TIMEOUT, version=None):
+        """Add `delta` to a counter created at 0 with `timeout` seconds to live when missing; the new
+        count. One round trip (`SET NX EX` + `INCRBY` in one MULTI), where `add` then `incr` take
+        three (`incr` also asks whether the key exists). ValueError when Redis is unavailable."""
+        key = self.make_and_validate_key(key, version=version)
+        seconds = self.get_backend_timeout(timeout)
+
+        def call() -> int:
+            pipe = self._cache.get_client(key, write=True).pipeline(transaction=True)
+            pipe.set(key, 0, ex=seconds, nx=True)
+            pipe.incrby(key, delta)
+            return pipe.execute()[1]
+
+        missing = object()
+        result = self._guarded(missing, "incr", call)
+        if result is missing:
+            raise ValueError(f"Key '{key}' not counted (cache unavailable)")
+        return result
+
     def incr(self, key, delta=1, version=None):
         missing = object()
         result = self._guarded(missing, "incr", super().incr, key, delta, version)

@@ -38,6 +38,9 @@ def limit_key(scope: str, ident: str) -> str:
 def limit_incr(key: str, *, seconds: int, delta: int = 1) -> int:
     """Add `delta` to the counter (created with a `seconds` lifetime); the new count."""
     try:
+        incr_window = getattr(cache, "incr_window", None)
+        if incr_window is not None:  # Redis: one round trip (governance.cache.FailSoftRedisCache)
+            return incr_window(key, delta, timeout=seconds)
         if cache.add(key, delta, timeout=seconds):
             return delta
         return cache.incr(key, delta)

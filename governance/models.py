@@ -286,3 +286,6 @@ class AccessLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("The access log is append-only: rows are never deleted.")
+
+
+from governance.sessions import UserSession  # noqa: E402,F401  (the session table, see governance/sessions.py)

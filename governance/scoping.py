@@ -158,11 +158,15 @@ def scope_for(user: Any) -> Scope:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    posts = list(
-        StaffPost.objects.filter(user=user, is_active=True).values_list(
-            "role", "area__path", "department_id", "area__level", "area_id"
-        )
-    )
+    return prime_scope(user, list(StaffPost.objects.filter(user=user, is_active=True).values_list(*POST_COLUMNS)))
+
+
+# What `scope_for` reads of each active post (governance.sessions reads the same with the session).
+POST_COLUMNS = ("role", "area__path", "department_id", "area__level", "area_id")
+
+
+def prime_scope(user: Any, posts: list[tuple]) -> Scope:
+    """The scope of `user` from the rows of POST_COLUMNS of their active posts, cached on the user."""
     roles = frozenset(post[0] for post in posts)
     paths = _minimal_paths([post[1] for post in posts if post[1]])
     by_path = {post[1]: (post[1], post[3], post[4]) for post in posts if post[1]}

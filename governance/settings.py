@@ -72,7 +72,9 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's AuthenticationMiddleware, taking the user read with the session (governance/sessions.py).
+    "governance.sessions.SessionUserMiddleware",
+    "governance.sessions.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a log-in refused by django-axes into the lock-out page.
@@ -139,7 +141,12 @@ CACHE_TIMEOUT = env_float("CACHE_TIMEOUT", 0.3, minimum=0.05)
 # After a failed cache call, seconds a process works without the cache before trying Redis again.
 CACHE_RETRY_AFTER = env_float("CACHE_RETRY_AFTER", 10.0, minimum=0.0)
 # Sessions live in the database, never only in Redis: login and staff pages work while it is down.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Database sessions that know their user (governance/sessions.py): one query loads session, user
+# and posts; "log out everywhere" deletes the user's rows. A session unused for its idle time ends.
+SESSION_ENGINE = "governance.sessions"
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
+SESSION_IDLE_SECONDS_RESIDENT = env_int("SESSION_IDLE_SECONDS_RESIDENT", 7 * 24 * 3600, minimum=60)
+SESSION_IDLE_REFRESH_SECONDS = env_int("SESSION_IDLE_REFRESH_SECONDS", 60, minimum=1)
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "governance.cache.FailSoftRedisCache", "LOCATION": REDIS_URL}}
@@ -186,7 +193,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # django-axes first: it refuses a locked account or address before any password is checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "governance.sessions.SessionUserBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -445,8 +452,10 @@ HOTLINE_DEFAULT_COLUMNS = {
 }
 
 
-def parse_hotline_columns(value: str, *, name: str = "HOTLINE_COLUMNS") -> dict[str, str]:
-    """A JSON object of column header → petition field; every field known, none mapped twice."""
+def parse_hotline_columns(
+    value: str, *, name: str = "HOTLINE_COLUMNS", fields: tuple[str, ...] = HOTLINE_FIELDS
+) -> dict[str, str]:
+    """A JSON object of column header → field; every field known (one of `fields`), none mapped twice."""
     import json
 
     try:
@@ -457,10 +466,10 @@ def parse_hotline_columns(value: str, *, name: str = "HOTLINE_COLUMNS") -> dict[
         isinstance(key, str) and isinstance(field, str) for key, field in mapping.items()
     ):
         raise ImproperlyConfigured(f'{name} must be a JSON object of strings, like {{"工单编号": "order_no"}}.')
-    unknown = sorted(set(mapping.values()) - set(HOTLINE_FIELDS))
+    unknown = sorted(set(mapping.values()) - set(fields))
     if unknown:
         raise ImproperlyConfigured(
-            f"{name} maps to unknown field(s) {', '.join(unknown)}; known fields: {', '.join(HOTLINE_FIELDS)}."
+            f"{name} maps to unknown field(s) {', '.join(unknown)}; known fields: {', '.join(fields)}."
         )
     targets = list(mapping.values())
     twice = sorted({field for field in targets if targets.count(field) > 1})
@@ -471,6 +480,23 @@ def parse_hotline_columns(value: str, *, name: str = "HOTLINE_COLUMNS") -> dict[
 
 _hotline_columns = env_str("HOTLINE_COLUMNS")
 HOTLINE_COLUMNS = parse_hotline_columns(_hotline_columns) if _hotline_columns else dict(HOTLINE_DEFAULT_COLUMNS)
+
+# The reply-back (回单) export: its columns in order, {"<column header>": "<field>"} in
+# HOTLINE_REPLY_COLUMNS, like the import's (docs/hotline.md).
+HOTLINE_REPLY_FIELDS = ("order_no", "tracking_no", "result", "reply", "unit", "unit_code", "resolved_at", "round")
+HOTLINE_REPLY_DEFAULT_COLUMNS = {
+    "工单编号": "order_no",
+    "办理结果": "result",
+    "回复内容": "reply",
+    "承办单位": "unit",
+    "办结时间": "resolved_at",
+}
+_hotline_reply_columns = env_str("HOTLINE_REPLY_COLUMNS")
+HOTLINE_REPLY_COLUMNS = (
+    parse_hotline_columns(_hotline_reply_columns, name="HOTLINE_REPLY_COLUMNS", fields=HOTLINE_REPLY_FIELDS)
+    if _hotline_reply_columns
+    else dict(HOTLINE_REPLY_DEFAULT_COLUMNS)
+)
 
 # --- Open311 -----------------------------------------------------------------------------------------
 # Our GeoReport v2 jurisdiction; a request naming another one gets 404 (an empty one is ignored).

@@ -14,6 +14,8 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", views.account, name="account"),
+    path("accounts/logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("areas/", include("governance.area_urls")),
     path("admin/", admin.site.urls),
@@ -30,6 +32,7 @@ urlpatterns = [
     path("records/", include("residents.urls")),
     path("residents/imports/", include("residents.import_urls")),
     path("reports/", include("analytics.urls")),
+    path("hotline/", include("appeals.hotline_views")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script as a file (no inline script); its template keeps an inline
     # <style>, so this one page allows inline styles.

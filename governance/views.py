@@ -1,11 +1,21 @@
+import logging
+
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from governance.models import Heartbeat
+from governance.sessions import idle_seconds_for
+
+security_logger = logging.getLogger("governance.security")
 
 
 @never_cache
@@ -47,3 +57,27 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     from django.views.defaults import page_not_found as default_page_not_found
 
     return default_page_not_found(request, exception)
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    """One's own account: who is signed in, how many sessions are open, and "log out everywhere"."""
+    from governance.sessions import UserSession
+
+    sessions = UserSession.objects.filter(user_id=request.user.pk, expire_date__gt=timezone.now()).count()
+    idle_minutes = idle_seconds_for(request.user) // 60
+    return render(request, "registration/account.html", {"sessions": sessions, "idle_minutes": idle_minutes})
+
+
+@login_required
+@require_POST
+def logout_everywhere(request: HttpRequest) -> HttpResponse:
+    """End every session of the caller (this browser's too) and show the log-in page."""
+    from governance.sessions import end_user_sessions
+
+    user = request.user
+    ended = end_user_sessions(user)
+    security_logger.info("User %s ended all %s of their sessions (log out everywhere).", user.pk, ended)
+    auth_logout(request)  # this browser's session row is gone already: forget it here too
+    messages.success(request, _("You have been logged out everywhere (%(count)s sessions ended).") % {"count": ended})
+    return redirect("login")

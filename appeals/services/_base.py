@@ -105,6 +105,11 @@ def build_event(
 def record(petition: Petition, event_type: str, **fields: Any) -> PetitionEvent:
     event = build_event(petition, event_type, **fields)
     event.save()
+    if event_type == EventType.RESOLVED:
+        # The 12345 reply-back row commits with the resolution (docs/hotline.md, 回单).
+        from appeals.services.hotline_reply import hotline_reply_owe
+
+        hotline_reply_owe(petition, at=event.created_at)
     return event
 
 

@@ -103,6 +103,15 @@ RULES: dict[str, Rule] = {
     "health": _public("liveness for the load balancer: database and worker heartbeat, no records"),
     "login": _public("the login form"),
     "logout": _public("ends one's own session"),
+    "account": _public(
+        "one's own account: name, log-in time, session count", anonymous={LOGIN}, staff={OK}, resident={OK}
+    ),
+    "logout_everywhere": _public(
+        "ends one's own sessions; POST only (not posted here: it would end the persona's session)",
+        staff={NOT_ALLOWED},
+        resident={NOT_ALLOWED},
+        anonymous={LOGIN},
+    ),
     "set_language": _public("sets one's own language cookie"),
     "api-schema": _public("the OpenAPI description: no records"),
     "api-docs": _public("Swagger UI over the schema: no records"),
@@ -226,6 +235,11 @@ RULES: dict[str, Rule] = {
     "imports:progress": Rule("object", HTML_OBJECT),
     "imports:start": Rule("object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}), post=HTML_OBJECT),
     "api-report-list": Rule("list", API_LIST),
+    # 12345 reply-back: district and street command centres (their subtree), 403 for other roles.
+    "hotline:replies": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN})),
+    "hotline:replies_csv": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN})),
+    "hotline:replies_xlsx": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN})),
+    "api-hotline-replies": Rule("list", _scoped({OK, DENIED}, {DENIED}, API_ANONYMOUS)),
     # --- the admin's own pages (model pages: ADMIN_MODELS)
     "admin:index": Rule("list", _scoped({OK}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
     "admin:app_list": Rule("list", _scoped({OK, NOT_FOUND}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),

@@ -1,0 +1,213 @@
+"""Sessions in the database, each row knowing its user: one query per request, "log out everywhere".
+
+`SESSION_ENGINE = "governance.sessions"`. The rows live in `governance_usersession` (Django's
+session columns plus `user_id`, written whenever the session is saved, from the signed-in user the
+session's own data names). That column buys two things:
+
+- **One query for session, user and scope.** Loading a session selects its row joined with the
+  user and, on PostgreSQL, the user's active posts as one JSON array: the request's session, user
+  and `governance.scoping.scope_for` cost one round trip instead of three. `SessionUserMiddleware`
+  (in place of Django's `AuthenticationMiddleware`) hands that user to Django's own `auth.get_user`,
+  which still verifies the backend, `is_active` and the session's password hash as always; a user
+  that does not match the session's data is never used (the normal query runs instead).
+- **Log out everywhere.** `end_user_sessions(user)` deletes every row of the user: one statement.
+
+Idle expiry: `SESSION_IDLE_SECONDS` (staff) and `SESSION_IDLE_SECONDS_RESIDENT` (signed-in
+residents). A session's row expires that long after its last use; `IdleSessionMiddleware` moves
+the expiry forward at most once per `SESSION_IDLE_REFRESH_SECONDS` (so a busy user's requests do
+not each write), and a session unused for longer than its idle time is gone: the row has expired,
+the next request is anonymous and a staff page asks for the log-in again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextvars import ContextVar
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.middleware import AuthenticationMiddleware, auser
+from django.contrib.sessions.backends.db import SessionStore as DBStore
+from django.contrib.sessions.base_session import AbstractBaseSession, BaseSessionManager
+from django.core.exceptions import SuspiciousOperation
+from django.db import connections, models, router
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import JSONArray
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext_lazy as _
+
+# The user the session's query read, offered to `SessionUserBackend.get_user` during one
+# `auth.get_user` call (set and reset around it by `SessionUserMiddleware`).
+_PRELOADED: ContextVar[Any] = ContextVar("governance_preloaded_user", default=None)
+# Session data key: when the session was last seen (epoch seconds), for the idle expiry.
+LAST_SEEN_KEY = "_last_seen"
+
+
+class UserSession(AbstractBaseSession):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=True,
+    )
+
+    objects = BaseSessionManager()
+
+    class Meta(AbstractBaseSession.Meta):
+        app_label = "governance"
+        db_table = "governance_usersession"
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    @classmethod
+    def get_session_store_class(cls):
+        return SessionStore
+
+
+def _session_user_id(data: dict) -> int | None:
+    try:
+        return int(data[SESSION_KEY])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class SessionStore(DBStore):
+    """Django's database store on `UserSession`; its load also reads the user and their posts."""
+
+    preloaded_user: Any = None
+
+    @classmethod
+    def get_model_class(cls):
+        return UserSession
+
+    def create_model_instance(self, data: dict) -> UserSession:
+        obj = super().create_model_instance(data)
+        obj.user_id = _session_user_id(data)
+        return obj
+
+    def _get_session_from_db(self) -> UserSession | None:
+        queryset = self.model.objects.filter(session_key=self.session_key, expire_date__gt=timezone.now())
+        vendor = connections[router.db_for_read(self.model)].vendor
+        if vendor == "postgresql":
+            from django.contrib.postgres.aggregates import JSONBAgg
+
+            from governance.models import StaffPost
+            from governance.scoping import POST_COLUMNS
+
+            posts = (
+                StaffPost.objects.filter(user_id=OuterRef("user_id"), is_active=True)
+                .order_by()
+                .values("user_id")
+                .annotate(rows=JSONBAgg(JSONArray(*(F(column) for column in POST_COLUMNS))))
+                .values("rows")
+            )
+            queryset = queryset.select_related("user").annotate(staff_posts=Subquery(posts))
+        try:
+            session = queryset.get()
+        except (self.model.DoesNotExist, SuspiciousOperation) as error:
+            if isinstance(error, SuspiciousOperation):
+                logging.getLogger(f"django.security.{error.__class__.__name__}").warning(str(error))
+            self._session_key = None
+            return None
+        if vendor == "postgresql" and session.user_id is not None:
+            user = session.user
+            user._staff_posts = session.staff_posts or []
+            self.preloaded_user = user
+        return session
+
+    def delete(self, session_key: str | None = None) -> None:
+        self.preloaded_user = None
+        super().delete(session_key)
+
+
+def end_user_sessions(user: Any) -> int:
+    """End every session of `user` (log out everywhere); the number ended."""
+    deleted, _by_model = UserSession.objects.filter(user_id=user.pk).delete()
+    return deleted
+
+
+class SessionUserBackend(ModelBackend):
+    """Django's ModelBackend; `get_user` takes the user the session's own query already read."""
+
+    def get_user(self, user_id: Any) -> Any:
+        user = _PRELOADED.get()
+        if user is not None and str(user.pk) == str(user_id):
+            if not self.user_can_authenticate(user):
+                return None
+            posts = getattr(user, "_staff_posts", None)
+            if posts is not None:
+                from governance.scoping import prime_scope
+
+                prime_scope(user, [tuple(row) for row in posts])
+            return user
+        return super().get_user(user_id)
+
+
+def _get_user(request: Any) -> Any:
+    if not hasattr(request, "_cached_user"):
+        session = request.session
+        session.get(SESSION_KEY)  # load the session (and with it the user) before auth asks
+        token = _PRELOADED.set(getattr(session, "preloaded_user", None))
+        try:
+            request._cached_user = auth.get_user(request)
+        finally:
+            _PRELOADED.reset(token)
+    return request._cached_user
+
+
+class SessionUserMiddleware(AuthenticationMiddleware):
+    """`AuthenticationMiddleware` that uses the user read with the session (no second query)."""
+
+    def process_request(self, request: Any) -> None:
+        super().process_request(request)
+        request.user = SimpleLazyObject(partial(_get_user, request))
+        request.auser = partial(auser, request)
+
+
+def idle_seconds_for(user: Any) -> int:
+    """How long a session of `user` lives unused: staff and residents have their own settings."""
+    from governance.scoping import scope_for
+
+    if scope_for(user).is_staff_member or getattr(user, "is_staff", False):
+        return settings.SESSION_IDLE_SECONDS
+    return settings.SESSION_IDLE_SECONDS_RESIDENT
+
+
+class IdleSessionMiddleware:
+    """Signed-in sessions expire after `idle_seconds_for(user)` without a request.
+
+    The expiry moves forward with use, written at most once per SESSION_IDLE_REFRESH_SECONDS.
+    Place after the authentication middleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: Any):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        if session is None or user is None or not session.session_key or session.is_empty():
+            return response
+        if not user.is_authenticated:
+            return response
+        now = int(time.time())
+        idle = idle_seconds_for(user)
+        seen = session.get(LAST_SEEN_KEY)
+        if (
+            seen is None
+            or now - int(seen) >= min(settings.SESSION_IDLE_REFRESH_SECONDS, idle)
+            or (session.get_expiry_age() > idle)
+        ):
+            session[LAST_SEEN_KEY] = now
+            session.set_expiry(idle)
+        return response

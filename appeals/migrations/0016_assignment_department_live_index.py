@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0015_worklist_search_and_todo_indexes'),
+        ("appeals", "0015_worklist_search_and_todo_indexes"),
         ('governance', '0005_calendar_day_history'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

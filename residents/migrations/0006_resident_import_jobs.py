@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('grids', '0003_chinese_names'),
-        ('residents', '0003_house_levels_and_district_tags'),
+        ("residents", "0005_finder_search_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0005_calendar_day_history'),
+        ("governance", "0006_accessreason_record_view"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0015_notification_read_at'),
+        ("appeals", "0018_notification_read_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0014_event_legal_move_constraint'),
+        ("appeals", "0016_assignment_department_live_index"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0016_event_legal_move_transfer'),
+        ("appeals", "0019_event_legal_move_transfer"),
         ('grids', '0003_chinese_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

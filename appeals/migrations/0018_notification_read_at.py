@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0014_event_legal_move_constraint'),
+        ("appeals", "0017_hotline_reply"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -80,7 +80,8 @@ def todo_tiles(user: Any, *, now: datetime | None = None) -> list[Tile]:
         total=Count("pk"),
         to_place=Count("pk", filter=Q(status=Status.INTAKE)),
         to_accept=Count("pk", filter=Q(status=Status.ASSIGNED)),
-        to_handle=Count("pk", filter=Q(status__in=[Status.ACCEPTED, Status.PROCESSING])),
+        to_start=Count("pk", filter=Q(status=Status.ACCEPTED)),
+        to_handle=Count("pk", filter=Q(status=Status.PROCESSING)),
         returned=Count("pk", filter=Q(status=Status.RETURNED)),
         dispatched=Count("pk", filter=Q(status=Status.DISPATCHED)),
         disputes=Count("pk", filter=Q(status=Status.RESOLVED, rating=Rating.UNSATISFIED)),
@@ -93,13 +94,14 @@ def todo_tiles(user: Any, *, now: datetime | None = None) -> list[Tile]:
     tiles = [
         Tile("total", _("To do"), figures["total"], list_url()),
         Tile("overdue", _("Overdue"), figures["overdue"], list_url(overdue="on"), "danger"),
-        Tile("due_today", _("Due today"), figures["due_today"], list_url(due="today"), "warning"),
+        Tile("due_today", _("Due today"), figures["due_today"], list_url(sort="deadline"), "warning"),
     ]
     if scope.is_department_member and not scope.area_paths and not scope.sees_all:
         tiles.append(Tile("dispatched", _("Dispatched to us"), figures["dispatched"], list_url(status="dispatched")))
         return tiles
     tiles += [
         Tile("to_accept", _("To accept"), figures["to_accept"], list_url(status=Status.ASSIGNED)),
+        Tile("to_start", _("Accepted, to start"), figures["to_start"], list_url(status=Status.ACCEPTED)),
         Tile("to_handle", _("Being handled"), figures["to_handle"], list_url(status=Status.PROCESSING)),
     ]
     if policy.actor_tier(user) >= 2 or scope.sees_all:

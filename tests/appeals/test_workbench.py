@@ -26,6 +26,7 @@ def test_each_tile_counts_rows_of_the_users_todo(submit, grid_worker_a, communit
     assert tiles["total"] == todo.count() == 2
     assert tiles["to_accept"] == todo.filter(status=Status.ASSIGNED).count() == 2
     assert tiles["overdue"] == 0
+    assert tiles["to_start"] == tiles["to_handle"] == 0
     # The secretary has no duty on fresh grid cases: nothing overdue yet.
     assert _tiles(community_secretary)["total"] == 0
 

@@ -78,8 +78,15 @@ class LeaveForm(forms.Form):
 
 
 class TagForm(forms.Form):
-    tag = forms.ModelChoiceField(label=_("Tag"), queryset=Tag.objects.none())
-    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+    tag = forms.ModelChoiceField(
+        label=_("Tag"), queryset=Tag.objects.none(), widget=forms.Select(attrs={"class": "form-select form-select-sm"})
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
 
     def __init__(self, *args, tags=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -255,6 +255,13 @@ def resident_edit(request: HttpRequest, resident_id: int) -> HttpResponse:
     if not access.edit or resident.status != ResidentStatus.ACTIVE:
         raise PermissionDenied(_("You may not change this record."))
     form = ResidentForm(request.POST or None, editing=True, initial=_resident_form_values(resident))
+    if request.method == "GET":  # the form shows the name and birth date in full
+        access_log_write(
+            user=request.user,
+            reason=AccessReason.RECORD_VIEW,
+            records=[access_record(resident, ("name", "birth_date"), record=f"resident:{resident.pk}")],
+            request=request,
+        )
     if request.method == "POST":
         if form.is_valid():
             data = dict(form.cleaned_data)

@@ -100,6 +100,13 @@ def test_search_refuses_department_staff(records):
     assert client_for(records.users["department_handler"]).get(reverse("residents:search")).status_code == 403
 
 
+def test_opening_the_edit_form_is_logged(records):
+    client = client_for(records.users["administrator"])
+    page(client, reverse("residents:resident_edit", args=[records.adult.pk]))
+    log = AccessLog.objects.get()
+    assert log.fields == "name,birth_date" and log.reason == "record_view"
+
+
 def test_an_edit_with_a_bad_id_number_says_why_in_chinese_and_changes_nothing(records):
     client = client_for(records.users["grid_worker"])
     url = reverse("residents:resident_edit", args=[records.adult.pk])

@@ -120,6 +120,7 @@ def test_the_import_writes_everything_through_records_history_and_encryption(pla
     son = Resident.objects.get(id_number_hash=blind_index("id", SON))
     assert son.registration == "floating" and son.living_alone  # records' derived value followed
     assert son.tags.filter(tag__code="living_alone").exists()
+    assert set(wang.tags.values_list("tag__code", flat=True)) == {"elderly_60"}  # records' derived tags
     history = RecordChange.objects.filter(record_type="resident", record_id=wang.pk)
     assert [change.action for change in history] == ["imported"]
     assert history[0].actor == place.users["worker"] and "居民.csv" in history[0].note
@@ -169,7 +170,7 @@ def test_it_is_all_or_nothing_when_a_write_fails(place, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("residents.imports.writers.derived_tags_refresh", broken)
+    monkeypatch.setattr("residents.imports.writers.living_alone_refresh", broken)
     job = run_import(place, job)
     assert job.status == ImportStatus.FAILED and job.error_code == "import_failed"
     assert counts() == before  # the residents inserted before the failure were rolled back

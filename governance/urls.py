@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("appeals.hotline_api")),
     path("open311/v2/", include("appeals.open311")),
     path("petitions/", include("appeals.urls")),
+    path("records/", include("residents.urls")),
     path("residents/imports/", include("residents.import_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script as a file (no inline script); its template keeps an inline

@@ -149,8 +149,7 @@ def resident_create(
         with transaction.atomic():
             resident.save(force_insert=True)
             record_change(resident, RecordChange.Action.CREATED, actor=actor)
-            living_alone_refresh([house.pk])
-            derived_tags_refresh(resident_ids=[resident.pk])
+            _house_changed([house.pk])
     except IntegrityError:
         raise _duplicate_id() from None
     resident.refresh_from_db(fields=["living_alone"])
@@ -209,8 +208,7 @@ def resident_update(*, resident: Resident, actor: Any, **fields: Any) -> Residen
         except IntegrityError:
             raise _duplicate_id() from None
         record_change(locked, RecordChange.Action.UPDATED, actor=actor, changes=changes)
-        living_alone_refresh({old_house_id, locked.house_id})
-        derived_tags_refresh(resident_ids=[locked.pk])
+        _house_changed({old_house_id, locked.house_id})
     locked.refresh_from_db(fields=["living_alone"])
     return locked
 
@@ -237,8 +235,7 @@ def _leave(resident: Resident, *, status: str, on: date, actor: Any, note: str) 
             changes={"status": [ResidentStatus.ACTIVE, status], "moved_out_on": [None, on.isoformat()]},
             note=note,
         )
-        living_alone_refresh([locked.house_id])
-        derived_tags_refresh(resident_ids=[locked.pk])
+        _house_changed([locked.house_id])
     return locked
 
 
@@ -248,6 +245,15 @@ def resident_move_away(*, resident: Resident, on: date, actor: Any = None, note:
 
 def resident_mark_deceased(*, resident: Resident, on: date, actor: Any = None, note: str = "") -> Resident:
     return _leave(resident, status=ResidentStatus.DECEASED, on=on, actor=actor, note=note)
+
+
+def _house_changed(house_ids: Iterable[int]) -> None:
+    """Who lives alone in these houses, and the derived tags of everyone in them."""
+    house_ids = list(house_ids)
+    living_alone_refresh(house_ids)
+    derived_tags_refresh(
+        resident_ids=list(Resident.objects.filter(house_id__in=house_ids).values_list("pk", flat=True))
+    )
 
 
 def living_alone_refresh(house_ids: Iterable[int]) -> int:

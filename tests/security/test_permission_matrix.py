@@ -191,6 +191,30 @@ RULES: dict[str, Rule] = {
     "admin:autocomplete": Rule("list", _scoped({DENIED}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
     "admin:view_on_site": Rule("object", _scoped({NOT_FOUND, ANY_REDIRECT}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
     "admin/(?P<url>.*)$": Rule("object", _scoped({NOT_FOUND}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
+    # --- the community's records (residents/urls.py): objects in the other street
+    "residents:search": Rule(
+        "list",
+        _scoped({OK, DENIED}, {DENIED}, {LOGIN}),  # department staff and residents see no records
+        query=lambda world: {"q": "外街道"},  # the outside records' address and names
+    ),
+    "admin:residents_tag_add": Rule(
+        "public",
+        _scoped({OK, DENIED}, {ADMIN_LOGIN}, {ADMIN_LOGIN}),
+        reason="a community secretary adds tags of their own community (the form offers only those)",
+    ),
+    "residents:building": Rule("object", HTML_OBJECT),
+    "residents:building_edit": Rule("object", HTML_OBJECT, post=HTML_OBJECT, post_data={"code": "X", "name": "x"}),
+    "residents:house": Rule("object", HTML_OBJECT, query=lambda world: {"reveal": "1"}),
+    "residents:house_edit": Rule("object", HTML_OBJECT, post=HTML_OBJECT, post_data={"address": "x", "use": "vacant"}),
+    "residents:resident_new": Rule("object", HTML_OBJECT, post=HTML_OBJECT, post_data={"name": "x"}),
+    "residents:resident": Rule("object", HTML_OBJECT, query=lambda world: {"reveal": "1"}),
+    "residents:resident_edit": Rule("object", HTML_OBJECT, post=HTML_OBJECT, post_data={"name": "x"}),
+    "residents:resident_leave": Rule(
+        "object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}), post=HTML_OBJECT, post_data={"status": "deceased"}
+    ),
+    "residents:resident_tags": Rule(
+        "object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}), post=HTML_OBJECT, post_data={"remove": "1"}
+    ),
 }
 
 # Admin model pages: the object outside the persona's area of each registered model, and whether
@@ -221,6 +245,12 @@ ADMIN_MODELS: dict[str, tuple[str, Callable[[World], object]]] = {
     "axes.accessfailurelog": ("permission", lambda world: _axes("AccessFailureLog")),
     "auth.user": ("permission", lambda world: world.users["outside_submitter"]),
     "auth.group": ("permission", lambda world: Group.objects.create(name="g")),
+    "residents.building": ("scoped", lambda world: _outside_records(world)["building"]),
+    "residents.house": ("scoped", lambda world: _outside_records(world)["house"]),
+    "residents.resident": ("scoped", lambda world: _outside_records(world)["resident"]),
+    "residents.partygroup": ("scoped", lambda world: _outside_records(world)["party_group"]),
+    "residents.partyhousehold": ("scoped", lambda world: _outside_records(world)["party_household"]),
+    "residents.tag": ("scoped", lambda world: _outside_records(world)["tag"]),
 }
 ADMIN_VIEWS = {
     "changelist": "list",
@@ -255,6 +285,38 @@ def _axes(model: str, **fields):
     return apps.get_model("axes", model).objects.create(
         username="m_outsider", ip_address="10.9.9.9", user_agent="matrix", path_info="/accounts/login/", **fields
     )
+
+
+_OUTSIDE_RECORDS: dict[int, dict] = {}
+
+
+def _outside_records(world: World) -> dict:
+    """A building, house, resident, party group and household, and a community tag, in the other street."""
+    key = id(world)
+    if key not in _OUTSIDE_RECORDS:
+        from residents.models import PartyGroup, PartyHousehold, Tag
+        from residents.services import building_create, house_create, resident_create
+
+        microgrid = world.tree["DS1C1G1M1"]
+        building = building_create(code="OUT-B1", name="外街道楼", address="外街道1号", microgrid=microgrid)
+        house = house_create(address="外街道1号1单元101", microgrid=microgrid, building=building)
+        resident = resident_create(house=house, name=OUTSIDE_NAME, phone=OUTSIDE_PHONE)
+        group = PartyGroup(name="外街道党小组")
+        group.locate(microgrid)
+        group.save()
+        household = PartyHousehold(house=house, member=resident, group=group)
+        household.locate(microgrid)
+        household.save()
+        tag = Tag.objects.create(code="outside", name="外社区标签", community=world.tree["DS1C1"])
+        _OUTSIDE_RECORDS[key] = {
+            "building": building,
+            "house": house,
+            "resident": resident,
+            "party_group": group,
+            "party_household": household,
+            "tag": tag,
+        }
+    return _OUTSIDE_RECORDS[key]
 
 
 def _import_job(world: World) -> str:
@@ -356,6 +418,9 @@ FILLERS: dict[str, Callable[[World, Route, str | None], list[str]]] = {
     "url": lambda world, route, label: ["appeals/petition/nothing-here/"],
     "token": lambda world, route, label: [secrets.token_urlsafe(32)],
     "job_id": lambda world, route, label: [_import_job(world)],
+    "building_id": lambda world, route, label: [str(_outside_records(world)["building"].pk)],
+    "house_id": lambda world, route, label: [str(_outside_records(world)["house"].pk)],
+    "resident_id": lambda world, route, label: [str(_outside_records(world)["resident"].pk)],
     "import_id": lambda world, route, label: [_resident_import_job(world)],
 }
 
@@ -427,6 +492,7 @@ MIN_CELLS_PER_ROLE = 200
 @pytest.mark.parametrize("role", MATRIX_ROLES)
 def test_no_role_reaches_an_object_outside_its_area(role, world):
     _ADMIN_IDS.clear()
+    _OUTSIDE_RECORDS.clear()
     client = Client()
     if role != "anonymous":
         client.force_login(world.users[role])

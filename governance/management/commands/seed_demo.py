@@ -73,12 +73,15 @@ SEED_STEPS = [
     "governance.management.commands.seed_demo.seed_area_tree",
     "governance.management.commands.seed_demo.seed_handling_units",
     "governance.management.commands.seed_demo.seed_people",
+    # Buildings, houses, residents and tags (one community at real scale).
+    "residents.demo.seed_records",
     # Petitions history, once the appeals app provides it.
     "appeals.demo.seed_history",
 ]
 # Dependants first: rows that PROTECT areas and departments go before them.
 RESET_STEPS = [
     "appeals.demo.delete_history",
+    "residents.demo.delete_records",
     "governance.management.commands.seed_demo.delete_people",
     "governance.management.commands.seed_demo.delete_handling_units",
     "governance.management.commands.seed_demo.delete_area_tree",

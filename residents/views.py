@@ -1,0 +1,376 @@
+"""The record pages of the staff workbench: search, buildings, houses, residents, their history.
+
+Every page reaches its record through `residents.policy.record_get_for_user` (missing and out of
+scope look alike: 404), shows personal data masked, and unmasks only on the explicit "show in full"
+request of a role the policy allows, which is written to the access log.
+
+Other apps add panels to a record page without residents importing them: each name in
+`HOUSE_PANELS` / `RESIDENT_PANELS` is a template included when it exists (the petitions of a house
+come from appeals; a resident's contact history from the policy finder, `residents/finder_resident_contacts.html`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from governance.accesslog import access_log_write, access_record
+from governance.errors import DomainError
+from governance.models import AccessReason
+from governance.privacy import mask_id_number, mask_name, mask_phone, person_fields
+from governance.scoping import scope_for
+from residents import selectors, services
+from residents.forms import BuildingForm, HouseForm, LeaveForm, ResidentForm, TagForm
+from residents.models import Building, House, Resident, ResidentStatus, Tag, TagKind
+from residents.policy import VIEW_ROLES, record_access, record_get_for_user
+
+PAGE_SIZE = 30
+# Panels other apps contribute (included when the template exists; context: the record, `user`).
+HOUSE_PANELS = ("appeals/house_petitions_panel.html",)
+RESIDENT_PANELS = ("residents/finder_resident_contacts.html",)
+PERSONAL_FIELDS = ("name", "id_number", "phone", "birth_date")
+
+
+def _require_records_role(request: HttpRequest) -> None:
+    scope = scope_for(request.user)
+    if not (scope.sees_all or scope.roles & VIEW_ROLES):
+        raise PermissionDenied(_("Only staff of an area see the community's records."))
+
+
+def _panels(names: tuple[str, ...]) -> list[str]:
+    found = []
+    for name in names:
+        try:
+            get_template(name)
+        except TemplateDoesNotExist:
+            continue
+        found.append(name)
+    return found
+
+
+def _url(record: Any) -> str:
+    name = {"building": "building", "house": "house", "resident": "resident"}[record._meta.model_name]
+    return reverse(f"residents:{name}", args=[record.pk])
+
+
+def _page(request: HttpRequest, queryset) -> Any:
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _masked_row(resident: Resident) -> dict[str, str]:
+    return person_fields({f: getattr(resident, f) for f in PERSONAL_FIELDS}, unmasked=False)
+
+
+@login_required
+def records_search(request: HttpRequest) -> HttpResponse:
+    """Search by name, address, doorplate or building; an ID number or phone exactly."""
+    _require_records_role(request)
+    result = selectors.records_search(request.user, request.GET.get("q", ""))
+    residents = _page(request, result.residents) if result.kind else None
+    rows = [(r, _masked_row(r)) for r in residents] if residents else []
+    return render(
+        request,
+        "residents/search.html",
+        {
+            "result": result,
+            "residents": residents,
+            "resident_rows": rows,
+            "houses": result.houses[:PAGE_SIZE] if result.kind else None,
+            "buildings": _page(request, result.buildings) if not result.kind else result.buildings[:PAGE_SIZE],
+            "summary": selectors.records_summary(request.user) if not result.kind else None,
+            "query": f"q={result.query}" if result.query else "",
+        },
+    )
+
+
+@login_required
+def building_detail(request: HttpRequest, building_id: int) -> HttpResponse:
+    building, access = record_get_for_user(
+        request.user, Building.objects.select_related("microgrid", "grid", "community"), pk=building_id
+    )
+    houses = selectors.building_houses(request.user, building)
+    return render(
+        request,
+        "residents/building_detail.html",
+        {
+            "building": building,
+            "access": access,
+            "houses": _page(request, houses),
+            "history": selectors.record_history(building),
+        },
+    )
+
+
+@login_required
+def building_edit(request: HttpRequest, building_id: int) -> HttpResponse:
+    building, access = record_get_for_user(request.user, Building.objects.all(), pk=building_id)
+    if not access.edit:
+        raise PermissionDenied(_("You may not change this record."))
+    fields = ("code", "name", "address", "units", "floors", "notes")
+    form = BuildingForm(request.POST or None, initial={f: getattr(building, f) for f in fields})
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.building_update(building=building, actor=request.user, **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("residents:building", building_id=building.pk)
+        messages.error(request, _("Please correct the errors below."))
+    return render(
+        request,
+        "residents/record_form.html",
+        {"form": form, "title": _("Edit building"), "back": building, "back_url": _url(building)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _reveal(request: HttpRequest, access, records: list[Resident]) -> bool:
+    """Whether this response shows personal data in full; if so, each record is access-logged."""
+    if request.GET.get("reveal") != "1" or not access.view_unmasked or not records:
+        return False
+    access_log_write(
+        user=request.user,
+        reason=AccessReason.RECORD_VIEW,
+        records=[access_record(r, PERSONAL_FIELDS, record=f"resident:{r.pk}") for r in records],
+        request=request,
+    )
+    return True
+
+
+@login_required
+def house_detail(request: HttpRequest, house_id: int) -> HttpResponse:
+    house, access = record_get_for_user(
+        request.user, House.objects.select_related("building", "microgrid", "grid", "community"), pk=house_id
+    )
+    residents = list(selectors.house_residents(request.user, house))
+    # Unmasking a house's residents is decided per resident (a minor may need a higher role).
+    accesses = {r.pk: record_access(request.user, r) for r in residents}
+    wants = request.GET.get("reveal") == "1"
+    revealed = [r for r in residents if wants and accesses[r.pk].view_unmasked]
+    if revealed:
+        _reveal(request, accesses[revealed[0].pk], revealed)
+    rows = [(r, person_fields({f: getattr(r, f) for f in PERSONAL_FIELDS}, unmasked=r in revealed)) for r in residents]
+    return render(
+        request,
+        "residents/house_detail.html",
+        {
+            "house": house,
+            "access": access,
+            "resident_rows": rows,
+            "revealed": bool(revealed),
+            "may_reveal": any(a.view_unmasked for a in accesses.values()),
+            "history": selectors.record_history(house),
+            "panels": _panels(HOUSE_PANELS),
+        },
+    )
+
+
+@login_required
+def house_edit(request: HttpRequest, house_id: int) -> HttpResponse:
+    house, access = record_get_for_user(request.user, House.objects.select_related("building"), pk=house_id)
+    if not access.edit:
+        raise PermissionDenied(_("You may not change this record."))
+    fields = ("address", "doorplate_code", "building", "unit", "floor", "room", "use", "notes")
+    buildings = selectors.buildings_visible_to(request.user).filter(microgrid_id=house.microgrid_id).order_by("code")
+    form = HouseForm(request.POST or None, buildings=buildings, initial={f: getattr(house, f) for f in fields})
+    if request.method == "POST":
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            data["doorplate_code"] = data["doorplate_code"] or None
+            try:
+                services.house_update(house=house, actor=request.user, **data)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("residents:house", house_id=house.pk)
+        messages.error(request, _("Please correct the errors below."))
+    return render(
+        request,
+        "residents/record_form.html",
+        {"form": form, "title": _("Edit house"), "back": house, "back_url": _url(house)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _manual_tags(resident: Resident):
+    return Tag.objects.filter(
+        Q(community__isnull=True) | Q(community_id=resident.community_id), kind=TagKind.MANUAL, is_active=True
+    ).exclude(residents__resident=resident)
+
+
+def _resident_page(request: HttpRequest, resident: Resident, access, *, status: int = 200, **extra) -> HttpResponse:
+    revealed = _reveal(request, access, [resident])
+    shown = person_fields({f: getattr(resident, f) for f in PERSONAL_FIELDS}, unmasked=revealed)
+    context = {
+        "resident": resident,
+        "access": access,
+        "shown": shown,
+        "revealed": revealed,
+        "age": resident.age(),
+        "tags": selectors.resident_tags(resident),
+        "tag_form": extra.pop("tag_form", None) or TagForm(tags=_manual_tags(resident)),
+        "leave_form": extra.pop("leave_form", None) or LeaveForm(),
+        "history": selectors.record_history(resident),
+        "panels": _panels(RESIDENT_PANELS),
+        **extra,
+    }
+    return render(request, "residents/resident_detail.html", context, status=status)
+
+
+def _resident(request: HttpRequest, resident_id: int) -> tuple[Resident, Any]:
+    return record_get_for_user(
+        request.user, Resident.objects.select_related("house", "microgrid", "community"), pk=resident_id
+    )
+
+
+@login_required
+def resident_detail(request: HttpRequest, resident_id: int) -> HttpResponse:
+    resident, access = _resident(request, resident_id)
+    return _resident_page(request, resident, access)
+
+
+def _resident_form_values(resident: Resident) -> dict[str, Any]:
+    fields = ("name", "gender", "birth_date", "relation", "registration", "moved_in_on", "notes")
+    return {f: getattr(resident, f) for f in fields}
+
+
+@login_required
+def resident_edit(request: HttpRequest, resident_id: int) -> HttpResponse:
+    resident, access = _resident(request, resident_id)
+    if not access.edit or resident.status != ResidentStatus.ACTIVE:
+        raise PermissionDenied(_("You may not change this record."))
+    form = ResidentForm(request.POST or None, editing=True, initial=_resident_form_values(resident))
+    if request.method == "GET":  # the form shows the name and birth date in full
+        access_log_write(
+            user=request.user,
+            reason=AccessReason.RECORD_VIEW,
+            records=[access_record(resident, ("name", "birth_date"), record=f"resident:{resident.pk}")],
+            request=request,
+        )
+    if request.method == "POST":
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            for secret in ("id_number", "phone"):  # empty: keep the number on record
+                if not data[secret]:
+                    data.pop(secret)
+            if "id_number" in data:  # a new ID number decides birth date and gender
+                data.pop("birth_date")
+                data.pop("gender")
+            try:
+                services.resident_update(resident=resident, actor=request.user, **data)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("residents:resident", resident_id=resident.pk)
+        messages.error(request, _("Please correct the errors below."))
+    current = {
+        "name": mask_name(resident.name),
+        "id_number": mask_id_number(resident.id_number),
+        "phone": mask_phone(resident.phone),
+    }
+    return render(
+        request,
+        "residents/record_form.html",
+        {
+            "form": form,
+            "title": _("Edit resident"),
+            "back": current["name"],
+            "back_url": _url(resident),
+            "current": current,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def resident_new(request: HttpRequest, house_id: int) -> HttpResponse:
+    house, access = record_get_for_user(request.user, House.objects.select_related("microgrid"), pk=house_id)
+    if not access.edit:
+        raise PermissionDenied(_("You may not change this record."))
+    form = ResidentForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                resident = services.resident_create(house=house, actor=request.user, **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("residents:resident", resident_id=resident.pk)
+        messages.error(request, _("Please correct the errors below."))
+    return render(
+        request,
+        "residents/record_form.html",
+        {"form": form, "title": _("Add a resident"), "back": house, "back_url": _url(house)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def resident_leave(request: HttpRequest, resident_id: int) -> HttpResponse:
+    resident, access = _resident(request, resident_id)
+    if not access.edit:
+        raise PermissionDenied(_("You may not change this record."))
+    form = LeaveForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        service = (
+            services.resident_move_away
+            if data["status"] == ResidentStatus.MOVED_AWAY
+            else services.resident_mark_deceased
+        )
+        try:
+            service(resident=resident, on=data["on"], actor=request.user, note=data["note"])
+        except DomainError as error:
+            messages.error(request, error.message)
+            return _resident_page(request, resident, access, status=error.http_status, leave_form=form)
+        messages.success(request, _("Saved."))
+        return redirect("residents:resident", resident_id=resident.pk)
+    messages.error(request, _("Please correct the errors below."))
+    return _resident_page(request, resident, access, status=400, leave_form=form)
+
+
+@login_required
+@require_POST
+def resident_tags(request: HttpRequest, resident_id: int) -> HttpResponse:
+    """Add a manual tag (field `tag`) or remove one (field `remove` = tag id)."""
+    resident, access = _resident(request, resident_id)
+    if not access.edit:
+        raise PermissionDenied(_("You may not change this record."))
+    tags = Tag.objects.filter(Q(community__isnull=True) | Q(community_id=resident.community_id))
+    try:
+        if request.POST.get("remove"):
+            tag = tags.filter(pk=request.POST["remove"] if request.POST["remove"].isdigit() else 0).first()
+            if tag is None:
+                raise DomainError(_("Choose a tag from the list."))
+            services.resident_tag_remove(resident=resident, tag=tag, actor=request.user)
+        else:
+            form = TagForm(request.POST, tags=_manual_tags(resident))
+            if not form.is_valid():
+                messages.error(request, _("Choose a tag from the list."))
+                return _resident_page(request, resident, access, status=400, tag_form=form)
+            services.resident_tag_add(
+                resident=resident, tag=form.cleaned_data["tag"], actor=request.user, note=form.cleaned_data["note"]
+            )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _resident_page(request, resident, access, status=400)
+    messages.success(request, _("Saved."))
+    return redirect("residents:resident", resident_id=resident.pk)

@@ -1,0 +1,163 @@
+"""Record pages: masking by role, the logged reveal, minors, search by blind index, edit forms."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from governance.models import AccessLog
+from residents.models import RecordChange, Resident
+from tests.residents import records_fixtures
+from tests.residents.records_fixtures import id_number
+
+records = records_fixtures.records
+
+ADULT_ID = id_number(date(1950, 3, 15), 131)
+
+
+def client_for(user) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(user)
+    return client
+
+
+def page(client: Client, url: str, **query) -> str:
+    response = client.get(url, query)
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["grid_worker", "community_worker", "community_secretary"])
+def test_the_handling_roles_see_masked_until_they_reveal_and_the_reveal_is_logged(records, role):
+    client = client_for(records.users[role])
+    url = reverse("residents:resident", args=[records.adult.pk])
+
+    body = page(client, url)
+    assert "王**" in body and "139******01" in body and ADULT_ID not in body and "13912340001" not in body
+    assert 'href="?reveal=1"' in body
+    assert not AccessLog.objects.exists()
+
+    body = page(client, url, reveal="1")
+    assert "王建国" in body and ADULT_ID in body and "13912340001" in body
+    log = AccessLog.objects.get()
+    assert log.user == records.users[role] and log.reason == "record_view"
+    assert log.model == "residents.resident" and log.object_id == str(records.adult.pk)
+    assert set(log.fields.split(",")) == {"name", "id_number", "phone", "birth_date"}
+    assert log.path.endswith("reveal=1")
+
+
+@pytest.mark.parametrize("role", ["microgrid_head", "street_command", "district_centre", "administrator"])
+def test_oversight_roles_see_masked_only_and_nothing_is_logged(records, role):
+    client = client_for(records.users[role])
+    body = page(client, reverse("residents:resident", args=[records.adult.pk]), reveal="1")
+    assert "王**" in body and "13912340001" not in body and ADULT_ID not in body
+    assert 'href="?reveal=1"' not in body
+    assert not AccessLog.objects.exists()
+
+
+def test_the_house_page_reveals_and_logs_each_resident_shown(records):
+    client = client_for(records.users["community_secretary"])
+    url = reverse("residents:house", args=[records.house.pk])
+    body = page(client, url)
+    assert "王**" in body and "王建国" not in body
+    body = page(client, url, reveal="1")
+    assert "王建国" in body and "王小明" in body  # the secretary also sees the minor
+    assert set(AccessLog.objects.values_list("object_id", flat=True)) == {str(records.adult.pk), str(records.minor.pk)}
+
+
+def test_a_grid_worker_does_not_see_a_minor_anywhere(records):
+    client = client_for(records.users["grid_worker"])
+    assert client.get(reverse("residents:resident", args=[records.minor.pk])).status_code == 404
+    body = page(client, reverse("residents:house", args=[records.house.pk]), reveal="1")
+    assert "王小明" not in body and "王*明" not in body
+    assert list(AccessLog.objects.values_list("object_id", flat=True)) == [str(records.adult.pk)]
+
+
+@pytest.mark.parametrize("role", ["other_grid_worker", "department_handler", "resident"])
+def test_outside_the_area_the_record_is_not_found(records, role):
+    client = client_for(records.users[role])
+    for name, pk in (("resident", records.adult.pk), ("house", records.house.pk), ("building", records.building.pk)):
+        assert client.get(reverse(f"residents:{name}", args=[pk])).status_code == 404
+
+
+def test_search_finds_by_exact_id_number_and_phone_and_by_name_and_address(records):
+    client = client_for(records.users["grid_worker"])
+    url = reverse("residents:search")
+    assert f'href="/records/people/{records.adult.pk}/"' in page(client, url, q=ADULT_ID.lower())
+    assert f'href="/records/people/{records.adult.pk}/"' in page(client, url, q="139 1234 0001")
+    assert f'href="/records/people/{records.adult.pk}/"' not in page(client, url, q="13912340002")
+    assert f'href="/records/people/{records.adult.pk}/"' in page(client, url, q="王建")
+    body = page(client, url, q="幸福路12号1单元")
+    assert f'href="/records/houses/{records.house.pk}/"' in body
+    body = page(client, url, q="欧阳外街")  # another street's resident
+    assert f'href="/records/people/{records.outsider.pk}/"' not in body
+
+
+def test_search_refuses_department_staff(records):
+    assert client_for(records.users["department_handler"]).get(reverse("residents:search")).status_code == 403
+
+
+def test_opening_the_edit_form_is_logged(records):
+    client = client_for(records.users["administrator"])
+    page(client, reverse("residents:resident_edit", args=[records.adult.pk]))
+    log = AccessLog.objects.get()
+    assert log.fields == "name,birth_date" and log.reason == "record_view"
+
+
+def test_an_edit_with_a_bad_id_number_says_why_in_chinese_and_changes_nothing(records):
+    client = client_for(records.users["grid_worker"])
+    url = reverse("residents:resident_edit", args=[records.adult.pk])
+    before = RecordChange.objects.count()
+    response = client.post(
+        url,
+        {"name": "王建国", "id_number": "370203195003151312", "relation": "householder", "registration": "registered"},
+    )
+    assert response.status_code == 400
+    assert "校验码" in response.content.decode()
+    assert RecordChange.objects.count() == before
+    assert Resident.objects.get(pk=records.adult.pk).id_number == ADULT_ID
+
+
+def test_an_edit_is_saved_with_its_history_shown_on_the_page(records):
+    client = client_for(records.users["grid_worker"])
+    response = client.post(
+        reverse("residents:resident_edit", args=[records.adult.pk]),
+        {
+            "name": "王建国",
+            "phone": "13800002222",
+            "relation": "householder",
+            "registration": "floating",
+            "gender": "male",
+            "birth_date": "1950-03-15",
+            "notes": "行动不便",
+        },
+    )
+    assert response.status_code == 302
+    resident = Resident.objects.get(pk=records.adult.pk)
+    assert resident.phone == "13800002222" and resident.registration == "floating"
+    assert resident.id_number == ADULT_ID  # left empty: kept
+    body = page(client, reverse("residents:resident", args=[records.adult.pk]))
+    assert "行动不便" in body and "floating" in body  # the change history lists the field
+
+
+def test_moving_away_and_tagging_through_the_page(records):
+    client = client_for(records.users["community_worker"])
+    veteran = records_fixtures.district_tags_ensure()["veteran"]
+    url = reverse("residents:resident_tags", args=[records.adult.pk])
+    assert client.post(url, {"tag": veteran.pk}).status_code == 302
+    assert records.adult.tags.filter(tag=veteran).exists()
+    leave = reverse("residents:resident_leave", args=[records.adult.pk])
+    response = client.post(leave, {"status": "moved_away", "on": "2099-01-01"})
+    assert response.status_code == 400 and "将来" in response.content.decode()
+    assert client.post(leave, {"status": "moved_away", "on": str(date.today())}).status_code == 302
+    assert Resident.objects.get(pk=records.adult.pk).status == "moved_away"
+
+
+def test_staff_with_an_area_find_the_records_from_the_header(records):
+    body = page(client_for(records.users["grid_worker"]), reverse("home"))
+    assert 'href="/records/"' in body
+    client = client_for(records.users["department_handler"])
+    assert 'href="/records/"' not in client.get(reverse("appeals:list")).content.decode()

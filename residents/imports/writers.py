@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -210,8 +210,31 @@ def _create_residents(handler: Any, plans: list[RowPlan], *, actor: Any, note: s
         advance(len(batch))
     house_ids = sorted({plan.values["house_id"] for plan in plans})
     for start in range(0, len(house_ids), REFRESH_BATCH):
-        living_alone_refresh(house_ids[start : start + REFRESH_BATCH])
+        _living_alone(house_ids[start : start + REFRESH_BATCH])
     _derived_tags(created, house_ids)
+
+
+def _living_alone(house_ids: list[int]) -> None:
+    """Records' `living_alone` rule (the only active resident of the house) for these houses.
+
+    On PostgreSQL as two statements over `= ANY(array)`, which stay fast for thousands of houses;
+    elsewhere records' own `living_alone_refresh`.
+    """
+    if connection.vendor != "postgresql":
+        living_alone_refresh(house_ids)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT house_id FROM residents_resident WHERE house_id = ANY(%s) AND status = %s "
+            "GROUP BY house_id HAVING count(*) = 1",
+            [house_ids, ResidentStatus.ACTIVE],
+        )
+        alone = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "UPDATE residents_resident SET living_alone = (status = %s AND house_id = ANY(%s)) "
+            "WHERE house_id = ANY(%s) AND living_alone <> (status = %s AND house_id = ANY(%s))",
+            [ResidentStatus.ACTIVE, alone, house_ids, ResidentStatus.ACTIVE, alone],
+        )
 
 
 def _derived_tags(created: list[int], house_ids: list[int]) -> None:

@@ -167,10 +167,10 @@ def test_it_is_all_or_nothing_when_a_write_fails(place, monkeypatch):
     job = check(place, upload(place, csv_bytes(RESIDENT_HEADER, good_rows())))
     before = counts()
 
-    def broken(**kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("residents.imports.writers.living_alone_refresh", broken)
+    monkeypatch.setattr("residents.imports.writers._derived_tags", broken)
     job = run_import(place, job)
     assert job.status == ImportStatus.FAILED and job.error_code == "import_failed"
     assert counts() == before  # the residents inserted before the failure were rolled back
@@ -264,3 +264,15 @@ def test_a_house_address_owned_by_another_doorplate_is_a_duplicate(place):
     assert row.code == p.DUPLICATE_EXISTING
     with translation.override("zh-hans"):
         assert "MP-101" in p.render(row.code, row.detail["column"], row.detail["params"])
+
+
+def test_a_new_housemate_ends_living_alone_of_the_resident_on_record(place):
+    run_import(place, check(place, upload(place, csv_bytes(RESIDENT_HEADER, good_rows()))))
+    son = Resident.objects.get(id_number_hash=blind_index("id", SON))
+    assert son.living_alone
+    mate = [["赵敏", id_number(date(1985, 4, 4), 242), "", "", "MP-102", "配偶", "", "", ""]]
+    run_import(place, check(place, upload(place, csv_bytes(RESIDENT_HEADER, mate), name="新住户.csv")))
+    son.refresh_from_db()
+    assert not son.living_alone
+    assert not son.tags.filter(tag__code="living_alone").exists()
+    assert not Resident.objects.get(id_number_hash=blind_index("id", mate[0][1])).living_alone

@@ -8,6 +8,7 @@ that into one WHERE condition. Out-of-scope and missing objects look the same to
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
@@ -96,8 +97,7 @@ class Scope:
         """
         if self.sees_all:
             return queryset
-        fields = {level: prefix + name for level, name in LEVEL_FIELDS.items()}
-        condition = self.level_condition(fields, prefix + LEVEL_PATH_FIELD)
+        condition = levels_condition(self.areas, prefix=prefix)
         if condition is None:
             return queryset.none()
         return queryset.filter(condition)
@@ -176,6 +176,22 @@ def scope_for(user: Any) -> Scope:
     )
     setattr(user, _CACHE_ATTR, scope)
     return scope
+
+
+def levels_condition(areas: Iterable[tuple[str, int, int]], *, prefix: str = "") -> Q | None:
+    """The Q of records with level columns inside any of `areas` ((path, level, id) each), or None.
+
+    The one rule: equality on the column of the area's level, the path prefix for a district.
+    Callers that narrow a scope by role (residents.policy) pass the areas of those roles only.
+    """
+    conditions = []
+    for path, level, area_id in areas:
+        field_name = LEVEL_FIELDS.get(level)
+        if field_name is not None:
+            conditions.append(Q(**{prefix + field_name: area_id}))
+        else:
+            conditions.append(Q(**{f"{prefix}{LEVEL_PATH_FIELD}__startswith": path}))
+    return reduce(or_, conditions) if conditions else None
 
 
 def level_scoped(user: Any, queryset: QuerySet[M], *, prefix: str = "") -> QuerySet[M]:

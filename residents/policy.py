@@ -28,7 +28,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from governance.models import Role, StaffPost
-from governance.scoping import LEVEL_FIELDS, LEVEL_PATH_FIELD, scope_for
+from governance.scoping import LEVEL_FIELDS, LEVEL_PATH_FIELD, levels_condition, scope_for
 from residents.models import ADULT_AGE, Resident
 
 M = TypeVar("M", bound=Model)
@@ -115,18 +115,7 @@ def record_access(user: Any, record: Any) -> RecordAccess:
 
 
 def _condition(areas: list[tuple[str, int, int]], prefix: str) -> Q | None:
-    conditions = []
-    for path, level, area_id in areas:
-        field = LEVEL_FIELDS.get(level)
-        conditions.append(
-            Q(**{prefix + field: area_id}) if field else Q(**{f"{prefix}{LEVEL_PATH_FIELD}__startswith": path})
-        )
-    if not conditions:
-        return None
-    result = conditions[0]
-    for condition in conditions[1:]:
-        result |= condition
-    return result
+    return levels_condition(areas, prefix=prefix)
 
 
 def records_visible_to(user: Any, queryset: QuerySet[M], *, prefix: str = "") -> QuerySet[M]:

@@ -276,3 +276,31 @@ def test_a_new_housemate_ends_living_alone_of_the_resident_on_record(place):
     assert not son.living_alone
     assert not son.tags.filter(tag__code="living_alone").exists()
     assert not Resident.objects.get(id_number_hash=blind_index("id", mate[0][1])).living_alone
+
+
+def test_the_mapping_queues_the_dry_run_after_commit_and_the_sweeper_resends_it(
+    place, monkeypatch, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from residents.models import ImportJob
+
+    published: list[int] = []
+    monkeypatch.setattr(jobs, "_publish", published.append)  # the broker's side: what was sent
+    job = upload(place, csv_bytes(RESIDENT_HEADER, good_rows()))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        jobs.import_job_map(actor=place.users["worker"], job=job, mapping=job.mapping)
+        assert published == []  # nothing leaves before the commit
+    for callback in callbacks:
+        callback()
+    assert published == [job.pk]
+    # The broker dropped it: queued five minutes ago, never started. The sweeper sends it again.
+    ImportJob.objects.filter(pk=job.pk).update(queued_at=timezone.now() - timedelta(minutes=5))
+    assert jobs.import_jobs_sweep() == 1 and published == [job.pk, job.pk]
+    jobs.import_job_run(job_id=job.pk)
+    assert jobs.import_job_run(job_id=job.pk) is None  # a second delivery finds nothing to claim
+    job.refresh_from_db()
+    assert job.status == ImportStatus.CHECKED
+    assert jobs.import_jobs_sweep() == 0

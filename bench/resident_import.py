@@ -162,7 +162,9 @@ def baseline(content: bytes) -> int:
     from django.db import connection, transaction
 
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("CREATE TEMP TABLE bench_baseline (LIKE residents_resident INCLUDING DEFAULTS INCLUDING IDENTITY) ON COMMIT DROP")
+        cursor.execute(
+            "CREATE TEMP TABLE bench_baseline (LIKE residents_resident INCLUDING DEFAULTS INCLUDING IDENTITY) ON COMMIT DROP"
+        )
         reader = csv.reader(io.StringIO(content.decode("utf-8")))
         next(reader)
         columns = "name, id_number, gender, phone, relation, registration, moved_in_on, house_id, microgrid_id, area_path, status, living_alone, notes, id_number_hash, phone_hash, created_at, updated_at"
@@ -256,7 +258,11 @@ def run(args) -> int:
     if again.summary["problem_rows"]:
         from residents.models import ImportRow
 
-        print("          problems:", again.summary["problems"], list(ImportRow.objects.filter(job=again, action="problem").values_list("row", "detail")[:3]))
+        print(
+            "          problems:",
+            again.summary["problems"],
+            list(ImportRow.objects.filter(job=again, action="problem").values_list("row", "detail")[:3]),
+        )
     jobs.import_job_start(actor=worker, job=again)
     again, real2 = timed("same file again: import", lambda: run_job(again))
     unchanged = (

@@ -25,6 +25,8 @@ from residents.imports.reading import read_header
 from residents.models.imports import ImportJob, ImportRow, ImportStatus, RowAction
 
 REPORT_PAGE_SIZE = 50
+# The report's first tab when the file has problems: every problem, in row order.
+ALL_PROBLEMS = "problems"
 RECENT_JOBS = 20
 SAMPLE_ROWS = 3
 
@@ -129,11 +131,13 @@ def _report(request: HttpRequest, job: ImportJob) -> dict:
     ]
     kept = dict(ImportRow.objects.filter(job=job).values("action").annotate(n=Count("id")).values_list("action", "n"))
     show = request.GET.get("show", "")
-    valid = {g["code"] for g in groups} | {RowAction.CREATE, RowAction.UPDATE}
+    valid = {g["code"] for g in groups} | {ALL_PROBLEMS, RowAction.CREATE, RowAction.UPDATE}
     if show not in valid:
-        show = groups[0]["code"] if groups else (RowAction.CREATE if kept.get(RowAction.CREATE) else RowAction.UPDATE)
+        show = ALL_PROBLEMS if groups else (RowAction.CREATE if kept.get(RowAction.CREATE) else RowAction.UPDATE)
     if show in (RowAction.CREATE, RowAction.UPDATE):
         rows = ImportRow.objects.filter(job=job, action=show, code="")
+    elif show == ALL_PROBLEMS:
+        rows = ImportRow.objects.filter(job=job, action=RowAction.PROBLEM)
     else:
         rows = ImportRow.objects.filter(job=job, action=RowAction.PROBLEM, code=show)
     page = Paginator(rows.order_by("row", "id"), REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -153,6 +157,7 @@ def _report(request: HttpRequest, job: ImportJob) -> dict:
         "groups": groups,
         "show": show,
         "show_title": p.problem_title(show) if show not in (RowAction.CREATE, RowAction.UPDATE) else "",
+        "problem_rows": summary.get("problem_rows", 0),
         "page": page,
         "lines": lines,
         "query": f"show={show}",

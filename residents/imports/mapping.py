@@ -140,7 +140,20 @@ def field_specs(kind: str) -> tuple[FieldSpec, ...]:
     return FIELDS[kind]
 
 
+# Record fields a report shows under the label of the column that feeds them.
+CHANGE_FIELDS = {
+    "house_id": "house_code",
+    "moved_in_on": "moved_in",
+    "moved_out_on": "moved_out",
+    "building_id": "building_code",
+    "microgrid_id": "microgrid",
+}
+
+
 def field_label(kind: str, name: str) -> str:
+    if kind == RESIDENT and name == "house_id":
+        return _("House")
+    name = CHANGE_FIELDS.get(name, name)
     for spec in FIELDS[kind]:
         if spec.name == name:
             return str(spec.label)

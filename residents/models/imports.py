@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grids.models import Area
 
@@ -26,7 +27,7 @@ class ImportStatus(models.TextChoices):
     CHECKING = "checking", _("Checking")
     CHECKED = "checked", _("Checked")
     IMPORTING = "importing", _("Importing")
-    DONE = "done", _("Imported")
+    DONE = "done", pgettext_lazy("import status", "Imported")
     FAILED = "failed", _("Not imported")
 
 

@@ -120,6 +120,7 @@ def test_the_import_writes_everything_through_records_history_and_encryption(pla
     son = Resident.objects.get(id_number_hash=blind_index("id", SON))
     assert son.registration == "floating" and son.living_alone  # records' derived value followed
     assert son.tags.filter(tag__code="living_alone").exists()
+    assert set(wang.tags.values_list("tag__code", flat=True)) == {"elderly_60"}  # records' derived tags
     history = RecordChange.objects.filter(record_type="resident", record_id=wang.pk)
     assert [change.action for change in history] == ["imported"]
     assert history[0].actor == place.users["worker"] and "居民.csv" in history[0].note
@@ -166,10 +167,10 @@ def test_it_is_all_or_nothing_when_a_write_fails(place, monkeypatch):
     job = check(place, upload(place, csv_bytes(RESIDENT_HEADER, good_rows())))
     before = counts()
 
-    def broken(**kwargs):
+    def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("residents.imports.writers.derived_tags_refresh", broken)
+    monkeypatch.setattr("residents.imports.writers._derived_tags", broken)
     job = run_import(place, job)
     assert job.status == ImportStatus.FAILED and job.error_code == "import_failed"
     assert counts() == before  # the residents inserted before the failure were rolled back
@@ -263,3 +264,43 @@ def test_a_house_address_owned_by_another_doorplate_is_a_duplicate(place):
     assert row.code == p.DUPLICATE_EXISTING
     with translation.override("zh-hans"):
         assert "MP-101" in p.render(row.code, row.detail["column"], row.detail["params"])
+
+
+def test_a_new_housemate_ends_living_alone_of_the_resident_on_record(place):
+    run_import(place, check(place, upload(place, csv_bytes(RESIDENT_HEADER, good_rows()))))
+    son = Resident.objects.get(id_number_hash=blind_index("id", SON))
+    assert son.living_alone
+    mate = [["赵敏", id_number(date(1985, 4, 4), 242), "", "", "MP-102", "配偶", "", "", ""]]
+    run_import(place, check(place, upload(place, csv_bytes(RESIDENT_HEADER, mate), name="新住户.csv")))
+    son.refresh_from_db()
+    assert not son.living_alone
+    assert not son.tags.filter(tag__code="living_alone").exists()
+    assert not Resident.objects.get(id_number_hash=blind_index("id", mate[0][1])).living_alone
+
+
+def test_the_mapping_queues_the_dry_run_after_commit_and_the_sweeper_resends_it(
+    place, monkeypatch, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from residents.models import ImportJob
+
+    published: list[int] = []
+    monkeypatch.setattr(jobs, "_publish", published.append)  # the broker's side: what was sent
+    job = upload(place, csv_bytes(RESIDENT_HEADER, good_rows()))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        jobs.import_job_map(actor=place.users["worker"], job=job, mapping=job.mapping)
+        assert published == []  # nothing leaves before the commit
+    for callback in callbacks:
+        callback()
+    assert published == [job.pk]
+    # The broker dropped it: queued five minutes ago, never started. The sweeper sends it again.
+    ImportJob.objects.filter(pk=job.pk).update(queued_at=timezone.now() - timedelta(minutes=5))
+    assert jobs.import_jobs_sweep() == 1 and published == [job.pk, job.pk]
+    jobs.import_job_run(job_id=job.pk)
+    assert jobs.import_job_run(job_id=job.pk) is None  # a second delivery finds nothing to claim
+    job.refresh_from_db()
+    assert job.status == ImportStatus.CHECKED
+    assert jobs.import_jobs_sweep() == 0

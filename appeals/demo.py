@@ -1034,7 +1034,7 @@ def _petition(plan: _Plan, world: _World, rng: random.Random, tracking: set[str]
     elif plan.channel == Channel.OPEN311:
         external_ref = f"o311-{number}"
     elif plan.channel == Channel.DOORPLATE:
-        external_ref = f"MP{place.microgrid.code}-{number[-6:]}"
+        external_ref = f"MP{place.microgrid.code}-{number}"  # unique like the tracking number
     resident = plan.channel in (Channel.MOBILE, Channel.HOTLINE, Channel.DOORPLATE, Channel.OPEN311)
     return Petition(
         tracking_no=number,

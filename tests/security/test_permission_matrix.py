@@ -215,6 +215,8 @@ ADMIN_MODELS: dict[str, tuple[str, Callable[[World], object]]] = {
     "axes.accessfailurelog": ("permission", lambda world: _axes("AccessFailureLog")),
     "auth.user": ("permission", lambda world: world.users["outside_submitter"]),
     "auth.group": ("permission", lambda world: Group.objects.create(name="g")),
+    # Recommendation rules (seeded by analytics' data migration): edited with model permissions only.
+    "analytics.recommendationrule": ("permission", lambda world: _first("analytics.recommendationrule")),
 }
 ADMIN_VIEWS = {
     "changelist": "list",

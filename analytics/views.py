@@ -63,7 +63,7 @@ def may_publish(user, report: Report) -> bool:
 
 
 def _parse_month(value: str) -> tuple[int, int]:
-    """"2026-11" → (2026, 11); a malformed or future month is refused with a message."""
+    """ "2026-11" → (2026, 11); a malformed or future month is refused with a message."""
     try:
         year_text, month_text = value.split("-")
         year, month = int(year_text), int(month_text)
@@ -105,8 +105,21 @@ def area_reports(request: HttpRequest, code: str) -> HttpResponse:
     area = area_get_for_user(request.user, code=code)
     reports = list(
         Report.objects.filter(area=area)
-        .only("pk", "area_id", "year", "month", "version", "status", "state", "progress", "phase", "changes",
-              "generated_at", "published_at", "requested_at")
+        .only(
+            "pk",
+            "area_id",
+            "year",
+            "month",
+            "version",
+            "status",
+            "state",
+            "progress",
+            "phase",
+            "changes",
+            "generated_at",
+            "published_at",
+            "requested_at",
+        )
         .order_by("-year", "-month", "-version")[:VERSIONS_LISTED]
     )
     months: list[dict] = []
@@ -143,8 +156,11 @@ def report_generate(request: HttpRequest, code: str) -> HttpResponse:
     report = report_request(area, year, month, request.user)
     if request.headers.get("HX-Request"):
         return render(request, "analytics/_progress.html", {"report": report})
-    messages.success(request, _("Version %(version)s of %(month)s is being generated.") % {
-        "version": report.version, "month": month_label(report.month_label)})
+    messages.success(
+        request,
+        _("Version %(version)s of %(month)s is being generated.")
+        % {"version": report.version, "month": month_label(report.month_label)},
+    )
     return redirect("analytics:area_reports", code=area.code)
 
 
@@ -157,12 +173,16 @@ def area_month(request: HttpRequest, code: str, month: str) -> HttpResponse:
     except DomainError:
         raise Http404 from None
     versions = Report.objects.filter(area=area, year=year, month=number, state=ReportState.READY)
-    report = versions.filter(status=ReportStatus.PUBLISHED).order_by("-version").first() or versions.order_by(
-        "-version"
-    ).first()
+    report = (
+        versions.filter(status=ReportStatus.PUBLISHED).order_by("-version").first()
+        or versions.order_by("-version").first()
+    )
     if report is None:
-        messages.info(request, _("%(area)s has no report of %(month)s yet: generate it here.") % {
-            "area": area.name, "month": month_label(month)})
+        messages.info(
+            request,
+            _("%(area)s has no report of %(month)s yet: generate it here.")
+            % {"area": area.name, "month": month_label(month)},
+        )
         return redirect(reverse("analytics:area_reports", args=[area.code]) + f"?month={year:04d}-{number:02d}")
     return redirect("analytics:detail", report_id=report.pk)
 
@@ -179,9 +199,7 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
     if report.state != ReportState.READY:
         return render(request, "analytics/report_pending.html", {"report": report})
     month = report.month_label
-    context = report_context(
-        report, link=lambda code: reverse("analytics:area_month", args=[code, month])
-    )
+    context = report_context(report, link=lambda code: reverse("analytics:area_month", args=[code, month]))
     context.update(
         {
             "pdf_url": reverse("analytics:pdf", args=[report.pk]),
@@ -200,14 +218,17 @@ def report_publish_view(request: HttpRequest, report_id: int) -> HttpResponse:
     report = _report_get(request.user, report_id)
     scope = scope_for(request.user)
     if not (scope.sees_all or scope.has_role(*PUBLISHER_ROLES)):
-        raise PermissionDenied(_("Only the district centre, a street command centre or a community secretary publishes reports."))
+        raise PermissionDenied(
+            _("Only the district centre, a street command centre or a community secretary publishes reports.")
+        )
     try:
         report_publish(report_id=report.pk, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("Version %(version)s is published; it will not change any more.") % {
-            "version": report.version})
+        messages.success(
+            request, _("Version %(version)s is published; it will not change any more.") % {"version": report.version}
+        )
     return redirect("analytics:detail", report_id=report.pk)
 
 

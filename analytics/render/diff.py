@@ -129,9 +129,12 @@ def changes_rows(figures: dict, changes: dict | None) -> tuple[list[Change], int
     changes = changes or {}
     items = changes.get("items") or []
     rows = [
-        Change(ref_label(figures, item.get("ref", "")), _text(item.get("ref", ""), item.get("before")),
-               _text(item.get("ref", ""), item.get("after")))
+        Change(
+            ref_label(figures, item.get("ref", "")),
+            _text(item.get("ref", ""), item.get("before")),
+            _text(item.get("ref", ""), item.get("after")),
+        )
         for item in items
-        if not str(item.get("ref", "")).rsplit(".", 1)[-1] in ("mom", "yoy", "rank")
+        if str(item.get("ref", "")).rsplit(".", 1)[-1] not in ("mom", "yoy", "rank")
     ]
     return rows, max(0, int(changes.get("count") or 0) - len(items))

@@ -58,7 +58,8 @@ def describe(node: Any) -> str:
         inner = node.get("count")
         if _is_fig(inner):
             return f"{name}: {describe(inner)}"
-        parts = [name] + [f"{key} {node[key]}" for key in ("petitions", "repeats", "risk", "delta") if key in node]
+        words = {"petitions": _("petitions"), "repeats": _("repeats"), "risk": _("risk"), "delta": _("change")}
+        parts = [name] + [f"{words[key]} {describe(node[key])}" for key in words if key in node]
         return ", ".join(str(part) for part in parts if part != "")
     if isinstance(node, float):
         return format_value(node, "number")

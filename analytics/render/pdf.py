@@ -82,10 +82,12 @@ def _print(document: str, title: str) -> bytes:
             return route.fulfill(status=200, content_type="text/html; charset=utf-8", body=document)
         path = _static_path(url.path)
         if path is None or not path.is_file():
+            problems.append(f"missing {url.path}")
             return route.fulfill(status=404, body="")
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return route.fulfill(status=200, content_type=content_type, body=path.read_bytes())
 
+    problems: list[str] = []  # script errors and missing files, named in the error if printing fails
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -95,6 +97,7 @@ def _print(document: str, title: str) -> bytes:
                 page = browser.new_page(viewport=A4_VIEWPORT, locale="zh-CN")
                 page.set_default_timeout(TIMEOUT_MS)
                 page.emulate_media(media="print")
+                page.on("pageerror", lambda error: problems.append(f"{error} {error.stack}"[:600]))
                 page.route("**/*", answer)
                 page.goto(ORIGIN + "/", wait_until="load")
                 page.wait_for_function(READY)
@@ -109,7 +112,7 @@ def _print(document: str, title: str) -> bytes:
             finally:
                 browser.close()
     except PlaywrightError as error:
-        raise PdfError(f"Chromium could not print the report: {error}") from error
+        raise PdfError(f"Chromium could not print the report: {error} {problems}") from error
 
 
 def report_pdf(report) -> bytes:

@@ -33,9 +33,9 @@
     attributionControl: false, zoomSnap: 0.25, scrollWheelZoom: false,
     zoomAnimation: !printing, fadeAnimation: !printing, markerZoomAnimation: !printing
   });
-  if (geo.outline) {
-    L.geoJSON(geo.outline, { interactive: false, style: { color: "#555", weight: 2, fill: false } }).addTo(map);
-  }
+  // Layers are built first and added once the map has its view: Leaflet's vector renderer has no
+  // bounds before that and fails on paths added to a map without a view.
+  var outline = geo.outline ? L.geoJSON(geo.outline, { interactive: false, style: { color: "#555", weight: 2, fill: false } }) : null;
   var grids = L.geoJSON(geo, {
     style: function (f) {
       var k = f.properties.risk_class;
@@ -55,15 +55,18 @@
         layer.on("mouseout", function () { grids.resetStyle(layer); });
       }
     }
-  }).addTo(map);
+  });
+  var bounds = grids.getBounds();
+  if (!bounds.isValid() && outline) { bounds = outline.getBounds(); }
+  if (!bounds.isValid()) { el.classList.add("d-none"); root.dataset.mapReady = "1"; return; }
+  map.fitBounds(bounds, { padding: [8, 8], animate: false });
+  if (outline) { outline.addTo(map); }
+  grids.addTo(map);
   (geo.clusters || []).forEach(function (c) {
     L.circle([c.lat, c.lon], { radius: c.radius_m || 100, color: "#1f3b57", weight: 1.5, fillColor: "#2f6f9f", fillOpacity: 0.35 })
       .bindTooltip(lines([c.name, labels.petitions + " " + c.count, c.top_category ? c.top_category.label : ""].filter(Boolean)))
       .addTo(map);
     L.circleMarker([c.lat, c.lon], { radius: 3, color: "#1f3b57", fillOpacity: 1, interactive: false }).addTo(map);
   });
-  var bounds = grids.getBounds();
-  if (!bounds.isValid() && geo.outline) { bounds = L.geoJSON(geo.outline).getBounds(); }
-  if (bounds.isValid()) { map.fitBounds(bounds, { padding: [8, 8], animate: false }); } else { el.classList.add("d-none"); }
   root.dataset.mapReady = "1";
 })();

@@ -185,6 +185,16 @@ RULES: dict[str, Rule] = {
     "admin:autocomplete": Rule("list", _scoped({DENIED}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
     "admin:view_on_site": Rule("object", _scoped({NOT_FOUND, ANY_REDIRECT}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
     "admin/(?P<url>.*)$": Rule("object", _scoped({NOT_FOUND}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
+    # --- monthly reports (analytics/urls.py): the outside report is DS1's; personas sit in DS0 or a department
+    "analytics:index": Rule("list", _scoped({OK, ANY_REDIRECT, NOT_FOUND}, {NOT_FOUND}, {LOGIN})),
+    "analytics:area_reports": Rule("object", HTML_OBJECT),
+    "analytics:area_month": Rule("object", HTML_OBJECT),
+    "analytics:generate": Rule("object", _anyone(NOT_ALLOWED), post=HTML_OBJECT, post_data={"month": "2026-11"}),
+    "analytics:detail": Rule("object", HTML_OBJECT),
+    "analytics:progress": Rule("object", HTML_OBJECT),
+    "analytics:pdf": Rule("object", HTML_OBJECT),
+    "analytics:xlsx": Rule("object", HTML_OBJECT),
+    "analytics:publish": Rule("object", _anyone(NOT_ALLOWED), post=HTML_OBJECT),
 }
 
 # Admin model pages: the object outside the persona's area of each registered model, and whether
@@ -215,7 +225,7 @@ ADMIN_MODELS: dict[str, tuple[str, Callable[[World], object]]] = {
     "axes.accessfailurelog": ("permission", lambda world: _axes("AccessFailureLog")),
     "auth.user": ("permission", lambda world: world.users["outside_submitter"]),
     "auth.group": ("permission", lambda world: Group.objects.create(name="g")),
-    # Recommendation rules (seeded by analytics' data migration): edited with model permissions only.
+    # Recommendation rules are edited by administrators only (insight's admin; added here to walk it).
     "analytics.recommendationrule": ("permission", lambda world: _first("analytics.recommendationrule")),
 }
 ADMIN_VIEWS = {
@@ -342,6 +352,7 @@ FILLERS: dict[str, Callable[[World, Route, str | None], list[str]]] = {
     "token": lambda world, route, label: [secrets.token_urlsafe(32)],
     "job_id": lambda world, route, label: [_import_job(world)],
     "report_id": lambda world, route, label: [_report(world)],
+    "month": lambda world, route, label: ["2026-11"],
 }
 
 

@@ -99,13 +99,19 @@ class Headline:
     detail: str = ""
     formula: str = ""
 
+    def _change_text(self, change: Any) -> str:
+        text = format_value(change, self.kind)
+        if self.kind == POINTS and change is not None:
+            return _("%(points)s pp") % {"points": text}
+        return text
+
     @property
     def mom_text(self) -> str:
-        return format_value(self.mom, self.kind)
+        return self._change_text(self.mom)
 
     @property
     def yoy_text(self) -> str:
-        return format_value(self.yoy, self.kind)
+        return self._change_text(self.yoy)
 
     @property
     def mom_css(self) -> str:

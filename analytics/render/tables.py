@@ -78,8 +78,8 @@ def format_value(value: Any, kind: str) -> str:
     if kind == CHANGE:
         return f"{value:+.1%}" if value else "0.0%"
     if kind == POINTS:
-        # Percentage points: a rate difference of 0.0103 reads "+1.03 个百分点" in Chinese reports.
-        return _("%(points)s pp") % {"points": f"{value * 100:+.2f}"} if value else _("0.00 pp")
+        # Percentage points (a rate difference of 0.0103 is +1.03); the column header names the unit.
+        return f"{value * 100:+.2f}" if value else "0.00"
     if kind == HOURS:
         return f"{value:,.1f}"
     if kind == SCORE:
@@ -113,8 +113,8 @@ def rate_columns(label: str) -> list[Column]:
         Column(_("Numerator"), NUMBER),
         Column(_("Denominator"), COUNT),
         Column(_("Last month"), RATE),
-        Column(_("Month on month"), POINTS),
-        Column(_("Year on year"), POINTS),
+        Column(_("MoM (pp)"), POINTS),
+        Column(_("YoY (pp)"), POINTS),
     ]
 
 
@@ -131,7 +131,7 @@ def rate_values(rate: dict | None) -> list[Any]:
 
 
 def short_rate_columns(label: str) -> list[Column]:
-    return [Column(label, RATE), Column(_("Counted"), NUMBER), Column(_("Of"), COUNT), Column(_("MoM"), POINTS)]
+    return [Column(label, RATE), Column(_("Counted"), NUMBER), Column(_("Of"), COUNT), Column(_("MoM (pp)"), POINTS)]
 
 
 def short_rate_values(rate: dict | None) -> list[Any]:

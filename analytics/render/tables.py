@@ -38,11 +38,16 @@ class Table:
     columns: list[Column]
     rows: list[list[Any]] = field(default_factory=list)
     note: str = ""
+    # The page and the PDF show at most this many rows (a ranking's head); the workbook has them all.
+    page_rows: int | None = None
 
     def cells(self) -> list[list[Cell]]:
-        return [
-            [Cell(value, column.kind) for value, column in zip(row, self.columns, strict=True)] for row in self.rows
-        ]
+        rows = self.rows if self.page_rows is None else self.rows[: self.page_rows]
+        return [[Cell(value, column.kind) for value, column in zip(row, self.columns, strict=True)] for row in rows]
+
+    @property
+    def rows_left_out(self) -> int:
+        return 0 if self.page_rows is None else max(0, len(self.rows) - self.page_rows)
 
 
 @dataclass(frozen=True)
@@ -264,6 +269,9 @@ def _movers(figures: dict) -> Table:
     return table
 
 
+HOTSPOT_PAGE_ROWS = 30  # a district has ~940 grids: the page and the PDF show the riskiest
+
+
 def _hotspots(key: str, title: str, items: list[dict]) -> Table:
     return Table(
         key,
@@ -293,6 +301,7 @@ def _hotspots(key: str, title: str, items: list[dict]) -> Table:
             ]
             for item in items
         ],
+        page_rows=HOTSPOT_PAGE_ROWS,
     )
 
 

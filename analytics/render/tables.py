@@ -23,6 +23,7 @@ TEXT, COUNT, RATE, CHANGE, POINTS, HOURS, NUMBER, SCORE = (
     "number",  # any other number (weighted numerators: 795.4)
     "score",  # a 0..1 score shown with two decimals (risk)
 )
+DECIMAL1 = "decimal1"  # a ratio shown with one decimal (petitions per 1,000 households)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def format_value(value: Any, kind: str) -> str:
     if kind == POINTS:
         # Percentage points (a rate difference of 0.0103 is +1.03); the column header names the unit.
         return f"{value * 100:+.2f}" if value else "0.00"
-    if kind == HOURS:
+    if kind in (HOURS, DECIMAL1):
         return f"{value:,.1f}"
     if kind == SCORE:
         return f"{value:.2f}"
@@ -281,7 +282,7 @@ def _hotspots(key: str, title: str, items: list[dict]) -> Table:
             Column(_("Area")),
             Column(_("Petitions"), COUNT),
             Column(_("Households"), COUNT),
-            Column(_("Per 1,000 households"), NUMBER),
+            Column(_("Per 1,000 households"), DECIMAL1),
             Column(_("Repeats"), COUNT),
             Column(_("Overdue"), COUNT),
             Column(_("Unsatisfied"), COUNT),

@@ -7,13 +7,26 @@ Scoped like everything else: a user sees the reports of the areas in their subtr
 from __future__ import annotations
 
 from django.urls import path
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 
 from analytics.selectors.reports import report_get_for_user, reports_of_month
-from analytics.serializers import ReportDetailSerializer, ReportQuerySerializer, ReportSummarySerializer
+from analytics.serializers import (
+    MONTH_REGEX,
+    ReportDetailSerializer,
+    ReportQuerySerializer,
+    ReportSummarySerializer,
+)
 from appeals.serializers import ErrorSerializer
 
+QUERY_PARAMETERS = [
+    OpenApiParameter(
+        "area",
+        {"type": "string", "maxLength": 32, "pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"},
+        description="An area code: that area's reports only.",
+    ),
+    OpenApiParameter("month", {"type": "string", "pattern": MONTH_REGEX}, description="YYYY-MM (Beijing time)."),
+]
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="validation_error: a bad area code or month"),
     403: OpenApiResponse(ErrorSerializer, description="forbidden"),
@@ -27,7 +40,7 @@ class ReportListApi(ListAPIView):
     serializer_class = ReportSummarySerializer
     filter_backends: list = []
 
-    @extend_schema(parameters=[ReportQuerySerializer], responses={200: ReportSummarySerializer(many=True), **ERRORS})
+    @extend_schema(parameters=QUERY_PARAMETERS, responses={200: ReportSummarySerializer(many=True), **ERRORS})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

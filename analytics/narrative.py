@@ -26,6 +26,8 @@ FLAT_CHANGE = 0.05
 # A rate change smaller than this (in rate points, 0.001 = 0.1 个百分点) reads "持平".
 FLAT_RATE_CHANGE = 0.001
 TOP_CATEGORIES_NAMED = 3
+# A category's rise reads "增量明显" from this relative change on (0.2 = +20 %), "有所上升" below.
+NOTABLE_CHANGE = 0.2
 
 
 def resolve(figures: dict, ref: str) -> Any:
@@ -186,21 +188,22 @@ def _top_categories(figures: dict, floor: int) -> dict | None:
 
 
 def _movers(figures: dict, floor: int, key: str) -> dict | None:
-    """The biggest riser (key="risers") or faller ("fallers") whose base is at least `floor`."""
+    """The first riser (key="risers") or faller ("fallers") whose base and change are both at
+    least `floor` cases: a move of three cases is not a trend."""
     rows = (figures.get("categories") or {}).get(key) or []
     for index, row in enumerate(rows):
         count = row.get("count") or {}
         prev, value = count.get("prev"), count.get("value")
         if prev is None or value is None or prev < floor or count.get("mom") is None:
             continue
-        if key == "risers" and value <= prev or key == "fallers" and value >= prev:
+        if key == "risers" and value <= prev or key == "fallers" and value >= prev or abs(value - prev) < floor:
             continue
         ref = f"categories.{key}[{index}].count"
         if key == "risers":
-            text = (
-                f"{row['label']}类诉求增量明显，由上月{fmt_count(prev)}件增至{fmt_count(value)}件，"
-                f"环比上升{fmt_percent(count['mom'])}。"
-            )
+            how = "增量明显" if count["mom"] >= NOTABLE_CHANGE else "有所上升"
+            # "+2483 %" reads as noise; a multiple reads as what it is.
+            change = f"为上月的{value / prev:.1f}倍" if value >= 2 * prev else f"环比上升{fmt_percent(count['mom'])}"
+            text = f"{row['label']}类诉求{how}，由上月{fmt_count(prev)}件增至{fmt_count(value)}件，{change}。"
         else:
             text = (
                 f"{row['label']}类诉求有所下降，由上月{fmt_count(prev)}件降至{fmt_count(value)}件，"
@@ -220,7 +223,9 @@ def _seasonal(figures: dict, floor: int) -> dict | None:
     for index, row in enumerate(rows):
         count = row.get("count") or {}
         last_year, value = count.get("last_year"), count.get("value")
-        if last_year is None or value is None or value < floor or last_year < floor or value <= last_year:
+        if last_year is None or value is None or value < floor or last_year < floor:
+            continue
+        if value - last_year < floor or value < last_year * (1 + NOTABLE_CHANGE):
             continue
         named.append(f"{row['label']}（去年同月{fmt_count(last_year)}件，本月{fmt_count(value)}件）")
         ref = f"categories.seasonal[{index}].count"

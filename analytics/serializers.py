@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -12,17 +12,25 @@ from rest_framework import serializers
 from analytics.models import Report
 from analytics.selectors.units import area_ref
 
-MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+# Strict enough that every month the schema admits is one the API accepts (2000-01 to 2099-12).
+MONTH_REGEX = r"^(20\d\d)-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = re.compile(MONTH_REGEX)
 
 
 class ReportQuerySerializer(serializers.Serializer):
-    area = serializers.CharField(required=False, max_length=32, help_text="An area code; its reports only.")
-    month = serializers.CharField(required=False, max_length=7, help_text="YYYY-MM (Beijing time).")
+    area = serializers.CharField(
+        required=False, allow_blank=True, max_length=32, help_text="An area code; its reports only."
+    )
+    month = serializers.RegexField(
+        MONTH_REGEX,
+        required=False,
+        max_length=7,
+        help_text="YYYY-MM (Beijing time).",
+        error_messages={"invalid": _lazy("Give the month as YYYY-MM, for example 2026-11.")},
+    )
 
     def validate_month(self, value: str) -> tuple[int, int]:
         match = MONTH_PATTERN.match(value)
-        if not match or not 1 <= int(match[2]) <= 12 or not 2000 <= int(match[1]) <= 2100:
-            raise serializers.ValidationError(_("Give the month as YYYY-MM, for example 2026-11."))
         return int(match[1]), int(match[2])
 
 

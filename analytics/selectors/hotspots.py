@@ -2,12 +2,12 @@
 
 The `hotspots` section of the monthly report's figures (REPORT_CONTRACT.md; docs/analytics.md):
 
-- Per grid and per micro-grid, from set-based SQL grouped by the petition's `grid_id` /
-  `microgrid_id`: petitions filed in the month (as the report's `volume` counts them), repeat
-  complaints among them (`repeat_of` set), clocks that ran out in the month (steps with
-  `on_time` false, as the report's `overdue.overdue` counts them: a petition late at two tiers
-  counts twice), and petitions whose outcome in the month was 不满意 (their latest rating given in
-  the month, like the resolution rate).
+- Per grid and per micro-grid, from set-based SQL grouped by the petition's (`grid_id`,
+  `microgrid_id`), one statement per measure: petitions filed in the month (as the report's
+  `volume` counts them), repeat complaints among them (`repeat_of` set), clocks that ran out in
+  the month (steps with `on_time` false, as the report's `overdue.overdue` counts them: a petition
+  late at two tiers counts twice), and petitions whose outcome in the month was 不满意 (their
+  latest rating given in the month, like the resolution rate).
 - Households: House rows (residents.House) per micro-grid, summed to grids. Only where an area
   has no House rows at all, the micro-grid's recorded `households` (the estimate entered with the
   boundaries) stands in; each row says which (`households_source`: "houses" | "estimate" | null).
@@ -61,45 +61,45 @@ LEVEL_NAMES = {
 
 # Petitions of the month in the subtree, counted per unit column (grid_id or microgrid_id).
 _VOLUME_SQL = """
-SELECT p.{unit} AS unit_id,
+SELECT p.grid_id, p.microgrid_id,
        COUNT(*) AS petitions,
        COUNT(*) FILTER (WHERE p.repeat_of_id IS NOT NULL) AS repeats
 FROM appeals_petition p
 WHERE {area}
   AND {created_in_month}
-  AND p.{unit} IS NOT NULL
-GROUP BY p.{unit}
+  AND p.grid_id IS NOT NULL
+GROUP BY p.grid_id, p.microgrid_id
 """
 
 # Clocks that ran out: steps in the month that ended a clock after its deadline (`on_time` false: a
 # late acceptance, a late reply, an escalation on deadline…), as the report's `overdue` counts them.
 _OVERDUE_SQL = """
-SELECT p.{unit} AS unit_id, COUNT(*) AS overdue
+SELECT p.grid_id, p.microgrid_id, COUNT(*) AS overdue
 FROM appeals_petitionevent e
 JOIN appeals_petition p ON p.id = e.petition_id
 WHERE {area}
   AND e.type IN ({clock_ending})
   AND e.on_time = FALSE
   AND {event_in_month}
-  AND p.{unit} IS NOT NULL
-GROUP BY p.{unit}
+  AND p.grid_id IS NOT NULL
+GROUP BY p.grid_id, p.microgrid_id
 """
 
 # Petitions whose latest rating given in the month is 不满意 (the resolution rate's outcome).
 _UNSATISFIED_SQL = """
 WITH latest AS (
-    SELECT p.{unit} AS unit_id, rt.rating,
+    SELECT p.grid_id, p.microgrid_id, rt.rating,
            ROW_NUMBER() OVER (PARTITION BY rt.petition_id ORDER BY rt.rated_at DESC, rt.id DESC) AS newest
     FROM appeals_petitionrating rt
     JOIN appeals_petition p ON p.id = rt.petition_id
     WHERE {area}
       AND {rated_in_month}
-      AND p.{unit} IS NOT NULL
+      AND p.grid_id IS NOT NULL
 )
-SELECT unit_id, COUNT(*) AS unsatisfied
+SELECT grid_id, microgrid_id, COUNT(*) AS unsatisfied
 FROM latest
 WHERE newest = 1 AND rating = 'unsatisfied'
-GROUP BY unit_id
+GROUP BY grid_id, microgrid_id
 """
 
 # House rows per micro-grid of the subtree.
@@ -176,19 +176,30 @@ def _sql(template: str, scope: ReportScope, **extra: str) -> str:
     )
 
 
-def _counts(scope: ReportScope, unit: str, params: dict) -> dict[int, dict[str, int]]:
-    """unit id → {petitions, repeats, overdue, unsatisfied} for the `unit` column."""
-    counts: dict[int, dict[str, int]] = defaultdict(
-        lambda: {"petitions": 0, "repeats": 0, "overdue": 0, "unsatisfied": 0}
-    )
-    for unit_id, petitions, repeats in fetch(_sql(_VOLUME_SQL, scope, unit=unit), params):
-        counts[unit_id]["petitions"] = petitions
-        counts[unit_id]["repeats"] = repeats
-    for unit_id, overdue in fetch(_sql(_OVERDUE_SQL, scope, unit=unit), params):
-        counts[unit_id]["overdue"] = overdue
-    for unit_id, unsatisfied in fetch(_sql(_UNSATISFIED_SQL, scope, unit=unit), params):
-        counts[unit_id]["unsatisfied"] = unsatisfied
-    return counts
+def _empty() -> dict[str, int]:
+    return {"petitions": 0, "repeats": 0, "overdue": 0, "unsatisfied": 0}
+
+
+def _counts(scope: ReportScope, params: dict) -> tuple[dict[int, dict[str, int]], dict[int, dict[str, int]]]:
+    """grid id → counts and micro-grid id → counts ({petitions, repeats, overdue, unsatisfied}),
+    from one statement per measure grouped by (grid, micro-grid). A petition placed on a grid
+    without a micro-grid counts for the grid only."""
+    grids: dict[int, dict[str, int]] = defaultdict(_empty)
+    microgrids: dict[int, dict[str, int]] = defaultdict(_empty)
+
+    def add(grid_id, microgrid_id, **values):
+        for key, value in values.items():
+            grids[grid_id][key] += value
+            if microgrid_id is not None:
+                microgrids[microgrid_id][key] += value
+
+    for grid_id, microgrid_id, petitions, repeats in fetch(_sql(_VOLUME_SQL, scope), params):
+        add(grid_id, microgrid_id, petitions=petitions, repeats=repeats)
+    for grid_id, microgrid_id, overdue in fetch(_sql(_OVERDUE_SQL, scope), params):
+        add(grid_id, microgrid_id, overdue=overdue)
+    for grid_id, microgrid_id, unsatisfied in fetch(_sql(_UNSATISFIED_SQL, scope), params):
+        add(grid_id, microgrid_id, unsatisfied=unsatisfied)
+    return grids, microgrids
 
 
 def _per_1000(petitions: int, households: int | None) -> float | None:
@@ -209,7 +220,7 @@ def _score(rows: list[dict], weights: dict[str, float]) -> None:
 def _unit_rows(units: list[_Unit], counts: dict, households: dict[int, int | None], sources: dict) -> list[dict]:
     rows = []
     for unit in units:
-        c = counts.get(unit.pk) or {"petitions": 0, "repeats": 0, "overdue": 0, "unsatisfied": 0}
+        c = counts.get(unit.pk) or _empty()
         homes = households.get(unit.pk)
         rows.append(
             {
@@ -410,11 +421,11 @@ def hotspots_section(area: Area, year: int, month: int, *, now: datetime | None 
     grid_sources = {g.pk: source for g in grids if g.pk in per_grid}
     microgrid_sources = {m.pk: source for m in microgrids if m.pk in per_microgrid}
 
-    grid_rows = _unit_rows(grids, _counts(scope, "grid_id", params), per_grid, grid_sources)
+    grid_counts, microgrid_counts = _counts(scope, params)
+    grid_rows = _unit_rows(grids, grid_counts, per_grid, grid_sources)
     _score(grid_rows, weights)
     _rank(grid_rows)
 
-    microgrid_counts = _counts(scope, "microgrid_id", params)
     # Only micro-grids with petitions can be hot; the ranking shows the top by rate, then repeats.
     active = [m for m in microgrids if microgrid_counts.get(m.pk, {}).get("petitions")]
     microgrid_rows = _unit_rows(active, microgrid_counts, per_microgrid, microgrid_sources)

@@ -263,3 +263,23 @@ def test_narrate_applies_the_seeded_rules():
         "seasonal_riser",
     }
     assert_evidence_resolves(figures, result["recommendations"])
+
+
+def test_a_multiple_reads_as_a_multiple_and_a_small_move_is_not_a_trend():
+    figures = sample_figures()
+    figures["categories"]["risers"] = [
+        {"key": "1301", "label": "供暖", "count": fig(155, 6, 184), "delta": 149},
+    ]
+    figures["categories"]["fallers"] = [
+        {"key": "0101", "label": "暴露垃圾", "count": fig(2, 5, 3), "delta": -3},  # three cases: no trend
+        {"key": "0501", "label": "占道经营", "count": fig(10, 38, 20), "delta": -28},
+    ]
+    said = sentences(figures)
+    assert said["risers"]["text"] == "供暖类诉求增量明显，由上月6件增至155件，为上月的25.8倍。"
+    assert said["categories"]["text"].startswith("占道经营类诉求有所下降，由上月38件降至10件，环比减少74%，但")
+
+
+def test_a_small_rise_on_last_year_is_not_called_marked():
+    figures = sample_figures()
+    figures["categories"]["seasonal"] = [{"key": "1202", "label": "下水管堵塞", "count": fig(17, 6, 15)}]
+    assert "seasonal" not in sentences(figures)

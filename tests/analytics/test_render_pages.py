@@ -163,3 +163,13 @@ def test_the_report_page_reads_a_fixed_number_of_queries_however_many_months_cam
     client.force_login(district_centre)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("analytics:detail", args=[report.pk])).status_code == 200
+
+
+def test_without_chromium_the_pdf_download_says_so_and_stores_nothing(client, tree, street_command, settings):
+    settings.CHROMIUM_PATH = "/nonexistent/chromium"
+    report = make_report(tree["DS0"], published=True)
+    client.force_login(street_command)
+    response = client.get(reverse("analytics:pdf", args=[report.pk]))
+    assert response["Location"] == reverse("analytics:detail", args=[report.pk])
+    report.refresh_from_db()
+    assert not report.pdf

@@ -8,6 +8,7 @@ services (analytics.services.reports); the page, the PDF and the XLSX render the
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from django.contrib import messages
@@ -22,13 +23,15 @@ from django.views.decorators.http import require_POST
 
 from analytics.models import Report, ReportState, ReportStatus
 from analytics.render.context import month_label, report_context
-from analytics.render.pdf import report_pdf
+from analytics.render.pdf import PdfError, report_pdf
 from analytics.render.xlsx import report_xlsx
 from analytics.services.reports import report_publish, report_request, report_store_file
 from governance.errors import DomainError
 from governance.models import Role
 from governance.scoping import get_in_scope, scope_for
 from governance.selectors import area_children, area_get_for_user, area_roots_for
+
+logger = logging.getLogger(__name__)
 
 # Roles that publish the report of an area in their subtree; everyone who sees an area may
 # generate (and read) its reports.
@@ -232,10 +235,17 @@ def report_publish_view(request: HttpRequest, report_id: int) -> HttpResponse:
     return redirect("analytics:detail", report_id=report.pk)
 
 
-def _download(request: HttpRequest, report_id: int, kind: str) -> FileResponse:
+def _download(request: HttpRequest, report_id: int, kind: str) -> HttpResponse:
     report = _ready_report(request.user, report_id)
     if not getattr(report, kind):
-        content = report_pdf(report) if kind == "pdf" else report_xlsx(report)
+        try:
+            content = report_pdf(report) if kind == "pdf" else report_xlsx(report)
+        except PdfError:
+            logger.exception("Report %s: the PDF could not be printed", report.pk)
+            messages.error(
+                request, _("The PDF could not be printed just now; try again later or use the Excel workbook.")
+            )
+            return redirect("analytics:detail", report_id=report.pk)
         # The first rendering is kept: every later download, by anyone, gets the same bytes.
         report = report_store_file(report_id=report.pk, kind=kind, content=content, actor=request.user)
     name = f"report-{report.area.code}-{report.month_label}-v{report.version}.{kind}"
@@ -243,10 +253,10 @@ def _download(request: HttpRequest, report_id: int, kind: str) -> FileResponse:
 
 
 @login_required
-def report_pdf_download(request: HttpRequest, report_id: int) -> FileResponse:
+def report_pdf_download(request: HttpRequest, report_id: int) -> HttpResponse:
     return _download(request, report_id, "pdf")
 
 
 @login_required
-def report_xlsx_download(request: HttpRequest, report_id: int) -> FileResponse:
+def report_xlsx_download(request: HttpRequest, report_id: int) -> HttpResponse:
     return _download(request, report_id, "xlsx")

@@ -417,6 +417,29 @@ NIGHT_HOURS = (5, 3, 1.5, 0.5, 0.3, 0.3, 0.6, 1.5, 3, 4, 4, 4, 3, 3, 4, 4, 5, 6,
 WEEKDAY_FACTORS = (1.1, 1.05, 1.0, 1.0, 1.0, 0.85, 0.8)
 
 
+@dataclass(slots=True)
+class _Event:
+    """A PetitionEvent's values while the story is told: what `replay` reads and `_write` inserts.
+
+    Two years of demo history are ~180,000 events; a model instance each cost more than its row.
+    """
+
+    type: str
+    actor_id: int | None
+    actor_label: str
+    from_status: str
+    to_status: str
+    from_tier: int | None
+    to_tier: int | None
+    note: str
+    extra: dict
+    created_at: datetime
+    deadline_in_force: datetime | None = None
+    deadline_after: datetime | None = None
+    on_time: bool | None = None
+    link: tuple | None = None  # (root plan, matched plan) of a repeat_linked event
+
+
 class _Stop(Exception):
     """The story has reached the present: the petition stays where it is."""
 
@@ -506,7 +529,7 @@ class _Life:
     world: _World
     rng: random.Random
     now: datetime
-    events: list[PetitionEvent] = field(default_factory=list)
+    events: list[_Event] = field(default_factory=list)
     assignments: list[Assignment] = field(default_factory=list)
     callbacks: list[Callback] = field(default_factory=list)
     extensions: list[ExtensionRequest] = field(default_factory=list)
@@ -538,7 +561,7 @@ class _Life:
             from_status = p.status
             p.status = check_move(from_status, move).target_from(from_status)
         self.events.append(
-            PetitionEvent(
+            _Event(
                 type=event_type,
                 actor_id=actor_id,
                 actor_label=label or ("" if actor_id else "system"),
@@ -592,7 +615,7 @@ class _Life:
     def link(self, root: _Plan, matched: _Plan) -> None:
         self.petition.repeat_of = root.petition
         self.record(EventType.REPEAT_LINKED, move="link_repeat", extra={"repeat_of": None, "matched": None})
-        self.events[-1]._link = (root, matched)  # ids are known only after the roots are written
+        self.events[-1].link = (root, matched)  # ids are known only after the roots are written
 
     def return_and_reroute(self) -> None:
         p = self.petition
@@ -1011,7 +1034,7 @@ def _petition(plan: _Plan, world: _World, rng: random.Random, tracking: set[str]
     elif plan.channel == Channel.OPEN311:
         external_ref = f"o311-{number}"
     elif plan.channel == Channel.DOORPLATE:
-        external_ref = f"MP{place.microgrid.code}-{number[-6:]}"
+        external_ref = f"MP{place.microgrid.code}-{number}"  # unique like the tracking number
     resident = plan.channel in (Channel.MOBILE, Channel.HOTLINE, Channel.DOORPLATE, Channel.OPEN311)
     return Petition(
         tracking_no=number,
@@ -1185,8 +1208,7 @@ def _write(batch: list[_Plan], counts: dict[str, int]) -> None:
     for plan in batch:
         life, pk = plan.life, plan.petition.pk
         for event in life.events:
-            event.petition_id = pk
-            link = getattr(event, "_link", None)
+            link = event.link
             if link is not None:
                 event.extra = {"repeat_of": link[0].petition.pk, "matched": link[1].petition.pk}
             key = event.extra.get("request_id")

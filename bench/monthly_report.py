@@ -253,10 +253,12 @@ def run(args: argparse.Namespace) -> int:
         raw = connection.connection  # the psycopg connection under Django's wrapper
 
         def replay():
-            with raw.cursor() as cursor:
+            # One transaction, as the report's: its SET LOCAL work_mem applies to the aggregates too.
+            with raw.transaction(), raw.cursor() as cursor:
                 for sql in statements:
                     cursor.execute(sql)
-                    cursor.fetchall()
+                    if cursor.description is not None:
+                        cursor.fetchall()
 
         return replay
 

@@ -99,13 +99,19 @@ class Headline:
     detail: str = ""
     formula: str = ""
 
+    def _change_text(self, change: Any) -> str:
+        text = format_value(change, self.kind)
+        if self.kind == POINTS and change is not None:
+            return _("%(points)s pp") % {"points": text}
+        return text
+
     @property
     def mom_text(self) -> str:
-        return format_value(self.mom, self.kind)
+        return self._change_text(self.mom)
 
     @property
     def yoy_text(self) -> str:
-        return format_value(self.yoy, self.kind)
+        return self._change_text(self.yoy)
 
     @property
     def mom_css(self) -> str:
@@ -221,37 +227,39 @@ def _month_shift(month: str, months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def _series_value(figures: dict | None, key: str) -> Any:
+def _series_figure(figures: dict | None, key: str) -> dict:
     if not figures:
-        return None
+        return {}
     if key == "total":
-        return (figures.get("volume", {}).get("total") or {}).get("value")
-    return (figures.get("rates", {}).get(key) or {}).get("value")
+        return figures.get("volume", {}).get("total") or {}
+    return figures.get("rates", {}).get(key) or {}
 
 
 def trend(figures: dict, earlier: dict[str, dict]) -> dict[str, Any]:
     """Twelve months ending with the report's, and the same months a year before.
 
-    `earlier` maps "YYYY-MM" to the figures of that month's published report of the same area; the
-    report's own Fig/RateFig fill in last month and the same month last year where no report exists.
+    `earlier` maps "YYYY-MM" to the figures of that month's published report of the same area. Each
+    report gives its month's value and (its `last_year`) the value a year before; the report's own
+    Fig/RateFig give last month and the same month last year. Months nobody reported stay gaps.
     """
     month = figures.get("month") or "2000-01"
     months = [_month_shift(month, offset) for offset in range(1 - TREND_MONTHS, 1)]
     series: dict[str, Any] = {"months": months}
     for key in ("total", "response", "resolution", "satisfaction"):
-        own = figures.get("volume", {}).get("total") if key == "total" else figures.get("rates", {}).get(key)
-        own = own or {}
+        own = _series_figure(figures, key)
         known = {
             month: own.get("value"),
             _month_shift(month, -1): own.get("prev"),
             _month_shift(month, -12): own.get("last_year"),
         }
         for when, past in earlier.items():
-            value = _series_value(past, key)
-            if value is not None and when != month:
-                known.setdefault(when, value)
-                if known[when] is None:
-                    known[when] = value
+            if when == month:
+                continue
+            # Each earlier report carries its own value and the same month a year before it.
+            past_own = _series_figure(past, key)
+            for moment, value in ((when, past_own.get("value")), (_month_shift(when, -12), past_own.get("last_year"))):
+                if value is not None and known.get(moment) is None:
+                    known[moment] = value
         series[key] = [known.get(when) for when in months]
         series[f"{key}_last_year"] = [known.get(_month_shift(when, -12)) for when in months]
     return series

@@ -23,6 +23,7 @@ TEXT, COUNT, RATE, CHANGE, POINTS, HOURS, NUMBER, SCORE = (
     "number",  # any other number (weighted numerators: 795.4)
     "score",  # a 0..1 score shown with two decimals (risk)
 )
+DECIMAL1 = "decimal1"  # a ratio shown with one decimal (petitions per 1,000 households)
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,16 @@ class Table:
     columns: list[Column]
     rows: list[list[Any]] = field(default_factory=list)
     note: str = ""
+    # The page and the PDF show at most this many rows (a ranking's head); the workbook has them all.
+    page_rows: int | None = None
 
     def cells(self) -> list[list[Cell]]:
-        return [
-            [Cell(value, column.kind) for value, column in zip(row, self.columns, strict=True)] for row in self.rows
-        ]
+        rows = self.rows if self.page_rows is None else self.rows[: self.page_rows]
+        return [[Cell(value, column.kind) for value, column in zip(row, self.columns, strict=True)] for row in rows]
+
+    @property
+    def rows_left_out(self) -> int:
+        return 0 if self.page_rows is None else max(0, len(self.rows) - self.page_rows)
 
 
 @dataclass(frozen=True)
@@ -78,9 +84,9 @@ def format_value(value: Any, kind: str) -> str:
     if kind == CHANGE:
         return f"{value:+.1%}" if value else "0.0%"
     if kind == POINTS:
-        # Percentage points: a rate difference of 0.0103 reads "+1.03 个百分点" in Chinese reports.
-        return _("%(points)s pp") % {"points": f"{value * 100:+.2f}"} if value else _("0.00 pp")
-    if kind == HOURS:
+        # Percentage points (a rate difference of 0.0103 is +1.03); the column header names the unit.
+        return f"{value * 100:+.2f}" if value else "0.00"
+    if kind in (HOURS, DECIMAL1):
         return f"{value:,.1f}"
     if kind == SCORE:
         return f"{value:.2f}"
@@ -113,8 +119,8 @@ def rate_columns(label: str) -> list[Column]:
         Column(_("Numerator"), NUMBER),
         Column(_("Denominator"), COUNT),
         Column(_("Last month"), RATE),
-        Column(_("Month on month"), POINTS),
-        Column(_("Year on year"), POINTS),
+        Column(_("MoM (pp)"), POINTS),
+        Column(_("YoY (pp)"), POINTS),
     ]
 
 
@@ -131,7 +137,7 @@ def rate_values(rate: dict | None) -> list[Any]:
 
 
 def short_rate_columns(label: str) -> list[Column]:
-    return [Column(label, RATE), Column(_("Counted"), NUMBER), Column(_("Of"), COUNT), Column(_("MoM"), POINTS)]
+    return [Column(label, RATE), Column(_("Counted"), NUMBER), Column(_("Of"), COUNT), Column(_("MoM (pp)"), POINTS)]
 
 
 def short_rate_values(rate: dict | None) -> list[Any]:
@@ -264,6 +270,9 @@ def _movers(figures: dict) -> Table:
     return table
 
 
+HOTSPOT_PAGE_ROWS = 30  # a district has ~940 grids: the page and the PDF show the riskiest
+
+
 def _hotspots(key: str, title: str, items: list[dict]) -> Table:
     return Table(
         key,
@@ -273,7 +282,7 @@ def _hotspots(key: str, title: str, items: list[dict]) -> Table:
             Column(_("Area")),
             Column(_("Petitions"), COUNT),
             Column(_("Households"), COUNT),
-            Column(_("Per 1,000 households"), NUMBER),
+            Column(_("Per 1,000 households"), DECIMAL1),
             Column(_("Repeats"), COUNT),
             Column(_("Overdue"), COUNT),
             Column(_("Unsatisfied"), COUNT),
@@ -293,6 +302,7 @@ def _hotspots(key: str, title: str, items: list[dict]) -> Table:
             ]
             for item in items
         ],
+        page_rows=HOTSPOT_PAGE_ROWS,
     )
 
 

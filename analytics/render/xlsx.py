@@ -16,7 +16,19 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from analytics.render.page import report_page
-from analytics.render.tables import CHANGE, COUNT, HOURS, NUMBER, POINTS, RATE, SCORE, TEXT, Table, report_tables
+from analytics.render.tables import (
+    CHANGE,
+    COUNT,
+    DECIMAL1,
+    HOURS,
+    NUMBER,
+    POINTS,
+    RATE,
+    SCORE,
+    TEXT,
+    Table,
+    report_tables,
+)
 
 NUMBER_FORMATS = {
     COUNT: "#,##0",
@@ -24,6 +36,7 @@ NUMBER_FORMATS = {
     CHANGE: "+0.0%;-0.0%;0.0%",
     POINTS: "+0.00%;-0.00%;0.00%",
     HOURS: "0.0",
+    DECIMAL1: "0.0",
     NUMBER: "#,##0.0##",
     SCORE: "0.00",
 }

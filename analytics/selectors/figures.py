@@ -55,7 +55,3 @@ def rate_fig(rates: Sequence[Rate]) -> dict[str, Any]:
         "mom": difference(current, prev),
         "yoy": difference(current, last_year),
     }
-
-
-def hours(seconds_or_hours: float | None) -> float | None:
-    return rounded(seconds_or_hours)

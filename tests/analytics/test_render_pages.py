@@ -152,3 +152,24 @@ def test_the_map_link_opens_the_newest_published_version_or_offers_to_generate(c
     assert draft.pk
     missing = client.get(reverse("analytics:area_month", args=["DS0C0G1", "2026-11"]))
     assert missing["Location"] == reverse("analytics:area_reports", args=["DS0C0G1"]) + "?month=2026-11"
+
+
+def test_the_report_page_reads_a_fixed_number_of_queries_however_many_months_came_before(
+    client, tree, district_centre, django_assert_max_num_queries
+):
+    for month in range(1, 11):  # ten earlier published months feed the trend lines
+        make_report(tree["D"], month=month, published=True)
+    report = make_report(tree["D"])
+    client.force_login(district_centre)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("analytics:detail", args=[report.pk])).status_code == 200
+
+
+def test_without_chromium_the_pdf_download_says_so_and_stores_nothing(client, tree, street_command, settings):
+    settings.CHROMIUM_PATH = "/nonexistent/chromium"
+    report = make_report(tree["DS0"], published=True)
+    client.force_login(street_command)
+    response = client.get(reverse("analytics:pdf", args=[report.pk]))
+    assert response["Location"] == reverse("analytics:detail", args=[report.pk])
+    report.refresh_from_db()
+    assert not report.pdf

@@ -2,8 +2,8 @@
 
 The data set is fixed: the demo's history generator (`appeals.demo.seed_history`, which applies
 each petition's story as the services would and derives rounds and ratings with
-`appeals.history.replay`) over the test district, run with the clock frozen at two moments a
-year apart, so each month has last month and last year. It holds returns, re-routings,
+`appeals.history.replay`) over the test district, run with the clock frozen: two years of
+history, so each month has last month and last year. It holds returns, re-routings,
 reopenings, extensions, escalations by hand and on deadline, whistles to departments,
 call-backs and repeat complaints. The reference below reads the rows with the ORM and counts in
 plain Python: subtrees by path prefix, units below by the handling area's path (not the level
@@ -63,9 +63,8 @@ def period_of(moment, spans) -> int | None:
 def history(tree, settings):
     settings.SATISFACTION_BASIC_WEIGHT = 0.8
     governance_demo.seed_departments(tree.district)
-    for year in (2024, 2025):
-        with time_machine.travel(datetime(year, 11, 20, 10, tzinfo=SH), tick=False):
-            seed_history(seed=7, scale=0.03)
+    with time_machine.travel(NOW, tick=False):
+        seed_history(seed=7, scale=0.03)
     return tree
 
 

@@ -112,3 +112,19 @@ def test_beat_publishes_last_month_on_the_first_at_two_in_beijing_time():
     entry = app.conf.beat_schedule["analytics.publish_monthly"]
     assert entry["schedule"] == crontab(minute=0, hour=2, day_of_month=1)
     assert app.conf.timezone == "Asia/Shanghai"
+
+
+def test_the_command_writes_the_figures_and_publishes(tree, tmp_path):
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    output = tmp_path / "report.json"
+    call_command("report_monthly", area="DS0", month="2025-11", publish=True, output=str(output))
+    figures = json.loads(output.read_text())
+    report = Report.objects.get(area=tree["DS0"], year=2025, month=11)
+    assert report.status == ReportStatus.PUBLISHED and figures["area"]["code"] == "DS0"
+    with pytest.raises(CommandError, match="YYYY-MM"):
+        call_command("report_monthly", area="DS0", month="2025-13")
+    with pytest.raises(CommandError, match="区域编码"):
+        call_command("report_monthly", area="NOPE", month="2025-11")

@@ -168,16 +168,23 @@ def _rates(figures: dict, floor: int) -> dict | None:
     return {"id": "rates", "text": "诉求办理方面，" + "；".join(parts) + "。", "evidence": evidence}
 
 
-def _top_categories(figures: dict, floor: int) -> dict | None:
+def _top_categories(figures: dict, floor: int, *, leave_out: str | None = None) -> dict | None:
+    """The largest categories (at least `floor` each), `leave_out` (a category key) left out."""
     categories = figures.get("categories") or {}
-    top = [c for c in categories.get("top") or [] if ((c.get("count") or {}).get("value") or 0) >= floor]
+    top = [
+        (i, c)
+        for i, c in enumerate(categories.get("top") or [])
+        if ((c.get("count") or {}).get("value") or 0) >= floor and (leave_out is None or c.get("key") != leave_out)
+    ]
     total = ((figures.get("volume") or {}).get("total") or {}).get("value") or 0
     if not top or total < floor:
         return None
-    named = top[:TOP_CATEGORIES_NAMED]
+    named = [c for _i, c in top[:TOP_CATEGORIES_NAMED]]
     labels = "、".join(c["label"] for c in named)
     share = sum(c["count"]["value"] for c in named) / total
-    evidence = [_ev(c["label"], c["count"]["value"], f"categories.top[{i}].count.value") for i, c in enumerate(named)]
+    evidence = [
+        _ev(c["label"], c["count"]["value"], f"categories.top[{i}].count.value") for i, c in top[:TOP_CATEGORIES_NAMED]
+    ]
     evidence.append(_ev("本月诉求量", total, "volume.total.value"))
     return {
         "id": "top_categories",
@@ -211,6 +218,7 @@ def _movers(figures: dict, floor: int, key: str) -> dict | None:
             )
         return {
             "id": key,
+            "key": row.get("key"),
             "text": text,
             "evidence": [_ev(row["label"], value, f"{ref}.value"), _ev(f"{row['label']}（上月）", prev, f"{ref}.prev")],
         }
@@ -326,8 +334,12 @@ def _categories(figures: dict, floor: int) -> list[dict]:
     """What fell, then what still weighs most, in one sentence as the seed's report writes it:
     "施工区域类诉求有所下降……，但交通堵塞、施工噪音等问题仍占比较高……"; then what rose."""
     faller = _movers(figures, floor, "fallers")
-    top = _top_categories(figures, floor)
     riser = _movers(figures, floor, "risers")
+    # "X fell, but Y and Z still weigh most": X is not among the Y and Z.
+    top = _top_categories(figures, floor, leave_out=faller["key"] if faller else None)
+    for moved in (faller, riser):
+        if moved:
+            moved.pop("key")
     said = []
     if faller and top:
         said.append(

@@ -283,3 +283,16 @@ def test_a_small_rise_on_last_year_is_not_called_marked():
     figures = sample_figures()
     figures["categories"]["seasonal"] = [{"key": "1202", "label": "下水管堵塞", "count": fig(17, 6, 15)}]
     assert "seasonal" not in sentences(figures)
+
+
+def test_what_fell_is_not_named_among_what_still_weighs_most():
+    figures = sample_figures()
+    figures["categories"]["fallers"] = [
+        {"key": "0301", "label": "施工噪音", "count": fig(150, 200, 90), "delta": -50},
+    ]
+    said = sentences(figures)
+    assert said["categories"]["text"] == (
+        "施工噪音类诉求有所下降，由上月200件降至150件，环比减少25%，"
+        "但交通堵塞、路边烧烤等问题仍占比较高，合计290件，占全部诉求的24%。"
+    )
+    assert_evidence_resolves(figures, [said["categories"]])

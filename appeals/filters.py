@@ -172,7 +172,14 @@ class KeptRender:
     _kept: dict[tuple, str] = {}
 
     def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
-        key = (type(self).__name__, get_language(), name, str(value), tuple(sorted((attrs or {}).items())))
+        merged = {**self.attrs, **(attrs or {})}  # type: ignore[attr-defined]
+        key = (
+            type(self).__name__,
+            get_language(),
+            name,
+            str(value),
+            tuple((k, str(v)) for k, v in sorted(merged.items())),
+        )
         html = KeptRender._kept.get(key)
         if html is None:
             html = super().render(name, value, attrs, renderer)  # type: ignore[misc]

@@ -308,6 +308,11 @@ def worklist_tab_condition(tab: str, user: Any) -> Q:
     return todo_condition(user)
 
 
+# Scopes at these levels hold thousands of open petitions: their 待办 is shaped for the open
+# petitions' indexes. Grids and micro-grids keep the policy's plain OR on their own index.
+WIDE_LEVELS = frozenset({AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY})
+
+
 def todo_condition(user: Any) -> Q:
     """`appeals.policy.todo_filter`, the same rows, in the shape PostgreSQL serves fastest.
 
@@ -317,12 +322,17 @@ def todo_condition(user: Any) -> Q:
     `CASE WHEN … THEN true ELSE false END`, which no index matches: the plan walks the open
     petitions of the scope newest first (appeals_pet_open_* indexes, proved by the leading
     `status IN TODO_STATUSES`), stops after a page, and counts from the index alone. A
-    department's scope is a list of petition ids: there the plain OR stays.
+    department's scope is a list of petition ids: there the plain OR stays, narrowed for staff of
+    departments only by their open parts' ids. Grids and micro-grids keep the plain OR.
     """
     from appeals.policy import OPEN_PARTS, todo_filter  # the policy reads selectors
 
     condition = todo_filter(user)
     scope = scope_for(user)
+    wide = scope.sees_all or any(level in WIDE_LEVELS for _path, level, _id in scope.areas)
+    if not wide and not scope.department_ids:
+        # A grid or a micro-grid: a few hundred petitions on their own index; the plain OR is best.
+        return condition
     if not scope.department_ids:
         condition = Q(Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()))
     elif not scope.areas and not scope.sees_all:

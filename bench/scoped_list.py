@@ -1,20 +1,23 @@
 """Scoped petition lists over 1,000,000 petitions: the real endpoints against their bare SQL (PostgreSQL only).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/governance REDIS_URL=redis://127.0.0.1:6379/5 \
-        .venv/bin/python bench/scoped_list.py [--rows 1000000] [--reuse] [--keep]
+        .venv/bin/python bench/scoped_list.py [--rows 1000000] [--reuse] [--keep] [--explain] \
+        [--database NAME] [--only "district centre,street command"] [--runs 20]
 
 Seeds its own database (`gov_bench_1m`, beside the one DATABASE_URL names, which is never touched):
 the demo district (grids.demo: 7,082 micro-grids) with its staff and departments, then N petitions
 with COPY — a year of them, 97 % closed; open ones spread over the four tiers with the handler
 area of their tier, those at street and district tier partly dispatched to a department (an
 assignment row). `--reuse` keeps an already seeded database (the seed takes minutes); `--keep`
-leaves it behind for the next run; otherwise it is dropped at the end.
+leaves it behind for the next run; otherwise it is dropped at the end. `--database` names it (one
+per engineer on a shared server), `--only` measures some roles (to iterate; report full runs).
 
 For each role (grid worker, community secretary, street command, district centre, department
 handler), several users, RUNS requests each, through django.test.Client with a real session
 (Redis when REDIS_URL is set), every request a fresh one (user, session and scope re-read):
 - api:  `GET /api/v1/petitions/` — the API's first page with its count;
-- todo: `GET /petitions/?tab=todo` — the staff desk's 待办 tab, rendered HTML with its count.
+- todo: `GET /petitions/?tab=todo` — the staff desk's 待办 tab, rendered HTML (20 rows, their SLA
+  colour and time left, the filter form) with its count capped at 10,000 like the API's.
 The bare SQL baseline, in the same run, is the endpoint's own petition queries (the count and the
 page, captured from one request) replayed on the raw psycopg connection: the same rows, the same
 page and the same count, without Django. Goals per role and endpoint: p95 < P95_TARGET_MS and

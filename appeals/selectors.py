@@ -33,7 +33,7 @@ from appeals.models import (
 from governance.models import Role
 from governance.privacy import mask_text
 from governance.scoping import LEVEL_FIELDS, LEVEL_PATH_FIELD, scope_for
-from grids.models import Area
+from grids.models import Area, AreaLevel
 
 # A petition stores its area at every level (the one rule of governance.scoping); a scope at one of
 # these levels is one equality on an index led by that column (ORDER BY created_at reads the first

@@ -33,8 +33,6 @@ urlpatterns = [
     path("residents/imports/", include("residents.import_urls")),
     path("reports/", include("analytics.urls")),
     path("hotline/", include("appeals.hotline_views")),
-    path("records/", include("residents.urls")),
-    path("residents/imports/", include("residents.import_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script as a file (no inline script); its template keeps an inline
     # <style>, so this one page allows inline styles.

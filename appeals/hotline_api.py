@@ -20,7 +20,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from appeals.hotline import FORMATS
-from appeals.hotline_replies import encode_cursor, field_value, parse_limit, replies_after, require_reply_reader
+from appeals.hotline_replies import (
+    CURSOR_PATTERN,
+    encode_cursor,
+    field_value,
+    parse_limit,
+    replies_after,
+    require_reply_reader,
+)
 from appeals.models import HotlineImportJob
 from appeals.services.hotline_jobs import hotline_job_create, hotline_job_progress
 from governance.accesslog import access_log_write, access_record
@@ -119,7 +126,12 @@ class HotlineReplyFeedApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("after", str, description="The `next` of an earlier answer; empty = from the start."),
+            OpenApiParameter(
+                "after",
+                str,
+                description="The `next` of an earlier answer; empty = from the start.",
+                pattern=CURSOR_PATTERN,
+            ),
             OpenApiParameter("limit", int, description="Rows per answer, 1–500 (default 100)."),
         ],
         responses={200: OpenApiTypes.OBJECT},

@@ -132,7 +132,9 @@ class HotlineReplyFeedApi(APIView):
                 description="The `next` of an earlier answer; empty = from the start.",
                 pattern=CURSOR_PATTERN,
             ),
-            OpenApiParameter("limit", int, description="Rows per answer, 1–500 (default 100)."),
+            OpenApiParameter(
+                "limit", {"type": "integer", "minimum": 1, "maximum": 500}, description="Rows per answer (default 100)."
+            ),
         ],
         responses={200: OpenApiTypes.OBJECT},
     )

@@ -22,6 +22,8 @@ from rest_framework.views import APIView
 from appeals.hotline import FORMATS
 from appeals.hotline_replies import (
     CURSOR_PATTERN,
+    MAX_LIMIT,
+    decode_cursor,
     encode_cursor,
     field_value,
     parse_limit,
@@ -114,6 +116,21 @@ class HotlineImportJobApi(APIView):
         return Response(_job_body(request, job))
 
 
+# The feed's query parameters, as raw schemas (the view checks them the same way).
+FEED_PARAMETERS = [
+    OpenApiParameter(
+        "after",
+        {"type": "string", "pattern": CURSOR_PATTERN},
+        description="The `next` of an earlier answer; leave out to start from the first row.",
+    ),
+    OpenApiParameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+        description="Rows per answer (default 100).",
+    ),
+]
+
+
 REPLY_FIELDS = ("order_no", "tracking_no", "round", "result", "reply", "unit", "unit_code")
 
 
@@ -125,24 +142,16 @@ class HotlineReplyFeedApi(APIView):
     """
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "after",
-                str,
-                description="The `next` of an earlier answer; empty = from the start.",
-                pattern=CURSOR_PATTERN,
-            ),
-            OpenApiParameter(
-                "limit", {"type": "integer", "minimum": 1, "maximum": 500}, description="Rows per answer (default 100)."
-            ),
-        ],
+        parameters=FEED_PARAMETERS,
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> Response:
         require_reply_reader(request.user)
-        after = request.query_params.get("after", "")
+        after = request.query_params.get("after")
+        if after is not None:
+            decode_cursor(after)  # 400 bad_cursor, an empty value included: leave it out to start
         limit = parse_limit(request.query_params.get("limit"))
-        rows, more = replies_after(request.user, after, limit=limit)
+        rows, more = replies_after(request.user, after or "", limit=limit)
         results = [
             {
                 **{field: field_value(reply, field) for field in REPLY_FIELDS},
@@ -158,7 +167,9 @@ class HotlineReplyFeedApi(APIView):
             records=[access_record(reply, ["reply"], record=reply.tracking_no) for reply in rows],
             request=request,
         )
-        return Response({"results": results, "next": results[-1]["cursor"] if results else after, "has_more": more})
+        # `next`: the last row's cursor; else the one sent; null when none was sent and nothing is there yet.
+        following = results[-1]["cursor"] if results else after
+        return Response({"results": results, "next": following, "has_more": more})
 
 
 urlpatterns = [

@@ -49,24 +49,23 @@ def replies_visible_to(user: Any) -> QuerySet[HotlineReply]:
     return queryset
 
 
-# A cursor is "<txid>.<id>" of the last row handed out: plain digits (each at most 18, so any cursor
-# the schema admits fits a bigint), documented as a pattern so clients and schema tests know its shape.
-CURSOR_PATTERN = r"^(\d{1,18}\.\d{1,18})?$"
-_CURSOR = re.compile(r"(\d{1,18})\.(\d{1,18})")
+# A cursor is "<txid>-<id>" of the last row read; clients treat it as opaque.
+CURSOR_PATTERN = r"^[0-9]{1,18}-[0-9]{1,18}$"
+_CURSOR_RE = re.compile(CURSOR_PATTERN)
 
 
 def encode_cursor(reply: HotlineReply) -> str:
-    return f"{reply.txid}.{reply.pk}"
+    return f"{reply.txid}-{reply.pk}"
 
 
 def decode_cursor(cursor: str) -> tuple[int, int]:
-    match = _CURSOR.fullmatch(cursor)
-    if match is None:
+    if not _CURSOR_RE.match(cursor):
         raise DomainError(
             _("The cursor is not valid; use the “next” value of an earlier answer, or leave it out."),
             code="bad_cursor",
         )
-    return int(match[1]), int(match[2])
+    txid, pk = cursor.split("-")
+    return int(txid), int(pk)
 
 
 def replies_after(user: Any, cursor: str = "", *, limit: int = PAGE_LIMIT) -> tuple[list[HotlineReply], bool]:

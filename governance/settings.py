@@ -279,6 +279,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status": each choice set gets its own component name.
+    "ENUM_NAME_OVERRIDES": {
+        "PetitionStatusEnum": "appeals.models.Status",
+        "ReportStatusEnum": "analytics.models.ReportStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "governance.api_schema.api_schema_add_error_responses",

@@ -51,7 +51,8 @@ def replies_visible_to(user: Any) -> QuerySet[HotlineReply]:
 
 # A cursor is "<txid>-<id>" of the last row read; clients treat it as opaque.
 CURSOR_PATTERN = r"^[0-9]{1,18}-[0-9]{1,18}$"
-_CURSOR_RE = re.compile(CURSOR_PATTERN)
+# fullmatch: "$" alone would let a trailing newline through.
+_CURSOR_RE = re.compile(r"[0-9]{1,18}-[0-9]{1,18}")
 
 
 def encode_cursor(reply: HotlineReply) -> str:
@@ -59,7 +60,7 @@ def encode_cursor(reply: HotlineReply) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[int, int]:
-    if not _CURSOR_RE.match(cursor):
+    if not _CURSOR_RE.fullmatch(cursor):
         raise DomainError(
             _("The cursor is not valid; use the “next” value of an earlier answer, or leave it out."),
             code="bad_cursor",
@@ -79,12 +80,10 @@ def replies_after(user: Any, cursor: str = "", *, limit: int = PAGE_LIMIT) -> tu
 
 
 def parse_limit(value: str | None) -> int:
-    if not value:
+    if value is None:
         return PAGE_LIMIT
-    try:
-        limit = int(value)
-    except ValueError:
-        limit = 0
+    # ASCII digits only: int() would also take " 5", "+5", "5_0" or "٥", which the schema refuses.
+    limit = int(value) if re.fullmatch(r"[0-9]{1,3}", value) else 0
     if not 1 <= limit <= MAX_LIMIT:
         raise DomainError(
             _("“limit” must be a whole number from 1 to %(max)s.") % {"max": MAX_LIMIT}, code="validation_error"

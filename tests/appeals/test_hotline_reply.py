@@ -253,7 +253,9 @@ def test_the_column_setting_refuses_unknown_fields():
     assert parse_hotline_columns('{"单号": "order_no"}', name="X", fields=HOTLINE_REPLY_FIELDS) == {"单号": "order_no"}
 
 
-@pytest.mark.parametrize("params", [{"limit": "+5"}, {"limit": " 5"}, {"limit": "٥"}, {"limit": ""}, {"after": "1-2\n"}])
+@pytest.mark.parametrize(
+    "params", [{"limit": "+5"}, {"limit": " 5"}, {"limit": "٥"}, {"limit": ""}, {"after": "1-2\n"}]
+)
 def test_the_feed_takes_only_what_its_schema_describes(district_centre, params):
     response = logged_in(district_centre).get(FEED, params)
     assert response.status_code == 400

@@ -183,6 +183,8 @@ def report_figures(area: Area, year: int, month: int, *, now: datetime | None = 
         departments = departments_by_id(department_ids)
         volume_section = vol.volume_section(volume, children, categories)
         volume_section["by_closing_tier"] = ev.closing_tier_section(events)
+        categories_section = vol.categories_section(volume, categories)
+        vol.add_two_months_back(categories_section, vol.category_counts_two_months_back(scope), categories)
         return {
             "schema": SCHEMA,
             "area": area_ref(area),
@@ -191,7 +193,7 @@ def report_figures(area: Area, year: int, month: int, *, now: datetime | None = 
             "settings": report_settings(),
             "volume": volume_section,
             "rates": rates_section(rates, children, departments),
-            "categories": vol.categories_section(volume, categories),
+            "categories": categories_section,
             "repeats": vol.repeats_section(volume, children, categories),
             "overdue": ev.overdue_section(events, children),
             "returns": ev.returns_section(events, rates.disputes(), departments),

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
-from analytics.selectors.common import LAST_YEAR, MONTH, PREV, ReportScope, fetch
+from analytics.selectors.common import LAST_YEAR, MONTH, PREV, ReportScope, fetch, moment, month_bounds, previous_month
 from analytics.selectors.figures import fig
 from analytics.selectors.units import area_ref
 from appeals.models import Category, Channel, NeedType
@@ -27,6 +27,30 @@ GROUP BY 1, 2, 3, 4, 5, 6
 """
 
 UNCATEGORISED = "none"
+
+# Each category's count two months back, for the rule "rising two months running" (prev2).
+TWO_BACK_SQL = """
+SELECT p.category_id, COUNT(*)
+FROM appeals_petition p
+WHERE {area} AND p.created_at >= %(start_two_back)s AND p.created_at < %(end_two_back)s
+GROUP BY 1
+"""
+
+
+def category_counts_two_months_back(scope: ReportScope) -> dict[int | None, int]:
+    """{category id: petitions received two months before the report's month}, counted as volume counts."""
+    year, month = previous_month(*previous_month(scope.year, scope.month))
+    start, end = month_bounds(year, month)
+    params = {**scope.params(), "start_two_back": moment(start), "end_two_back": moment(end)}
+    return dict(fetch(TWO_BACK_SQL.format(area=scope.area_condition), params))
+
+
+def add_two_months_back(section: dict[str, Any], counts: dict[int | None, int], categories: dict) -> None:
+    """Give each category entry's count its `prev2` (the month before last month)."""
+    by_key = {(categories[c].code if c in categories else UNCATEGORISED): n for c, n in counts.items()}
+    for name in ("top", "risers", "fallers", "seasonal"):
+        for entry in section.get(name) or []:
+            entry["count"]["prev2"] = by_key.get(entry["key"], 0)
 
 
 def volume_rows(scope: ReportScope) -> list[tuple]:

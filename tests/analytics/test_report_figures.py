@@ -307,3 +307,19 @@ def test_every_figure_matches_a_plain_count_of_the_rows(history, code, year, mon
     assert sorted(actual) == sorted(expected)
     for key in expected:
         assert actual[key] == expected[key], key
+
+
+def test_each_category_carries_its_count_two_months_back(history):
+    """`prev2` (for the rule "rising two months running") is a plain count of the month before last."""
+    area = history["D"]
+    figures = report_figures(area, 2025, 10, now=NOW)
+    start, end = bounds(2025, 8)
+    entries = [e for name in ("top", "risers", "fallers", "seasonal") for e in figures["categories"][name]]
+    assert entries
+    for entry in entries:
+        received = Petition.objects.filter(created_at__gte=start, created_at__lt=end)
+        if entry["key"] == "none":
+            received = received.filter(category__isnull=True)
+        else:
+            received = received.filter(category__code=entry["key"])
+        assert entry["count"]["prev2"] == received.count(), entry["key"]

@@ -11,6 +11,7 @@ come from appeals; a resident's contact history from the policy finder, `residen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -63,6 +64,36 @@ def _panels(names: tuple[str, ...]) -> list[str]:
 def _url(record: Any) -> str:
     name = {"building": "building", "house": "house", "resident": "resident"}[record._meta.model_name]
     return reverse(f"residents:{name}", args=[record.pk])
+
+
+def _record_form(
+    request: HttpRequest,
+    form,
+    save: Callable[[dict[str, Any]], Any],
+    *,
+    title: str,
+    back: Any,
+    back_url: str,
+    **extra: Any,
+) -> HttpResponse:
+    """The one flow of the record forms: a valid form goes to the service (`save`), then "Saved." and
+    the record's page; a bad field or the service's refusal shows the form again (400) with why."""
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                record = save(dict(form.cleaned_data))
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect(_url(record))
+        messages.error(request, _("Please correct the errors below."))
+    return render(
+        request,
+        "residents/record_form.html",
+        {"form": form, "title": title, "back": back, "back_url": back_url, **extra},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 def _page(request: HttpRequest, queryset) -> Any:
@@ -120,22 +151,12 @@ def building_edit(request: HttpRequest, building_id: int) -> HttpResponse:
         raise PermissionDenied(_("You may not change this record."))
     fields = ("code", "name", "address", "units", "floors", "notes")
     form = BuildingForm(request.POST or None, initial={f: getattr(building, f) for f in fields})
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.building_update(building=building, actor=request.user, **form.cleaned_data)
-            except DomainError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("residents:building", building_id=building.pk)
-        messages.error(request, _("Please correct the errors below."))
-    return render(
-        request,
-        "residents/record_form.html",
-        {"form": form, "title": _("Edit building"), "back": building, "back_url": _url(building)},
-        status=400 if request.method == "POST" else 200,
-    )
+
+    def save(data: dict[str, Any]) -> Building:
+        services.building_update(building=building, actor=request.user, **data)
+        return building
+
+    return _record_form(request, form, save, title=_("Edit building"), back=building, back_url=_url(building))
 
 
 def _reveal(request: HttpRequest, access, records: list[Resident]) -> bool:
@@ -187,24 +208,13 @@ def house_edit(request: HttpRequest, house_id: int) -> HttpResponse:
     fields = ("address", "doorplate_code", "building", "unit", "floor", "room", "use", "notes")
     buildings = selectors.buildings_visible_to(request.user).filter(microgrid_id=house.microgrid_id).order_by("code")
     form = HouseForm(request.POST or None, buildings=buildings, initial={f: getattr(house, f) for f in fields})
-    if request.method == "POST":
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            data["doorplate_code"] = data["doorplate_code"] or None
-            try:
-                services.house_update(house=house, actor=request.user, **data)
-            except DomainError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("residents:house", house_id=house.pk)
-        messages.error(request, _("Please correct the errors below."))
-    return render(
-        request,
-        "residents/record_form.html",
-        {"form": form, "title": _("Edit house"), "back": house, "back_url": _url(house)},
-        status=400 if request.method == "POST" else 200,
-    )
+
+    def save(data: dict[str, Any]) -> House:
+        data["doorplate_code"] = data["doorplate_code"] or None
+        services.house_update(house=house, actor=request.user, **data)
+        return house
+
+    return _record_form(request, form, save, title=_("Edit house"), back=house, back_url=_url(house))
 
 
 def _manual_tags(resident: Resident):
@@ -262,39 +272,30 @@ def resident_edit(request: HttpRequest, resident_id: int) -> HttpResponse:
             records=[access_record(resident, ("name", "birth_date"), record=f"resident:{resident.pk}")],
             request=request,
         )
-    if request.method == "POST":
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            for secret in ("id_number", "phone"):  # empty: keep the number on record
-                if not data[secret]:
-                    data.pop(secret)
-            if "id_number" in data:  # a new ID number decides birth date and gender
-                data.pop("birth_date")
-                data.pop("gender")
-            try:
-                services.resident_update(resident=resident, actor=request.user, **data)
-            except DomainError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("residents:resident", resident_id=resident.pk)
-        messages.error(request, _("Please correct the errors below."))
+
+    def save(data: dict[str, Any]) -> Resident:
+        for secret in ("id_number", "phone"):  # empty: keep the number on record
+            if not data[secret]:
+                data.pop(secret)
+        if "id_number" in data:  # a new ID number decides birth date and gender
+            data.pop("birth_date")
+            data.pop("gender")
+        services.resident_update(resident=resident, actor=request.user, **data)
+        return resident
+
     current = {
         "name": mask_name(resident.name),
         "id_number": mask_id_number(resident.id_number),
         "phone": mask_phone(resident.phone),
     }
-    return render(
+    return _record_form(
         request,
-        "residents/record_form.html",
-        {
-            "form": form,
-            "title": _("Edit resident"),
-            "back": current["name"],
-            "back_url": _url(resident),
-            "current": current,
-        },
-        status=400 if request.method == "POST" else 200,
+        form,
+        save,
+        title=_("Edit resident"),
+        back=current["name"],
+        back_url=_url(resident),
+        current=current,
     )
 
 
@@ -304,22 +305,11 @@ def resident_new(request: HttpRequest, house_id: int) -> HttpResponse:
     if not access.edit:
         raise PermissionDenied(_("You may not change this record."))
     form = ResidentForm(request.POST or None)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                resident = services.resident_create(house=house, actor=request.user, **form.cleaned_data)
-            except DomainError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("residents:resident", resident_id=resident.pk)
-        messages.error(request, _("Please correct the errors below."))
-    return render(
-        request,
-        "residents/record_form.html",
-        {"form": form, "title": _("Add a resident"), "back": house, "back_url": _url(house)},
-        status=400 if request.method == "POST" else 200,
-    )
+
+    def save(data: dict[str, Any]) -> Resident:
+        return services.resident_create(house=house, actor=request.user, **data)
+
+    return _record_form(request, form, save, title=_("Add a resident"), back=house, back_url=_url(house))
 
 
 @login_required

@@ -111,65 +111,17 @@ def _render_open(request: HttpRequest, patrol: Patrol, status: int, **forms) -> 
     return render(request, "appeals/patrol/home.html", context, status=status)
 
 
-@login_required
-@require_POST
-def patrol_note(request: HttpRequest, patrol_id: int) -> HttpResponse:
-    form = PatrolNoteForm(request.POST)
+def _submit(request: HttpRequest, form, run, form_name: str) -> HttpResponse:
+    """The flow of the patrol's forms: a valid form goes to the service (`run` returns the message);
+    a refusal or a bad field answers JSON to the offline queue, else the page again (400) with why."""
     if form.is_valid():
-        data = form.cleaned_data
         try:
-            svc.patrol_note(
-                patrol_id=patrol_id,
-                worker=request.user,
-                place=data["place"],
-                seen=data["seen"],
-                done=data["done"],
-                lon=data["lon"],
-                lat=data["lat"],
-                client_key=data["client_key"],
-            )
+            message = run(form.cleaned_data)
         except DomainError as error:
             if json := _answer(request, False, error.message, error.http_status):
                 return json
             _error(request, form, error)
         else:
-            if json := _answer(request, True, _("Noted.")):
-                return json
-            messages.success(request, _("Noted."))
-            return redirect("patrol:home")
-    elif json := _answer(request, False, _("Please correct the errors below."), 400):
-        return json
-    patrol = _open_or_home(request)
-    if patrol is None:
-        return redirect("patrol:home")
-    return _render_open(request, patrol, 400, note_form=form)
-
-
-@login_required
-@require_POST
-def patrol_report(request: HttpRequest, patrol_id: int) -> HttpResponse:
-    form = PatrolReportForm(request.POST, request.FILES)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            petition = svc.patrol_report(
-                patrol_id=patrol_id,
-                worker=request.user,
-                title=data["title"],
-                description=data["description"],
-                category=data["category"],
-                place=data["place"],
-                lon=data["lon"],
-                lat=data["lat"],
-                photos=data["photos"],
-                client_key=data["client_key"],
-            )
-        except DomainError as error:
-            if json := _answer(request, False, error.message, error.http_status):
-                return json
-            _error(request, form, error)
-        else:
-            message = _("Problem filed as petition %(no)s.") % {"no": petition.tracking_no}
             if json := _answer(request, True, message):
                 return json
             messages.success(request, message)
@@ -179,7 +131,47 @@ def patrol_report(request: HttpRequest, patrol_id: int) -> HttpResponse:
     patrol = _open_or_home(request)
     if patrol is None:
         return redirect("patrol:home")
-    return _render_open(request, patrol, 400, report_form=form)
+    return _render_open(request, patrol, 400, **{form_name: form})
+
+
+@login_required
+@require_POST
+def patrol_note(request: HttpRequest, patrol_id: int) -> HttpResponse:
+    def run(data: dict) -> str:
+        svc.patrol_note(
+            patrol_id=patrol_id,
+            worker=request.user,
+            place=data["place"],
+            seen=data["seen"],
+            done=data["done"],
+            lon=data["lon"],
+            lat=data["lat"],
+            client_key=data["client_key"],
+        )
+        return _("Noted.")
+
+    return _submit(request, PatrolNoteForm(request.POST), run, "note_form")
+
+
+@login_required
+@require_POST
+def patrol_report(request: HttpRequest, patrol_id: int) -> HttpResponse:
+    def run(data: dict) -> str:
+        petition = svc.patrol_report(
+            patrol_id=patrol_id,
+            worker=request.user,
+            title=data["title"],
+            description=data["description"],
+            category=data["category"],
+            place=data["place"],
+            lon=data["lon"],
+            lat=data["lat"],
+            photos=data["photos"],
+            client_key=data["client_key"],
+        )
+        return _("Problem filed as petition %(no)s.") % {"no": petition.tracking_no}
+
+    return _submit(request, PatrolReportForm(request.POST, request.FILES), run, "report_form")
 
 
 @login_required

@@ -236,8 +236,67 @@ class HandleForm(PetitionActionForm):
         self.fields["handling_mode"].choices = [("", _("Keep the current mode")), *HandlingMode.choices]
 
 
-class ReplyForm(PetitionActionForm):
+class TemplateSelect(forms.Select):
+    """A reply template <select>: each option carries its text for static/js/petition-page.js."""
+
+    def __init__(self, *args: Any, texts: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.texts = texts or {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.texts:
+            option["attrs"]["data-text"] = self.texts[str(value)]
+        return option
+
+
+class ReplyTemplateMixin:
+    """A reply form with a template picker: the chosen template's text is the reply when the text
+    area is left empty (works without JavaScript); with it, choosing fills the text area."""
+
+    reply_field = "reply"
+    reply_required_message = _("Please write the reply to the resident.")
+
+    def _add_template_field(self) -> None:
+        from appeals.page_selectors import reply_templates_for
+
+        self._templates = {str(t.pk): t for t in reply_templates_for(self.petition)}
+        self.fields[self.reply_field].required = False
+        if not self._templates:
+            return
+        field = forms.ChoiceField(
+            label=_("Reply template"),
+            required=False,
+            choices=[("", _("No template")), *((pk, t.title) for pk, t in self._templates.items())],
+            widget=TemplateSelect(texts={pk: t.text for pk, t in self._templates.items()}),
+            help_text=_("Without JavaScript: leave the reply empty and the template's text is sent."),
+        )
+        field.widget.attrs["data-template-for"] = self[self.reply_field].auto_id
+        # The picker goes just above the text it fills.
+        fields = list(self.fields.items())
+        at = [name for name, _f in fields].index(self.reply_field)
+        fields.insert(at, ("template", field))
+        self.fields = dict(fields)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        text = (data.get(self.reply_field) or "").strip()
+        chosen = self._templates.get(data.get("template") or "")
+        if not text and chosen is not None:
+            text = chosen.text
+        if not text and self.reply_field not in self.errors:
+            self.add_error(self.reply_field, self.reply_required_message)
+        data[self.reply_field] = text
+        data.pop("template", None)
+        return data
+
+
+class ReplyForm(ReplyTemplateMixin, PetitionActionForm):
     reply = forms.CharField(label=_("Reply to the resident"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._add_template_field()
 
 
 def _own_departments_on_case(form: PetitionActionForm) -> list[Department]:
@@ -256,8 +315,13 @@ class DepartmentActionForm(PetitionActionForm):
         self.fields["department"].choices = [(d.pk, d.name) for d in _own_departments_on_case(self)]
 
 
-class DepartmentReplyForm(DepartmentActionForm):
+class DepartmentReplyForm(ReplyTemplateMixin, DepartmentActionForm):
     reply = forms.CharField(label=_("The department's reply"), widget=forms.Textarea(attrs={"rows": 3}))
+    reply_required_message = _("Please write the department's reply.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._add_template_field()
 
 
 class ReturnForm(PetitionActionForm):
@@ -272,14 +336,37 @@ class ReturnForm(PetitionActionForm):
             del self.fields["department"]
 
 
+INDENT = "\u3000"  # an ideographic space per level below the street
+
+
+class AreaTreeChoiceField(forms.ModelChoiceField):
+    """Areas in path order, each indented under its parent: a tree in one <select>, by code."""
+
+    def label_from_instance(self, obj: Area) -> str:
+        depth = max(0, obj.level - AreaLevel.STREET)
+        return INDENT * depth + obj.name
+
+
 class PlaceForm(PetitionActionForm):
-    area = forms.ModelChoiceField(label=_("Area"), queryset=Area.objects.none())
+    area = AreaTreeChoiceField(label=_("Area"), queryset=Area.objects.none(), to_field_name="code", empty_label=None)
     note = _note()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         areas = Area.objects.filter(level__in=[AreaLevel.STREET, AreaLevel.COMMUNITY, AreaLevel.GRID])
-        self.fields["area"].queryset = scope_for(self.user).filter(areas, path_field="path").order_by("path")
+        field = self.fields["area"]
+        field.queryset = scope_for(self.user).filter(areas, path_field="path").order_by("path")
+        # The page's filter box and map click (static/js/petition-place.js) find the <select> by these.
+        field.widget.attrs.update({"data-searchable": "1", "data-area-select": "1", "size": "8"})
+        self.suggestion = None
+
+    def suggest(self) -> None:
+        """Preselect the area the address suggests (appeals.page_selectors.place_suggestion)."""
+        from appeals.page_selectors import place_suggestion
+
+        self.suggestion = place_suggestion(self.petition, self.fields["area"].queryset)
+        if self.suggestion is not None and not self.is_bound:
+            self.initial.setdefault("area", self.suggestion.area.code)
 
 
 class TransferForm(PlaceForm):
@@ -291,23 +378,47 @@ class TransferForm(PlaceForm):
             self.fields["area"].queryset = self.fields["area"].queryset.exclude(pk=self.petition.handler_area_id)
 
 
+def department_choices(departments: list[Department], *, suggested: int | None = None) -> list:
+    """Departments in <optgroup>s by kind; the suggested one says so in its label."""
+    from appeals.page_selectors import department_groups
+
+    def label(department: Department) -> str:
+        if department.pk == suggested:
+            return _("%(name)s (the category's default)") % {"name": department.name}
+        return department.name
+
+    return [(group, [(d.pk, label(d)) for d in members]) for group, members in department_groups(departments)]
+
+
 class WhistleForm(PetitionActionForm):
-    lead = forms.ModelChoiceField(label=_("Lead department"), queryset=Department.objects.none())
-    assisting = forms.ModelMultipleChoiceField(
+    lead = forms.TypedChoiceField(label=_("Lead department"), coerce=int)
+    assisting = forms.TypedMultipleChoiceField(
         label=_("Assisting departments"),
-        queryset=Department.objects.none(),
+        coerce=int,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"data-assisting": "1"}),
     )
     note = _note()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        departments = Department.objects.filter(is_active=True).order_by("code")
-        self.fields["lead"].queryset = departments
-        self.fields["assisting"].queryset = departments
-        if not self.is_bound and self.petition.suggested_department_id:
-            self.initial.setdefault("lead", self.petition.suggested_department_id)
+        departments = list(Department.objects.filter(is_active=True).order_by("code"))
+        suggested = self.petition.suggested_department_id or (
+            self.petition.category.default_department_id if self.petition.category_id else None
+        )
+        choices = department_choices(departments, suggested=suggested)
+        self.fields["lead"].choices = [("", _("Choose the lead department")), *choices]
+        self.fields["lead"].widget.attrs.update({"data-searchable": "1", "data-lead": "1"})
+        self.fields["assisting"].choices = department_choices(departments)
+        if not self.is_bound and suggested:
+            self.initial.setdefault("lead", suggested)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        lead = data.get("lead")
+        if lead is not None and lead in (data.get("assisting") or ()):
+            self.add_error("assisting", _("The lead department cannot also be an assisting department."))
+        return data
 
 
 class AskExtensionForm(PetitionActionForm):
@@ -349,3 +460,37 @@ class RateActionForm(PetitionActionForm):
 class MergeForm(PetitionActionForm):
     into = forms.CharField(label=_("Merge into tracking number"), max_length=20)
     note = _note()
+
+
+class NoteForm(forms.Form):
+    """An internal note (内部备注): staff only."""
+
+    text = forms.CharField(
+        label=_("Internal note"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Seen by staff only, never by the resident."),
+    )
+
+
+class ReplyTemplateForm(forms.Form):
+    """A reply template of the district centre's management page (appeals.services.reply_templates)."""
+
+    district = forms.ModelChoiceField(label=_("District"), queryset=Area.objects.none(), required=False)
+    category = forms.ChoiceField(label=_("Category"), required=False)
+    title = forms.CharField(label=_("Title"), max_length=60)
+    text = forms.CharField(label=_("Text"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args: Any, districts: list[int], sees_all: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = Area.objects.filter(pk__in=districts).order_by("path")
+        self.fields["district"].required = not sees_all
+        self.fields["district"].empty_label = _("Every district") if sees_all else None
+        self._categories = {str(c.pk): c for c in categories_for_intake()}
+        self.fields["category"].choices = [("", _("Any category")), *category_choices(self._categories.values())]
+        self.fields["category"].widget.attrs["data-searchable"] = "1"
+
+    def clean_category(self) -> Category | None:
+        value = self.cleaned_data.get("category")
+        return self._categories.get(value) if value else None

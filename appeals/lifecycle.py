@@ -118,6 +118,9 @@ TRANSITIONS: dict[str, Move] = {
 
 # The one event that starts a life rather than moving it: no status before, submitted after.
 SUBMISSION = (EventType.SUBMITTED, "", Status.SUBMITTED)
+# Events that record something beside the life and keep whatever status it has: an internal note
+# (appeals.services.notes; who may write one is `appeals.policy.note_decide`, not a move).
+ANNOTATIONS = (EventType.NOTE_ADDED,)
 
 
 # Moves no person asks for by name: the system's (routing, deadline sweeps, merges' bookkeeping) and
@@ -162,6 +165,8 @@ def event_status_pairs() -> dict[str, set[tuple[str, str]]]:
     pairs: dict[str, set[tuple[str, str]]] = defaultdict(set)
     event, before, after = SUBMISSION
     pairs[event].add((before, after))
+    for event in ANNOTATIONS:
+        pairs[event].update((status, status) for status in Status.values)
     for move in TRANSITIONS.values():
         for event in move.events:
             pairs[event].update((source, move.target_from(source)) for source in move.sources)

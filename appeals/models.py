@@ -462,6 +462,8 @@ class EventType(models.TextChoices):
     ABSORBED = "absorbed", _("Absorbed a duplicate")
     REPEAT_LINKED = "repeat_linked", _("Linked as a repeat")
     CALLBACK = "callback", _("Call-back recorded")
+    # Staff wrote an internal note (PetitionNote): the audit row, never shown to residents.
+    NOTE_ADDED = "note_added", _("Internal note written")
 
 
 # Who acted when no user did: the stored code → what people read.
@@ -859,3 +861,58 @@ class HotlineReply(models.Model):
             models.Index(fields=["txid", "id"], name="appeals_hotline_reply_cursor"),
             models.Index(fields=["area_path", "resolved_at"], name="appeals_hotline_reply_area"),
         ]
+
+
+class PetitionNote(models.Model):
+    """An internal note (内部备注): staff only, never on the resident's pages, the tracking API or
+    Open311. Append-only; writing one also appends a `note_added` event (appeals.services.notes)."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="internal_notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(_("note"), max_length=2000)
+    created_at = models.DateTimeField(_("written at"))
+
+    class Meta:
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
+        indexes = [
+            # The petition page lists a petition's notes, newest first.
+            models.Index(fields=["petition", "-created_at"], name="appeals_note_petition_time"),
+        ]
+
+
+class ReplyTemplate(models.Model):
+    """A reply text staff pick on the reply forms (答复模板): for one sub-class, or any (no category).
+
+    Owned by a district (`district`, null = every district); the district centre manages them."""
+
+    district = models.ForeignKey(
+        Area, verbose_name=_("district"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reply_templates",
+        help_text=_("Leave empty for a template that fits every category."),
+    )
+    title = models.CharField(_("title"), max_length=60)
+    text = models.TextField(_("text"), max_length=2000)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("reply template")
+        verbose_name_plural = _("reply templates")
+        ordering = ["category_id", "title", "pk"]
+        indexes = [
+            # The reply forms: a category's active templates and the ones for any category.
+            models.Index(fields=["category"], name="appeals_reply_tpl_category", condition=Q(is_active=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

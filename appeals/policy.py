@@ -486,6 +486,33 @@ def action_slug(name: str) -> str:
     return name.replace("_", "-")
 
 
+# --- Internal notes ------------------------------------------------------------------------------
+
+
+def note_decide(user: Any, petition: Petition) -> Decision:
+    """May `user` write an internal note on `petition`: staff who can see it, in any status.
+
+    Not a lifecycle move (a note changes nothing of the petition), so it is not in `RULES`: the
+    petition page asks this and `appeals.services.notes.petition_note_add` enforces it.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return _no(_("Only staff write internal notes."))
+    scope = scope_for(user)
+    if not scope.is_staff_member:
+        return _no(_("Only staff write internal notes."))
+    if _Ask(user, petition, Facts(), {}).sees():
+        return ALLOWED
+    if (
+        scope.is_department_member
+        and scope.department_ids
+        and Assignment.objects.filter(petition_id=petition.pk, department_id__in=scope.department_ids)
+        .exclude(status=AssignmentStatus.CANCELLED)
+        .exists()
+    ):
+        return ALLOWED
+    return _no(_("This petition is outside your area."))
+
+
 # --- 待办: what the user can act on now, as one indexed filter -----------------------------------
 
 

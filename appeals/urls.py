@@ -17,7 +17,10 @@ urlpatterns = [
     path("export.xlsx", views.petition_export, name="export"),
     path("areas/", views.petition_area_picker, name="area_picker"),
     path("bulk-accept/", views.petition_bulk_accept, name="bulk_accept"),
+    path("reply-templates/", views.reply_templates, name="reply_templates"),
+    path("reply-templates/<int:template_id>/", views.reply_template_edit, name="reply_template_edit"),
     path("<str:tracking_no>/", views.petition_detail, name="detail"),
     path("<str:tracking_no>/act/<str:action>/", views.petition_act, name="act"),
+    path("<str:tracking_no>/notes/", views.petition_note, name="note_add"),
     path("<str:tracking_no>/photos/<int:photo_id>/", views.petition_photo, name="photo"),
 ]

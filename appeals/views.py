@@ -37,6 +37,13 @@ from appeals.models import (
     PetitionPhoto,
     Status,
 )
+from appeals.page_selectors import (
+    internal_notes,
+    manager_districts,
+    rating_rounds,
+    reply_templates_managed_by,
+    timeline_in_words,
+)
 from appeals.privacy import contact_access, contact_fields_for, text_masker
 from appeals.selectors import (
     DISTRICT_TABS,
@@ -50,9 +57,11 @@ from appeals.selectors import (
     petitions_visible_to,
     sees_sweep_failures,
 )
+from appeals.services import notes as note_services
 from appeals.services import (
     petition_submit,
 )
+from appeals.services.reply_templates import reply_template_save
 from appeals.services.tracking import petition_track_lookup
 from appeals.worklist import EXPORT_MAX_ROWS, row_html, row_labels, sla_for, worklist_xlsx
 from governance.clientip import client_ip
@@ -62,6 +71,7 @@ from governance.limits import rate_limit
 from governance.pagination import COUNT_CAP, capped_count
 from governance.privacy import mask_text, reveals_personal_data
 from governance.scoping import scope_for
+from grids.models import Area
 
 logger = logging.getLogger(__name__)
 
@@ -569,11 +579,70 @@ def _without(params: Any, key: str) -> str:
     return params.urlencode()
 
 
+def _detail_action_forms(
+    request: HttpRequest, petition: Petition, bound: tuple[str, Any] | None
+) -> list[dict[str, Any]]:
+    """One short form per action the policy allows now (the service asks it again when acting)."""
+    user = request.user
+    action_forms = []
+    for name in policy.actions_for(user, petition, facts=policy.facts_for(petition)):
+        entry = REGISTRY[name]
+        if bound and bound[0] == name:
+            form = bound[1]
+        else:
+            form = entry.form(petition=petition, user=user, prefix=name)
+            if name == "place":
+                form.suggest()
+            elif name == "merge" and petition.repeat_of_id:
+                form.initial.setdefault("into", petition.repeat_of.tracking_no)
+        action_forms.append({"name": name, "label": entry.label, "form": form})
+    if bound and bound[0] not in {a["name"] for a in action_forms}:
+        action_forms.insert(0, {"name": bound[0], "label": REGISTRY[bound[0]].label, "form": bound[1]})
+    return action_forms
+
+
+def _repeat_merges(user: Any, petition: Petition, repeats: list[Petition]) -> None:
+    """Mark the repeats this user may merge into the petition (the merge rule reads no facts)."""
+    for repeat in repeats:
+        repeat.can_merge_here = (
+            petition.status != Status.MERGED and policy.decide(user, "merge", repeat, facts=policy.Facts()).allowed
+        )
+
+
+def _map_data(petition: Petition) -> dict[str, Any] | None:
+    """The reported point and the micro-grid (else the grid) it lies in, drawn from our own GeoJSON."""
+    area = petition.microgrid or petition.grid
+    point = [petition.lon, petition.lat] if petition.lon is not None and petition.lat is not None else None
+    boundary = area.boundary if area is not None else None
+    if point is None and boundary is None:
+        return None
+    return {"point": point, "boundary": boundary, "name": area.name if area is not None else ""}
+
+
+def _place_map(request: HttpRequest, action_forms: list[dict[str, Any]]) -> dict[str, str] | None:
+    """Placing by a click on the map: the boundaries under the user's one area, and the point lookup."""
+    if not any(a["name"] in ("place", "transfer") for a in action_forms):
+        return None
+    scope = scope_for(request.user)
+    if len(scope.area_paths) == 1:
+        code = scope.area_paths[0].rstrip("/").rsplit("/", 1)[-1]
+    else:
+        root = Area.objects.filter(parent__isnull=True).values_list("code", flat=True).first()
+        if root is None:
+            return None
+        code = root
+    return {
+        "boundary_url": reverse("grids:area_children_geojson", args=[code]),
+        "locate_url": reverse("api-area-locate"),
+    }
+
+
 def _render_detail(
     request: HttpRequest,
     petition: Petition,
     *,
     bound: tuple[str, f.PetitionActionForm] | None = None,
+    note_form: f.NoteForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
@@ -586,32 +655,38 @@ def _render_detail(
             "extensions", queryset=ExtensionRequest.objects.select_related("requested_by").order_by("-requested_at")
         ),
     )
-    action_forms = []
-    # The page offers exactly what the policy allows (the service asks it again when acting).
-    for name in policy.actions_for(user, petition, facts=policy.facts_for(petition)):
-        entry = REGISTRY[name]
-        if bound and bound[0] == name:
-            form = bound[1]
-        else:
-            form = entry.form(petition=petition, user=user, prefix=name)
-        action_forms.append({"name": name, "label": entry.label, "form": form})
-    if bound and bound[0] not in {a["name"] for a in action_forms}:
-        action_forms.insert(0, {"name": bound[0], "label": REGISTRY[bound[0]].label, "form": bound[1]})
+    action_forms = _detail_action_forms(request, petition, bound)
     timeline = list(petition_timeline(petition))
     assignments = list(petition.assignments.all())
     extensions = list(petition.extensions.all())
+    notes = internal_notes(petition)
     # Notes, replies and reasons are free text too: masked with the contact fields, logged when shown.
     mask = text_masker(contact_access(user, petition))
-    notes = {
+    texts = {
         "timeline": [(event, "note") for event in timeline],
         "assignments": [(assignment, "reply") for assignment in assignments],
         "extensions": [(x, "reason") for x in extensions] + [(x, "decision_note") for x in extensions],
+        "internal_notes": [(note, "text") for note in notes],
     }
-    for pairs in notes.values():
+    for pairs in texts.values():
         for obj, attr in pairs:
             setattr(obj, f"shown_{attr}", mask(getattr(obj, attr)))
-    elsewhere = [part for part, pairs in notes.items() if any(reveals_personal_data(getattr(o, a)) for o, a in pairs)]
+    elsewhere = [part for part, pairs in texts.items() if any(reveals_personal_data(getattr(o, a)) for o, a in pairs)]
     shown = contact_fields_for(user, petition, DETAIL_FIELDS, request=request, revealed_elsewhere=elsewhere)
+    repeats = list(
+        petition.repeats.select_related("handler_area")
+        .order_by("-created_at")
+        .only("tracking_no", "title", "status", "created_at", "handler_area", "area_path", "tier", "microgrid", "grid")[
+            :20
+        ]
+    )
+    _repeat_merges(user, petition, repeats)
+    merged = list(petition.merged.order_by("-created_at").only("tracking_no", "title", "status")[:20])
+    if note_form is None and policy.note_decide(user, petition):
+        note_form = f.NoteForm()
+    place_form = next((a for a in action_forms if a["name"] in ("place", "transfer")), None)
+    merge_form = next((a for a in action_forms if a["name"] == "merge"), None)
+    others = [a for a in action_forms if a is not place_form and a is not merge_form]
     return render(
         request,
         "appeals/petition_detail.html",
@@ -620,15 +695,27 @@ def _render_detail(
             "shown": shown,
             "phone": shown["contact_phone"],
             "contact_name": shown["contact_name"],
+            "sla": sla_for(petition),
             "photos": list(petition.photos.order_by("pk")),
-            "timeline": timeline,
+            "timeline": timeline_in_words(timeline),
             "assignments": assignments,
             "extensions": extensions,
-            "repeats": list(petition.repeats.order_by("-created_at").only("tracking_no", "title", "status")[:20]),
-            "merged": list(petition.merged.order_by("-created_at").only("tracking_no", "title", "status")[:20]),
+            "ratings": rating_rounds(petition),
+            "notes": notes,
+            "note_form": note_form,
+            "repeats": repeats,
+            "merged": merged,
+            "related_count": len(repeats) + len(merged),
             "repeat_of": petition.repeat_of,
             "merged_into": petition.merged_into,
+            # Every action the policy allows (tests and the API agree on this list); the place and
+            # merge forms are drawn in their own sections, the others in the action column.
             "action_forms": action_forms,
+            "side_actions": others,
+            "place_form": place_form,
+            "merge_form": merge_form,
+            "map_data": _map_data(petition),
+            "place_map": _place_map(request, action_forms),
         },
         status=status,
     )
@@ -666,9 +753,103 @@ def petition_act(request: HttpRequest, tracking_no: str, action: str) -> HttpRes
             messages.error(request, error.message)
             return _render_detail(request, petition, bound=(action, form), status=status)
         messages.success(request, _("Done: %(action)s.") % {"action": entry.label})
+        # A repeat merged from its master's page goes back there (a petition number, nothing else).
+        back = request.POST.get("back", "")
+        if back and back.isalnum() and len(back) <= 20:
+            return redirect("appeals:detail", tracking_no=back)
         return redirect("appeals:detail", tracking_no=tracking_no)
     messages.error(request, _("Please correct the errors below."))
     return _render_detail(request, petition, bound=(action, form), status=400)
+
+
+@login_required
+@require_POST
+def petition_note(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    """An internal note (内部备注): staff who can see the petition; residents never see it."""
+    if not scope_for(request.user).is_staff_member:
+        raise Http404
+    petition = petition_get_for_user(request.user, tracking_no=tracking_no)
+    form = f.NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            note_services.petition_note_add(petition_id=petition.pk, actor=request.user, text=form.cleaned_data["text"])
+        except DomainError as error:
+            status = 400 if _add_service_errors(form, error) else error.http_status
+            messages.error(request, error.message)
+            return _render_detail(request, petition, note_form=form, status=status)
+        messages.success(request, _("The internal note was saved."))
+        return redirect(f"{reverse('appeals:detail', args=[tracking_no])}#notes")
+    messages.error(request, _("Please correct the errors below."))
+    return _render_detail(request, petition, note_form=form, status=400)
+
+
+# --- Reply templates (the district centre) -------------------------------------------------------
+
+
+def _template_manager(request: HttpRequest) -> list[int]:
+    districts = manager_districts(request.user)
+    if not districts:
+        raise Http404
+    return districts
+
+
+@login_required
+def reply_templates(request: HttpRequest) -> HttpResponse:
+    """The district centre's reply templates: the list and a form for a new one."""
+    districts = _template_manager(request)
+    sees_all = scope_for(request.user).sees_all
+    form = f.ReplyTemplateForm(districts=districts, sees_all=sees_all)
+    if len(districts) == 1:
+        form.initial["district"] = districts[0]
+    status = 200
+    if request.method == "POST":
+        form = f.ReplyTemplateForm(request.POST, districts=districts, sees_all=sees_all)
+        if form.is_valid():
+            try:
+                reply_template_save(actor=request.user, **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("The reply template was saved."))
+                return redirect("appeals:reply_templates")
+        status = 400
+    templates = list(reply_templates_managed_by(request.user))
+    return render(
+        request,
+        "appeals/reply_templates.html",
+        {"templates": templates, "form": form, "count": len(templates)},
+        status=status,
+    )
+
+
+@login_required
+def reply_template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
+    districts = _template_manager(request)
+    sees_all = scope_for(request.user).sees_all
+    template = reply_templates_managed_by(request.user).filter(pk=template_id).first()
+    if template is None or (template.district_id is None and not sees_all):
+        raise Http404
+    initial = {
+        "district": template.district_id,
+        "category": str(template.category_id or ""),
+        "title": template.title,
+        "text": template.text,
+        "is_active": template.is_active,
+    }
+    form = f.ReplyTemplateForm(initial=initial, districts=districts, sees_all=sees_all)
+    status = 200
+    if request.method == "POST":
+        form = f.ReplyTemplateForm(request.POST, districts=districts, sees_all=sees_all)
+        if form.is_valid():
+            try:
+                reply_template_save(actor=request.user, template_id=template.pk, **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("The reply template was saved."))
+                return redirect("appeals:reply_templates")
+        status = 400
+    return render(request, "appeals/reply_template_edit.html", {"template": template, "form": form}, status=status)
 
 
 @login_required

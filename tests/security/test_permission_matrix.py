@@ -190,6 +190,23 @@ RULES: dict[str, Rule] = {
         "object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}), post=HTML_OBJECT, post_data={"note": "x"}
     ),
     "appeals:photo": Rule("object", HTML_OBJECT),
+    # Internal notes: written only on a petition the user can see (the page's scoped lookup).
+    "appeals:note_add": Rule(
+        "object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}), post=HTML_OBJECT, post_data={"text": "x"}
+    ),
+    # Reply templates: the district centre's page (no matrix role is a district centre).
+    "appeals:reply_templates": Rule(
+        "list",
+        _scoped({NOT_FOUND}, {NOT_FOUND}, {LOGIN}),
+        post=_scoped({NOT_FOUND}, {NOT_FOUND}, {LOGIN}),
+        post_data={"title": "x", "text": "x"},
+    ),
+    "appeals:reply_template_edit": Rule(
+        "object",
+        _scoped({NOT_FOUND}, {NOT_FOUND}, {LOGIN}),
+        post=_scoped({NOT_FOUND}, {NOT_FOUND}, {LOGIN}),
+        post_data={"title": "x", "text": "x"},
+    ),
     # Someone else's notification: nobody else opens (marks) it.
     "notifications:open": Rule("object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}), post=HTML_OBJECT),
     "appeals:track_status": Rule("object", _anyone(TRACK_FORM, THROTTLED)),
@@ -466,6 +483,16 @@ def _report(world: World) -> str:
     return str(report.pk)
 
 
+def _reply_template(world: World) -> str:
+    """A reply template of the district (only its district centre edits it)."""
+    from appeals.models import ReplyTemplate
+
+    template, _created = ReplyTemplate.objects.get_or_create(
+        title="矩阵模板", defaults={"district": world.tree["D"], "text": "模板正文"}
+    )
+    return str(template.pk)
+
+
 def _notification(world: World):
     return Notification.objects.create(
         petition=world.outside, phone=OUTSIDE_PHONE, kind="k", message="m", next_attempt_at=timezone.now()
@@ -561,6 +588,7 @@ FILLERS: dict[str, Callable[[World, Route, str | None], list[str]]] = {
     "import_id": lambda world, route, label: [_resident_import_job(world)],
     "report_id": lambda world, route, label: [_report(world)],
     "month": lambda world, route, label: ["2026-11"],
+    "template_id": lambda world, route, label: [_reply_template(world)],
 }
 
 

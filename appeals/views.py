@@ -685,6 +685,8 @@ def _render_detail(
     if note_form is None and policy.note_decide(user, petition):
         note_form = f.NoteForm()
     place_form = next((a for a in action_forms if a["name"] in ("place", "transfer")), None)
+    if place_form is not None:
+        place_form["folded"] = place_form["name"] == "transfer"
     merge_form = next((a for a in action_forms if a["name"] == "merge"), None)
     others = [a for a in action_forms if a is not place_form and a is not merge_form]
     return render(

@@ -53,68 +53,82 @@
   placeEl.hidden = false;
   var hint = placeEl.nextElementSibling;
   if (hint) hint.hidden = false;
-  var placeMap = plainMap(placeEl);
-  var marker = null;
-
-  function say(text) {
-    result.textContent = text;
+  // A folded form (transfer) draws its map when opened: Leaflet needs a visible container.
+  var folded = placeEl.closest("details");
+  if (folded && !folded.open) {
+    folded.addEventListener("toggle", function once() {
+      if (!folded.open) return;
+      folded.removeEventListener("toggle", once);
+      drawPlaceMap();
+    });
+  } else {
+    drawPlaceMap();
   }
 
-  function optionFor(code) {
-    return Array.prototype.find.call(select.options, function (o) { return o.value === code; }) || null;
-  }
+  function drawPlaceMap() {
+    var placeMap = plainMap(placeEl);
+    var marker = null;
 
-  fetch(placeEl.dataset.boundary, { credentials: "same-origin" })
-    .then(function (r) { return r.json(); })
-    .then(function (geo) {
-      var layer = L.geoJSON(geo, {
-        style: { color: "#7f8c8d", weight: 1, fillOpacity: 0.05 },
-        onEachFeature: function (f, l) { l.bindTooltip(textLabel(f.properties.name), { sticky: true }); }
-      });
-      var bounds = geo.features.length ? layer.getBounds() : null;
-      if (!bounds && geo.area && geo.area.boundary) bounds = L.geoJSON(geo.area.boundary).getBounds();
-      var here = null;
-      if (placeEl.dataset.point) {
-        var p = placeEl.dataset.point.split(",");
-        here = L.latLng(parseFloat(p[1]), parseFloat(p[0]));
-        if (!bounds) bounds = L.latLngBounds(here, here);
-      }
-      if (bounds) placeMap.fitBounds(bounds, { maxZoom: 17 });
-      else placeMap.setView([36.07, 120.38], 13);
-      layer.addTo(placeMap);
-      if (here) L.circleMarker(here, { radius: 6, color: "#1f4e79", fillColor: "#2e86de", fillOpacity: 0.9 }).addTo(placeMap);
-      placeEl.dataset.ready = "1";
-    })
-    .catch(function () { placeEl.hidden = true; });
+    function say(text) {
+      result.textContent = text;
+    }
 
-  placeMap.on("click", function (event) {
-    var lon = event.latlng.lng.toFixed(6);
-    var lat = event.latlng.lat.toFixed(6);
-    if (marker) marker.remove();
-    marker = L.marker(event.latlng).addTo(placeMap);
-    placeEl.dataset.state = "locating";
-    var url = placeEl.dataset.locate + "?lon=" + encodeURIComponent(lon) + "&lat=" + encodeURIComponent(lat);
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
-      .then(function (answer) {
-        if (!answer.ok) {
-          say(answer.body.message || placeEl.dataset.msgOutside);
-          placeEl.dataset.state = "outside";
-          return;
+    function optionFor(code) {
+      return Array.prototype.find.call(select.options, function (o) { return o.value === code; }) || null;
+    }
+
+    fetch(placeEl.dataset.boundary, { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (geo) {
+        var layer = L.geoJSON(geo, {
+          style: { color: "#7f8c8d", weight: 1, fillOpacity: 0.05 },
+          onEachFeature: function (f, l) { l.bindTooltip(textLabel(f.properties.name), { sticky: true }); }
+        });
+        var bounds = geo.features.length ? layer.getBounds() : null;
+        if (!bounds && geo.area && geo.area.boundary) bounds = L.geoJSON(geo.area.boundary).getBounds();
+        var here = null;
+        if (placeEl.dataset.point) {
+          var p = placeEl.dataset.point.split(",");
+          here = L.latLng(parseFloat(p[1]), parseFloat(p[0]));
+          if (!bounds) bounds = L.latLngBounds(here, here);
         }
-        var found = answer.body;
-        var option = optionFor(found.parent_code) || optionFor(found.code);
-        if (!option) {
-          say(found.name + ": " + placeEl.dataset.msgNotYours);
-          placeEl.dataset.state = "not-yours";
-          return;
-        }
-        option.hidden = false;
-        select.value = option.value;
-        select.dispatchEvent(new Event("change", { bubbles: true }));
-        say(placeEl.dataset.msgChosen + ": " + found.name + " → " + option.text.trim());
-        placeEl.dataset.state = "chosen";
+        if (bounds) placeMap.fitBounds(bounds, { maxZoom: 17 });
+        else placeMap.setView([36.07, 120.38], 13);
+        layer.addTo(placeMap);
+        if (here) L.circleMarker(here, { radius: 6, color: "#1f4e79", fillColor: "#2e86de", fillOpacity: 0.9 }).addTo(placeMap);
+        placeEl.dataset.ready = "1";
       })
-      .catch(function () { say(placeEl.dataset.msgOutside); });
-  });
+      .catch(function () { placeEl.hidden = true; });
+
+    placeMap.on("click", function (event) {
+      var lon = event.latlng.lng.toFixed(6);
+      var lat = event.latlng.lat.toFixed(6);
+      if (marker) marker.remove();
+      marker = L.marker(event.latlng).addTo(placeMap);
+      placeEl.dataset.state = "locating";
+      var url = placeEl.dataset.locate + "?lon=" + encodeURIComponent(lon) + "&lat=" + encodeURIComponent(lat);
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+        .then(function (answer) {
+          if (!answer.ok) {
+            say(answer.body.message || placeEl.dataset.msgOutside);
+            placeEl.dataset.state = "outside";
+            return;
+          }
+          var found = answer.body;
+          var option = optionFor(found.parent_code) || optionFor(found.code);
+          if (!option) {
+            say(found.name + ": " + placeEl.dataset.msgNotYours);
+            placeEl.dataset.state = "not-yours";
+            return;
+          }
+          option.hidden = false;
+          select.value = option.value;
+          select.dispatchEvent(new Event("change", { bubbles: true }));
+          say(placeEl.dataset.msgChosen + ": " + found.name + " → " + option.text.trim());
+          placeEl.dataset.state = "chosen";
+        })
+        .catch(function () { say(placeEl.dataset.msgOutside); });
+    });
+  }
 })();

@@ -28,11 +28,11 @@ def test_the_timeline_names_actors_in_chinese(client, submit, grid_worker_a):
     client.force_login(grid_worker_a)
 
     body = client.get(reverse("appeals:detail", args=[petition.tracking_no])).content.decode()
-    assert "<small>居民</small>" in body and "<small>系统</small>" in body
+    assert '<span class="pp-person">居民</span>' in body and '<span class="pp-person">系统</span>' in body
     assert "已超过办理期限。" in body
     assert ">resident<" not in body and ">system<" not in body and "Deadline passed." not in body
     body = client.get(reverse("appeals:detail", args=[hotline.tracking_no])).content.decode()
-    assert "<small>12345热线</small>" in body
+    assert '<span class="pp-person">12345热线</span>' in body
 
 
 def test_the_api_names_actors_in_chinese(submit, grid_worker_a):
@@ -68,7 +68,7 @@ def test_staff_names_in_the_timeline_are_in_chinese_order(client, submit, tree):
 
     body = client.get(reverse("appeals:detail", args=[petition.tracking_no])).content.decode()
 
-    assert "<small>尹涛芬</small>" in body
+    assert '<span class="pp-person">尹涛芬</span>' in body
 
 
 def test_every_model_and_app_of_ours_has_a_chinese_name():

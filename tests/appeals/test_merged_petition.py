@@ -99,7 +99,7 @@ def test_the_master_records_what_it_absorbed(merged, client, grid_worker_a):
     assert not PetitionEvent.objects.filter(petition=master, type=EventType.MERGED).exists()
     client.force_login(grid_worker_a)
     body = client.get(reverse("appeals:detail", args=[master.tracking_no])).content.decode()
-    assert f"Absorbed a duplicate</strong> {duplicate.tracking_no}" in body
+    assert f'Absorbed a duplicate</strong> <span class="pp-detail">{duplicate.tracking_no}</span>' in body
     assert "Merged into another" not in body
 
 

@@ -429,3 +429,25 @@ def test_a_note_is_a_legal_event_in_every_status(submit, grid_worker_a, resident
     assert petition.events.filter(type=EventType.NOTE_ADDED, to_status=Status.CLOSED).exists()
     with pytest.raises(DomainError):
         petition_note_add(petition_id=petition.pk, actor=grid_worker_a, text="x" * 2001)
+
+
+def test_the_pages_query_count_does_not_grow_with_the_timeline_or_the_notes(client, submit, grid_worker_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from appeals.services import petition_note_progress
+
+    petition = submit()
+    petition_accept(petition_id=petition.pk, actor=grid_worker_a)
+    petition_handle(petition_id=petition.pk, actor=grid_worker_a)
+    page(client, grid_worker_a, petition)  # warm the session and the caches
+    with CaptureQueriesContext(connection) as few:
+        page(client, grid_worker_a, petition)
+    for i in range(6):
+        petition_note_progress(petition_id=petition.pk, actor=grid_worker_a, note=f"进展{i}")
+        petition_note_add(petition_id=petition.pk, actor=grid_worker_a, text=f"备注{i}")
+    with CaptureQueriesContext(connection) as many:
+        response = page(client, grid_worker_a, petition)
+
+    assert len(response.context["timeline"]) >= 15 and len(response.context["notes"]) == 6
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]

@@ -717,6 +717,7 @@ def _render_detail(
             "place_form": place_form,
             "merge_form": merge_form,
             "map_data": _map_data(petition),
+            "manages_templates": bool(manager_districts(user)),
             "place_map": _place_map(request, action_forms),
         },
         status=status,

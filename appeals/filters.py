@@ -265,7 +265,7 @@ class WorklistFilter(django_filters.FilterSet):
     supervised = CheckedFilter(field_name="supervised", label=_("Supervised"))
     # 分派: the dispatched cases whose open department part the user holds (the home's tile).
     handler = django_filters.ChoiceFilter(
-        choices=[("me", _("Assigned to me"))], method="filter_handler", label=_("Handler"), widget=KeptHidden
+        choices=[("me", _("Assigned to me"))], method="filter_handler", label=_("Case handler"), widget=KeptHidden
     )
 
     class Meta:

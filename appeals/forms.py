@@ -355,7 +355,7 @@ class AssignHandlerForm(PetitionActionForm):
     """分派: the leader picks one of the department's staff (and the department, if he leads several here)."""
 
     department = forms.TypedChoiceField(label=_("Department"), coerce=int)
-    handler = forms.TypedChoiceField(label=_("Handler"), coerce=int)
+    handler = forms.TypedChoiceField(label=_("Case handler"), coerce=int)
     note = _note()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

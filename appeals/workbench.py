@@ -250,16 +250,26 @@ def department_parts(user: Any, *, now: datetime | None = None) -> dict[str, int
         to_reply=Count("pk", filter=Q(status=AssignmentStatus.REPORTED_IN)),
         replied=Count("pk", filter=Q(status=AssignmentStatus.REPLIED)),
         overdue=Count(
-            "pk",
-            filter=Q(status__in=[AssignmentStatus.DISPATCHED, AssignmentStatus.REPORTED_IN])
-            & Q(petition__deadline_at__lte=now),
+            "pk", filter=Q(status__in=[AssignmentStatus.DISPATCHED, AssignmentStatus.REPORTED_IN]) & _part_overdue(now)
         ),
         latest=Max("dispatched_at"),
     )
 
 
 # The leader's list of open parts shows at most this many (unassigned first, then nearest deadline).
-PART_ROWS = 50
+PART_ROWS = 20
+
+
+def _part_overdue(now: datetime) -> Q:
+    """`overdue_condition` seen from a department's part (its petition is dispatched: timed)."""
+    return Q(petition__deadline_at__lte=now) | Q(
+        petition__deadline_at__isnull=True, petition__escalated_on_deadline=True
+    )
+
+
+def _part_due_today(now: datetime) -> Q:
+    _start, day_end = day_bounds(now)
+    return Q(petition__deadline_at__gt=now, petition__deadline_at__lt=day_end)
 
 
 def department_load(user: Any, *, now: datetime | None = None) -> dict[str, Any]:
@@ -275,7 +285,6 @@ def department_load(user: Any, *, now: datetime | None = None) -> dict[str, Any]
     if not led:
         return {"rows": [], "unassigned": None, "total": 0}
     now = now or timezone.now()
-    _start, day_end = day_bounds(now)
     figures = {
         row["handler"]: row
         for row in Assignment.objects.filter(
@@ -284,8 +293,8 @@ def department_load(user: Any, *, now: datetime | None = None) -> dict[str, Any]
         .values("handler")
         .annotate(
             open=Count("pk"),
-            overdue=Count("pk", filter=Q(petition__deadline_at__lte=now)),
-            due_today=Count("pk", filter=Q(petition__deadline_at__gt=now, petition__deadline_at__lt=day_end)),
+            overdue=Count("pk", filter=_part_overdue(now)),
+            due_today=Count("pk", filter=_part_due_today(now)),
         )
     }
     staff = list(department_staff(led))
@@ -324,21 +333,51 @@ def department_open_parts(user: Any, *, limit: int = PART_ROWS) -> list[Assignme
             "petition__tracking_no",
             "petition__title",
             "petition__deadline_at",
+            "petition__escalated_on_deadline",
         )
         .order_by(F("handler").asc(nulls_first=True), F("petition__deadline_at").asc(nulls_last=True), "pk")[:limit]
+    )
+
+
+def part_time_left(part: Assignment, now: datetime) -> tuple[str, str]:
+    """`time_left` of the part's petition; a case escalated on its deadline with no clock is overdue."""
+    if part.petition.deadline_at is None and part.petition.escalated_on_deadline:
+        return str(_("Overdue")), "danger"
+    return time_left(part.petition.deadline_at, now)
+
+
+def my_open_parts(user: Any, *, limit: int = RECENT_ROWS) -> list[Assignment]:
+    """The open parts assigned to the user, nearest deadline first (the handler's home)."""
+    return list(
+        Assignment.objects.filter(
+            handler_id=getattr(user, "pk", None),
+            status__in=sorted(policy.OPEN_PARTS),
+            petition__status=Status.DISPATCHED,
+        )
+        .select_related("petition", "department")
+        .only(
+            "pk",
+            "role",
+            "status",
+            "department__name",
+            "petition__tracking_no",
+            "petition__title",
+            "petition__deadline_at",
+            "petition__escalated_on_deadline",
+        )
+        .order_by(F("petition__deadline_at").asc(nulls_last=True), "pk")[:limit]
     )
 
 
 def my_parts(user: Any, *, now: datetime | None = None) -> dict[str, int]:
     """The open parts assigned to the user: held, overdue, due today (the "assigned to me" tile)."""
     now = now or timezone.now()
-    _start, day_end = day_bounds(now)
     return Assignment.objects.filter(
         handler_id=getattr(user, "pk", None), status__in=sorted(policy.OPEN_PARTS), petition__status=Status.DISPATCHED
     ).aggregate(
         open=Count("pk"),
-        overdue=Count("pk", filter=Q(petition__deadline_at__lte=now)),
-        due_today=Count("pk", filter=Q(petition__deadline_at__gt=now, petition__deadline_at__lt=day_end)),
+        overdue=Count("pk", filter=_part_overdue(now)),
+        due_today=Count("pk", filter=_part_due_today(now)),
     )
 
 

@@ -19,6 +19,7 @@ from appeals.models import overdue_condition
 from appeals.panorama import in_area
 from appeals.selectors import petitions_visible_to
 from governance.errors import DomainError
+from governance.identity import person_name
 from governance.privacy import mask_text
 from governance.scoping import scope_for
 from governance.selectors import area_roots_for
@@ -58,10 +59,12 @@ def home(request: HttpRequest) -> HttpResponse:
     if kind == "department":
         context["parts"] = wb.department_parts(user, now=now)
         context["dispatched"] = []
+        context["mine"] = [(part, *wb.part_time_left(part, now)) for part in wb.my_open_parts(user)]
         if scope.led_department_ids:
             context["load"] = wb.department_load(user, now=now)
             context["open_parts"] = [
-                (part, *wb.time_left(part.petition.deadline_at, now)) for part in wb.department_open_parts(user)
+                (part, person_name(part.handler), *wb.part_time_left(part, now))
+                for part in wb.department_open_parts(user)
             ]
     return render(request, "appeals/home.html", context)
 

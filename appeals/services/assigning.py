@@ -18,12 +18,13 @@ from appeals.models import Assignment, AssignmentStatus, EventType, Petition
 from appeals.services import _base
 from appeals.services.notifications import notification_create
 from governance.errors import Conflict, DomainError
+from governance.identity import person_name
 from governance.scoping import scope_for
 
 
 def staff_name(user: Any) -> str:
-    """How a colleague is named on the screens: their full name, else their user name."""
-    return (user.get_full_name() or user.get_username()) if user is not None else ""
+    """How a colleague is named on the screens (姓名, else the user name)."""
+    return person_name(user)
 
 
 def department_staff(department_ids: list[int] | tuple[int, ...]) -> QuerySet:
@@ -32,7 +33,7 @@ def department_staff(department_ids: list[int] | tuple[int, ...]) -> QuerySet:
         get_user_model()
         .objects.filter(is_active=True, posts__is_active=True, posts__department_id__in=list(department_ids))
         .distinct()
-        .order_by("first_name", "last_name", "username")
+        .order_by("last_name", "first_name", "username")
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError
 from django.urls import reverse
+from django.utils.translation import gettext
 from rest_framework.test import APIClient
 
 from appeals import policy
@@ -91,7 +92,7 @@ def test_it_refuses_assigning_to_the_one_who_holds_it(dispatched, crew):
 def test_a_handler_cannot_assign_with_the_policys_reason(dispatched, crew):
     zhang = crew["zhang"]
     reason = policy.decide(zhang, "assign_handler", dispatched).reason
-    assert reason == "Only the department's leader may assign its part to a handler."
+    assert reason == gettext("Only the department's leader may assign its part to a handler.")
     with pytest.raises(Forbidden) as refused:
         assignment_assign_handler(petition_id=dispatched.pk, actor=zhang, handler_id=crew["li"].pk)
     assert refused.value.message == reason

@@ -10,7 +10,7 @@ files new ones through `petition_submit`.)
 Canonical fields: note, reply, reason, handling_mode, area, lead_department,
 assisting_departments, department, new_deadline, request (an extension request id; default: the
 pending one), grant, rating, result, into (the master's tracking number), contact_phone (a
-resident following by phone). Departments may be given as objects or ids; `department` defaults to
+resident following by phone), handler (分派: a user, an id or a user name). Departments may be given as objects or ids; `department` defaults to
 the caller's only department.
 """
 
@@ -53,6 +53,7 @@ from appeals.services import (
     petition_urge,
     petition_whistle,
 )
+from appeals.services.assigning import assignment_assign_handler
 from governance.errors import DomainError, Forbidden, NotFound
 from governance.scoping import scope_for
 
@@ -124,6 +125,22 @@ def _merge(petition: Petition, user: Any, data: Mapping[str, Any]) -> object:
         message = _("No petition with this tracking number in your area.")
         raise NotFound(message, extra={"fields": {"into": message}}) from None
     return petition_merge(petition_id=petition.pk, into_id=master.pk, actor=user, note=data.get("note", ""))
+
+
+def _assign_handler(petition: Petition, user: Any, data: Mapping[str, Any]) -> object:
+    handler = data.get("handler")
+    if isinstance(handler, str) and not handler.isdigit():
+        from django.contrib.auth import get_user_model
+
+        # An unknown name fails like a colleague of another department: the service's own refusal.
+        handler = get_user_model().objects.filter(username=handler).values_list("pk", flat=True).first() or -1
+    return assignment_assign_handler(
+        petition_id=petition.pk,
+        actor=user,
+        handler_id=int(_pk(handler) or 0),
+        department_id=_pk(data.get("department")),
+        note=data.get("note", ""),
+    )
 
 
 def _entry(name: str, run: Runner, form: type, serializer: type, summary: str, *audience: str) -> Action:
@@ -215,6 +232,13 @@ REGISTRY: dict[str, Action] = {
             f.DepartmentReplyForm,
             s.DepartmentReplySerializer,
             "A department replies for its part",
+        ),
+        _entry(
+            "assign_handler",
+            _assign_handler,
+            f.AssignHandlerForm,
+            s.AssignHandlerSerializer,
+            "Assign the department's part to a handler (分派)",
         ),
         _entry(
             "ask_extension",

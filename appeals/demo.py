@@ -74,7 +74,7 @@ from appeals.models import (
 from appeals.services.deadlines import limits_cache_clear, limits_for, start_clock
 from appeals.services.intake import text_similarity
 from appeals.taxonomy import categories_link_departments, categories_seed
-from governance.models import Department
+from governance.models import Department, Role, StaffPost
 from governance.workcalendar import CALENDAR_TZ, TimeUnit, deadline_after
 from grids.models import Area, AreaLevel
 
@@ -89,6 +89,9 @@ HOTSPOT_WEIGHT = 12
 NIGHT_MARKETS = 12
 # Petitions filed this recently are handled at a slower pace, so lists show work in hand.
 RECENT = timedelta(days=10)
+# 分派 in a department with several handlers: the share of parts left unassigned, and reassigned.
+DEMO_UNASSIGNED_SHARE = 0.25
+DEMO_REASSIGNED_SHARE = 0.12
 
 CHANNEL_WEIGHTS = {
     Channel.MOBILE: 55,
@@ -465,6 +468,8 @@ class _World:
     departments: dict[str, int]  # code suffix → id
     categories: dict[str, Category]
     area_ids: dict[str, int]  # code → id, for the handling rounds
+    # 分派: department id → (its leader's username, its handlers' usernames), where it has several.
+    assigners: dict[int, tuple[str, list[str]]] = field(default_factory=dict)
 
 
 def _bbox(boundary: dict | None) -> tuple[float, float, float, float]:
@@ -502,6 +507,7 @@ def _load_world(district: Area, rng: random.Random) -> _World:
     # Bulk demo usernames are a role prefix and the area or department code (governance.demo).
     prefixes = ("gw", "cw", "cs", "sc", "dc", "dh")
     users = {name: pk for name, pk in get_user_model().objects.values_list("username", "pk") if name[:2] in prefixes}
+    assigners = _assigners(district, users)
     departments = {}
     for code, pk in Department.objects.filter(is_active=True).order_by("-code").values_list("code", "pk"):
         departments[code.rsplit("-", 1)[-1]] = pk
@@ -515,7 +521,29 @@ def _load_world(district: Area, rng: random.Random) -> _World:
         departments=departments,
         categories={c.code: c for c in Category.objects.filter(parent__isnull=False)},
         area_ids={a.code: a.pk for a in areas.values()},
+        assigners=assigners,
     )
+
+
+def _assigners(district: Area, users: dict[str, int]) -> dict[int, tuple[str, list[str]]]:
+    """The departments with several handlers, their leader (the `deptlead` account first) and handlers.
+
+    Adds the demo department accounts to `users`, so their events name them.
+    """
+    staff: dict[int, dict[str, list[str]]] = {}
+    for department_id, role, username, pk in (
+        StaffPost.objects.filter(department__district=district, is_active=True)
+        .order_by("user__username")
+        .values_list("department_id", "role", "user__username", "user_id")
+    ):
+        staff.setdefault(department_id, {}).setdefault(role, []).append(username)
+        users.setdefault(username, pk)
+    found = {}
+    for department_id, roles in staff.items():
+        handlers, leaders = roles.get(Role.DEPARTMENT_HANDLER, []), roles.get(Role.DEPARTMENT_LEADER, [])
+        if len(handlers) > 1 and leaders:
+            found[department_id] = ("deptlead" if "deptlead" in leaders else leaders[0], handlers)
+    return found
 
 
 _AREA_FIELDS = ("pk", "code", "name", "level", "parent_id", "path", "boundary", "households")
@@ -768,6 +796,7 @@ class _Life:
                 actor=f"dh{self._dept_code(part.department_id)}",
                 extra={"department_id": part.department_id},
             )
+            self.assign_handler(part)
         if stuck:
             while True:
                 self.auto_escalate()
@@ -785,6 +814,29 @@ class _Life:
             )
         p.reply, p.resolved_at, self.clock = parts[0].reply, self.at, None
         self.record(EventType.RESOLVED, move="lead_reply", actor=actor, note=p.reply)
+
+    def assign_handler(self, part: Assignment) -> None:
+        """分派: where the department has several handlers, its leader mostly gives the part to one
+        (now and then to a second one later); some parts wait unassigned."""
+        leader, handlers = self.world.assigners.get(part.department_id, ("", []))
+        if not handlers or self.rng.random() < DEMO_UNASSIGNED_SHARE:
+            return
+        for _turn in range(2 if self.rng.random() < DEMO_REASSIGNED_SHARE else 1):
+            self.advance(timedelta(minutes=self.rng.randint(5, 240)))
+            previous = part.handler_id
+            name = self.rng.choice([h for h in handlers if self.world.users.get(h) != previous])
+            part.handler_id, part.assigned_at = self.world.users[name], self.at
+            part.assigned_by_id = self.world.users.get(leader)
+            self.record(
+                EventType.HANDLER_ASSIGNED,
+                move="assign_handler",
+                actor=leader,
+                extra={
+                    "department_id": part.department_id,
+                    "handler_id": part.handler_id,
+                    "previous_handler_id": previous,
+                },
+            )
 
     def _dept_code(self, department_id: int) -> str:
         for suffix, pk in self.world.departments.items():

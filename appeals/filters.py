@@ -17,7 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from appeals.forms import CategoryFilterSelect
-from appeals.models import Channel, Petition, Status, Tier, overdue_condition
+from appeals.models import Assignment, AssignmentStatus, Channel, Petition, Status, Tier, overdue_condition
 from appeals.policy import todo_filter
 from appeals.selectors import (
     CLASS_PREFIX,
@@ -263,6 +263,10 @@ class WorklistFilter(django_filters.FilterSet):
     )
     overdue = CheckedFilter(method="filter_overdue", label=_("Overdue"))
     supervised = CheckedFilter(field_name="supervised", label=_("Supervised"))
+    # 分派: the dispatched cases whose open department part the user holds (the home's tile).
+    handler = django_filters.ChoiceFilter(
+        choices=[("me", _("Assigned to me"))], method="filter_handler", label=_("Case handler"), widget=KeptHidden
+    )
 
     class Meta:
         model = Petition
@@ -355,6 +359,15 @@ class WorklistFilter(django_filters.FilterSet):
 
     def filter_overdue(self, queryset: QuerySet[Petition], name: str, value: bool) -> QuerySet[Petition]:
         return queryset.filter(overdue_condition(timezone.now())) if value else queryset
+
+    def filter_handler(self, queryset: QuerySet[Petition], name: str, value: str) -> QuerySet[Petition]:
+        if value != "me":
+            return queryset
+        held = Assignment.objects.filter(
+            handler_id=getattr(self.user, "pk", None),
+            status__in=[AssignmentStatus.DISPATCHED, AssignmentStatus.REPORTED_IN],
+        )
+        return queryset.filter(status=Status.DISPATCHED, pk__in=held.values("petition_id"))
 
 
 def _day_start(day: date) -> datetime:

@@ -494,3 +494,35 @@ class ReplyTemplateForm(forms.Form):
     def clean_category(self) -> Category | None:
         value = self.cleaned_data.get("category")
         return self._categories.get(value) if value else None
+
+
+class AssignHandlerForm(PetitionActionForm):
+    """分派: the leader picks one of the department's staff (and the department, if he leads several here)."""
+
+    department = forms.TypedChoiceField(label=_("Department"), coerce=int)
+    handler = forms.TypedChoiceField(label=_("Case handler"), coerce=int)
+    note = _note()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from appeals.services.assigning import department_staff, staff_name
+
+        super().__init__(*args, **kwargs)
+        led = scope_for(self.user).led_department_ids
+        parts = list(
+            Assignment.objects.filter(
+                petition=self.petition,
+                department_id__in=led,
+                status__in=[AssignmentStatus.DISPATCHED, AssignmentStatus.REPORTED_IN],
+            )
+            .select_related("department")
+            .order_by("role", "department__code")
+        )
+        if len(parts) > 1:
+            self.fields["department"].choices = [(part.department_id, part.department.name) for part in parts]
+        else:
+            del self.fields["department"]
+        holders = {part.handler_id for part in parts}
+        self.fields["handler"].choices = [("", _("Choose…"))] + [
+            (user.pk, f"{staff_name(user)}（{_('holds it now')}）" if user.pk in holders else staff_name(user))
+            for user in department_staff([part.department_id for part in parts])
+        ]

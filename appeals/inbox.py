@@ -19,6 +19,7 @@ KIND_LABELS = {
     "escalated": _("Escalated to you"),
     "overdue": _("Overdue"),
     "dispatched": _("Dispatched to your department"),
+    "handler_assigned": _("Assigned to you"),
     "returned": _("Returned"),
     "reopened": _("Reopened"),
     "urged": _("Urged"),

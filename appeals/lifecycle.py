@@ -83,6 +83,8 @@ TRANSITIONS: dict[str, Move] = {
     "whistle": _move(IN_HAND, Status.DISPATCHED, gettext_lazy("dispatch to departments"), E.WHISTLED),
     "report_in": _move({Status.DISPATCHED}, None, gettext_lazy("report in"), E.REPORTED_IN),
     "department_reply": _move({Status.DISPATCHED}, None, gettext_lazy("reply for a department"), E.DEPARTMENT_REPLIED),
+    # 分派: a department's leader gives its part to one of its handlers (again to reassign).
+    "assign_handler": _move({Status.DISPATCHED}, None, gettext_lazy("assign to a handler"), E.HANDLER_ASSIGNED),
     "lead_reply": _move(
         {Status.DISPATCHED},
         Status.RESOLVED,

@@ -464,6 +464,7 @@ class EventType(models.TextChoices):
     CALLBACK = "callback", _("Call-back recorded")
     # Staff wrote an internal note (PetitionNote): the audit row, never shown to residents.
     NOTE_ADDED = "note_added", _("Internal note written")
+    HANDLER_ASSIGNED = "handler_assigned", _("Assigned to a handler (分派)")
 
 
 # Who acted when no user did: the stored code → what people read.
@@ -616,6 +617,19 @@ class Assignment(models.Model):
     reported_at = models.DateTimeField(null=True, blank=True)
     replied_at = models.DateTimeField(null=True, blank=True)
     reply = models.TextField(blank=True)
+    # Who in the department holds the part (分派给经办人): set by the department's leader.
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="handled_assignments",
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("assignment")
@@ -627,6 +641,12 @@ class Assignment(models.Model):
             # from the index alone.
             models.Index(
                 fields=["department", "petition"], name="appeals_assign_dept_live", condition=~Q(status="cancelled")
+            ),
+            # A handler's open parts ("assigned to me": the home tile and the worklist's handler=me).
+            models.Index(
+                fields=["handler", "petition"],
+                name="appeals_assign_handler_open",
+                condition=Q(status__in=["dispatched", "reported_in"]),
             ),
         ]
         constraints = [

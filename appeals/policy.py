@@ -331,6 +331,22 @@ def _department_reply(ask: _Ask) -> Decision:
     return ALLOWED
 
 
+def _assign_handler(ask: _Ask) -> Decision:
+    """分派: the leader of a department holding a live part gives the part to one of its staff."""
+    if ask.system:
+        return ALLOWED
+    wanted = ask.context.get("department_id")
+    parts = [part for part in ask.facts.parts if wanted is None or part.department_id == wanted]
+    led = [part for part in parts if part.department_id in ask.scope.led_department_ids]
+    if any(part.status in OPEN_PARTS for part in led):
+        return ALLOWED
+    if led:
+        return _no(_("This department has already replied for its part."), "already_replied")
+    if ask.scope.is_department_member and any(part.department_id in ask.scope.department_ids for part in parts):
+        return _no(_("Only the department's leader may assign its part to a handler."))
+    return _no(_("Only the leader of a department the petition is dispatched to may do this."))
+
+
 def _ask_extension(ask: _Ask) -> Decision:
     p = ask.petition
     if p.status == Status.DISPATCHED and p.handler_department_id:
@@ -421,6 +437,7 @@ RULES: dict[str, Rule] = {
     "whistle": _whistle,
     "report_in": _report_in,
     "department_reply": _department_reply,
+    "assign_handler": _assign_handler,
     "ask_extension": _ask_extension,
     "decide_extension": _decide_extension,
     "urge": _urge,

@@ -577,3 +577,15 @@ class ErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
     code = serializers.CharField()
     extra = serializers.DictField()
+
+
+class AssignHandlerSerializer(NoteSerializer):
+    department = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=_active_departments(),
+        required=False,
+        help_text=_("Department code; defaults to the one department you lead on the case."),
+    )
+    handler = serializers.CharField(
+        max_length=150, help_text=_("The handler's user name (a staff member of the department).")
+    )

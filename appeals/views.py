@@ -410,6 +410,7 @@ def _list_context(request: HttpRequest, filterset: WorklistFilter, sort: str) ->
                 "created_to",
                 "overdue",
                 "supervised",
+                "handler",
             )
         ),
     }

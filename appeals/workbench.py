@@ -12,7 +12,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, Max, Q
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Max, Q
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -97,6 +98,9 @@ def todo_tiles(user: Any, *, now: datetime | None = None) -> list[Tile]:
         Tile("due_today", _("Due today"), figures["due_today"], list_url(sort="deadline"), "warning"),
     ]
     if scope.is_department_member and not scope.area_paths and not scope.sees_all:
+        mine = my_parts(user, now=now)
+        tone = "danger" if mine["overdue"] else "primary"
+        tiles.insert(0, Tile("mine", _("Assigned to me"), mine["open"], list_url(handler="me"), tone))
         tiles.append(Tile("dispatched", _("Dispatched to us"), figures["dispatched"], list_url(status="dispatched")))
         return tiles
     tiles += [
@@ -246,11 +250,134 @@ def department_parts(user: Any, *, now: datetime | None = None) -> dict[str, int
         to_reply=Count("pk", filter=Q(status=AssignmentStatus.REPORTED_IN)),
         replied=Count("pk", filter=Q(status=AssignmentStatus.REPLIED)),
         overdue=Count(
-            "pk",
-            filter=Q(status__in=[AssignmentStatus.DISPATCHED, AssignmentStatus.REPORTED_IN])
-            & Q(petition__deadline_at__lte=now),
+            "pk", filter=Q(status__in=[AssignmentStatus.DISPATCHED, AssignmentStatus.REPORTED_IN]) & _part_overdue(now)
         ),
         latest=Max("dispatched_at"),
+    )
+
+
+# The leader's list of open parts shows at most this many (unassigned first, then nearest deadline).
+PART_ROWS = 20
+
+
+def _part_overdue(now: datetime) -> Q:
+    """`overdue_condition` seen from a department's part (its petition is dispatched: timed)."""
+    return Q(petition__deadline_at__lte=now) | Q(
+        petition__deadline_at__isnull=True, petition__escalated_on_deadline=True
+    )
+
+
+def _part_due_today(now: datetime) -> Q:
+    _start, day_end = day_bounds(now)
+    return Q(petition__deadline_at__gt=now, petition__deadline_at__lt=day_end)
+
+
+def department_load(user: Any, *, now: datetime | None = None) -> dict[str, Any]:
+    """The led departments' open parts per handler: held, of which overdue and due today.
+
+    One grouped query over the open parts and one for the departments' staff; everyone posted to
+    the departments gets a row (zeros included), a past holder who left keeps one while he holds
+    parts, and the parts nobody holds are their own row ("unassigned").
+    """
+    from appeals.services.assigning import department_staff, staff_name
+
+    led = scope_for(user).led_department_ids
+    if not led:
+        return {"rows": [], "unassigned": None, "total": 0}
+    now = now or timezone.now()
+    figures = {
+        row["handler"]: row
+        for row in Assignment.objects.filter(
+            department_id__in=led, status__in=sorted(policy.OPEN_PARTS), petition__status=Status.DISPATCHED
+        )
+        .values("handler")
+        .annotate(
+            open=Count("pk"),
+            overdue=Count("pk", filter=_part_overdue(now)),
+            due_today=Count("pk", filter=_part_due_today(now)),
+        )
+    }
+    staff = list(department_staff(led))
+    known = {person.pk for person in staff}
+    if missing := [pk for pk in figures if pk is not None and pk not in known]:
+        staff += list(get_user_model().objects.filter(pk__in=missing))
+    empty = {"open": 0, "overdue": 0, "due_today": 0}
+    rows = [
+        {"user": person, "name": staff_name(person), **empty, **_counts(figures.get(person.pk))} for person in staff
+    ]
+    rows.sort(key=lambda row: (-row["open"], -row["overdue"], row["name"]))
+    unassigned = {**empty, **_counts(figures.get(None))}
+    return {"rows": rows, "unassigned": unassigned, "total": sum(row["open"] for row in figures.values())}
+
+
+def _counts(row: dict[str, Any] | None) -> dict[str, int]:
+    return {key: row[key] for key in ("open", "overdue", "due_today")} if row else {}
+
+
+def department_open_parts(user: Any, *, limit: int = PART_ROWS) -> list[Assignment]:
+    """The led departments' open parts, the unassigned first, then the nearest deadline."""
+    led = scope_for(user).led_department_ids
+    return list(
+        Assignment.objects.filter(
+            department_id__in=led, status__in=sorted(policy.OPEN_PARTS), petition__status=Status.DISPATCHED
+        )
+        .select_related("petition", "department", "handler")
+        .only(
+            "pk",
+            "role",
+            "status",
+            "department__name",
+            "handler__username",
+            "handler__first_name",
+            "handler__last_name",
+            "petition__tracking_no",
+            "petition__title",
+            "petition__deadline_at",
+            "petition__escalated_on_deadline",
+        )
+        .order_by(F("handler").asc(nulls_first=True), F("petition__deadline_at").asc(nulls_last=True), "pk")[:limit]
+    )
+
+
+def part_time_left(part: Assignment, now: datetime) -> tuple[str, str]:
+    """`time_left` of the part's petition; a case escalated on its deadline with no clock is overdue."""
+    if part.petition.deadline_at is None and part.petition.escalated_on_deadline:
+        return str(_("Overdue")), "danger"
+    return time_left(part.petition.deadline_at, now)
+
+
+def my_open_parts(user: Any, *, limit: int = RECENT_ROWS) -> list[Assignment]:
+    """The open parts assigned to the user, nearest deadline first (the handler's home)."""
+    return list(
+        Assignment.objects.filter(
+            handler_id=getattr(user, "pk", None),
+            status__in=sorted(policy.OPEN_PARTS),
+            petition__status=Status.DISPATCHED,
+        )
+        .select_related("petition", "department")
+        .only(
+            "pk",
+            "role",
+            "status",
+            "department__name",
+            "petition__tracking_no",
+            "petition__title",
+            "petition__deadline_at",
+            "petition__escalated_on_deadline",
+        )
+        .order_by(F("petition__deadline_at").asc(nulls_last=True), "pk")[:limit]
+    )
+
+
+def my_parts(user: Any, *, now: datetime | None = None) -> dict[str, int]:
+    """The open parts assigned to the user: held, overdue, due today (the "assigned to me" tile)."""
+    now = now or timezone.now()
+    return Assignment.objects.filter(
+        handler_id=getattr(user, "pk", None), status__in=sorted(policy.OPEN_PARTS), petition__status=Status.DISPATCHED
+    ).aggregate(
+        open=Count("pk"),
+        overdue=Count("pk", filter=_part_overdue(now)),
+        due_today=Count("pk", filter=_part_due_today(now)),
     )
 
 

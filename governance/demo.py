@@ -124,6 +124,9 @@ DEMO_ACCOUNTS: list[tuple[str, str]] = [
     ("deptlead", Role.DEPARTMENT_LEADER),
 ]
 DEMO_USERNAMES = [username for username, _role in DEMO_ACCOUNTS]
+# The demo department (the one `dept` and `deptlead` work for) has a few more handlers, so its
+# leader has people to share the parts among (appeals.demo assigns them).
+DEMO_DEPARTMENT_EXTRA_HANDLERS = 2
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -203,6 +206,9 @@ def seed_staff(*, district: Area, departments: list[Department], seed: int = 202
             planned.append((username, role, None, first_department.pk))
         else:
             planned.append((username, role, first_area_id[ROLE_AREA_LEVEL[role]], None))
+    for n in range(2, DEMO_DEPARTMENT_EXTRA_HANDLERS + 2):
+        prefix = USERNAME_PREFIX[Role.DEPARTMENT_HANDLER]
+        planned.append((f"{prefix}{first_department.code}-{n}", Role.DEPARTMENT_HANDLER, None, first_department.pk))
 
     User = get_user_model()
     users = []

@@ -56,6 +56,8 @@ class Scope:
     areas: tuple[tuple[str, int, int], ...] = ()
     department_ids: tuple[int, ...] = ()
     roles: frozenset[str] = field(default_factory=frozenset)
+    # The departments the user leads (a department leader's post): they assign its parts to handlers.
+    led_department_ids: tuple[int, ...] = ()
 
     @property
     def is_staff_member(self) -> bool:
@@ -177,6 +179,7 @@ def prime_scope(user: Any, posts: list[tuple]) -> Scope:
         areas=tuple(by_path[path] for path in paths),
         department_ids=tuple(sorted({post[2] for post in posts if post[2]})),
         roles=roles,
+        led_department_ids=tuple(sorted({post[2] for post in posts if post[2] and post[0] == Role.DEPARTMENT_LEADER})),
     )
     setattr(user, _CACHE_ATTR, scope)
     return scope

@@ -11,6 +11,7 @@ urlpatterns = [
     # The staff workbench is the home page (appeals: it counts petitions); visitors get the landing.
     path("", workbench_views.home, name="home"),
     path("workbench/points.geojson", workbench_views.map_points, name="workbench-points"),
+    path("workbench/assign/", workbench_views.assign_parts, name="workbench-assign"),
     path("health/", views.health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -194,6 +194,7 @@ def test_it_exposes_one_endpoint_per_action():
         "whistle",
         "report-in",
         "department-reply",
+        "assign-handler",
         "ask-extension",
         "decide-extension",
         "urge",

@@ -175,7 +175,7 @@ MUST = [
     ("assigned", "community_secretary", {"transfer"}),
     ("at_street", "street_command", {"transfer"}),
     ("assigned", "district_centre", {"transfer"}),
-    ("dispatched_assist_pending", "department_leader", {"report_in"}),
+    ("dispatched_assist_pending", "department_leader", {"report_in", "assign_handler"}),
     ("dispatched_assist_pending", "district_centre", {"urge", "supervise"}),
     ("dispatched_assist_pending", "street_command", {"urge", "supervise"}),
     ("dispatched_assist_replied", "department_handler", {"department_reply"}),
@@ -192,7 +192,12 @@ MUST_NOT = [
         "department_handler",
         {"report_in", "department_reply"},
     ),  # reported in; assist pending
-    ("dispatched_assist_replied", "department_leader", {"report_in", "department_reply"}),  # already replied
+    (
+        "dispatched_assist_replied",
+        "department_leader",
+        {"report_in", "department_reply", "assign_handler"},
+    ),  # already replied
+    ("dispatched_assist_pending", "department_handler", {"assign_handler"}),  # a handler does not assign
     ("extension_pending", "grid_worker", {"decide_extension", "ask_extension"}),  # its own request
     ("at_street", "community_secretary", {"accept", "whistle"}),
     ("at_district", "district_centre", {"urge", "escalate", "return"}),  # no tier above the district
@@ -220,7 +225,9 @@ def test_every_offered_action_succeeds_and_every_other_is_refused_with_the_polic
             offered = policy.actions_for(user, petition, facts=facts, **context)
             table[state][persona] = offered
             for name in REGISTRY:
-                data = {**_data(name, petition, tree, department, master), **context}
+                # 分派: the leader of the assisting department is its only staff here.
+                handler = {"handler": people["department_leader"]}
+                data = {**_data(name, petition, tree, department, master), **handler, **context}
                 try:
                     # Offered actions write: each runs in a savepoint rolled back afterwards. The
                     # others must be refused before writing anything (if not, the test fails anyway).

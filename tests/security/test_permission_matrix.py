@@ -240,6 +240,14 @@ RULES: dict[str, Rule] = {
         post=_scoped({OK}, {NOT_FOUND}, {LOGIN}),
         post_data={"petition": "{tracking_no}"},
     ),
+    # Bulk 分派 of the outside petition: department leaders only (403 for other staff), refused per
+    # case without echoing it, back home.
+    "workbench-assign": Rule(
+        "object",
+        _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}),
+        post=_scoped({DENIED, ANY_REDIRECT}, {NOT_FOUND}, {LOGIN}),
+        post_data={"petition": "{tracking_no}", "handler": "1"},
+    ),
     "api-area-list": Rule("list", API_LIST),
     "api-petition-list": Rule("list", API_LIST),
     "api-petition-stats": Rule("list", API_LIST),

@@ -43,10 +43,12 @@ from appeals.selectors import (
     LIST_DEFERRED,
     WORKLIST_TABS,
     areas_for_picker,
+    list_ordered,
     petition_get_by_token,
     petition_get_for_user,
     petition_resident_view,
     petition_timeline,
+    petitions_listed_for,
     petitions_visible_to,
     sees_sweep_failures,
 )
@@ -346,7 +348,7 @@ class CappedPaginator(Paginator):
 
 def _worklist(request: HttpRequest) -> tuple[WorklistFilter, QuerySet[Petition], str]:
     """The filtered, scoped, sorted list and its filter (for the page, the map and the export)."""
-    filterset = WorklistFilter(request.GET, queryset=petitions_visible_to(request.user), request=request)
+    filterset = WorklistFilter(request.GET, queryset=petitions_listed_for(request.user), request=request)
     sort = request.GET.get("sort") or "-created"
     if sort not in SORTS:
         sort = "-created"
@@ -355,7 +357,7 @@ def _worklist(request: HttpRequest) -> tuple[WorklistFilter, QuerySet[Petition],
         .defer(*LIST_DEFERRED)
         .order_by(*SORTS[sort])
     )
-    return filterset, petitions, sort
+    return filterset, list_ordered(request.user, petitions), sort
 
 
 def _tab(filterset: WorklistFilter) -> str:

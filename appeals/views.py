@@ -28,6 +28,7 @@ from appeals import forms as f
 from appeals import policy
 from appeals.actions import REGISTRY, RESIDENT, action_perform, form_data
 from appeals.filters import WorklistFilter
+from appeals.lifecycle import TRANSITIONS
 from appeals.models import (
     TIMED_STATUSES,
     Assignment,
@@ -418,10 +419,16 @@ def petition_list(request: HttpRequest) -> HttpResponse:
     detail_prefix = reverse("appeals:list")
     tab = _tab(filterset)
     rows = []
+    user = request.user
+    accept_sources = TRANSITIONS["accept"].sources
     for petition in page:
         # 签收 is offered where the policy allows it; its rule reads no department parts or
         # extensions, so the row's empty Facts cost no query (the service asks again when acting).
-        can_accept = policy.decide(request.user, "accept", petition, facts=policy.Facts()).allowed
+        # A state that does not allow the move is ruled out first: `decide` would say the same
+        # through a translated refusal built for every such row.
+        can_accept = (
+            petition.status in accept_sources and policy.decide(user, "accept", petition, facts=policy.Facts()).allowed
+        )
         sla = sla_for(petition, now)
         html = row_html(petition, sla, can_accept=can_accept, labels=labels, detail_prefix=detail_prefix, tab=tab)
         rows.append({"petition": petition, "sla": sla, "can_accept": can_accept, "html": html})

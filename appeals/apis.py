@@ -38,8 +38,10 @@ from appeals.models import (
 )
 from appeals.selectors import (
     LIST_DEFERRED,
+    list_ordered,
     petition_get_for_user,
     petition_resident_view,
+    petitions_listed_for,
     petitions_visible_to,
 )
 from appeals.services import (
@@ -124,7 +126,19 @@ class PetitionListCreateApi(ListAPIView):
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self) -> QuerySet[Petition]:
-        return petitions_visible_to(self.request.user).select_related(*LIST_RELATED).defer(*LIST_DEFERRED)
+        return petitions_listed_for(self.request.user).select_related(*LIST_RELATED).defer(*LIST_DEFERRED)
+
+    def filter_queryset(self, queryset: QuerySet[Petition]) -> QuerySet[Petition]:
+        # A request naming none of the filters (the list's first page) skips django-filter: its
+        # FilterSet and form deep-copy every filter and field (~1 ms) to change nothing, since
+        # every filter of PetitionFilter is a no-op when empty.
+        params = self.request.query_params
+        filtered = any(name in params for name in PetitionFilter.base_filters)
+        for backend in self.filter_backends:
+            if backend is DjangoFilterBackend and not filtered:
+                continue
+            queryset = backend().filter_queryset(self.request, queryset, self)
+        return list_ordered(self.request.user, queryset)
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         # A resident lists their own petitions as their "My petitions" page shows them.

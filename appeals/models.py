@@ -605,6 +605,10 @@ class AssignmentStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# Every part but a cancelled one: the department still sees the petition.
+LIVE_PARTS = (AssignmentStatus.DISPATCHED, AssignmentStatus.REPORTED_IN, AssignmentStatus.REPLIED)
+
+
 class Assignment(models.Model):
     """One department's part of a whistled (吹哨) petition."""
 
@@ -630,6 +634,10 @@ class Assignment(models.Model):
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The petition's `created_at`, copied here by the database (a trigger on each side, migration
+    # 0021): a department's newest petitions come from the index below, so its list reads a page of
+    # entries instead of every petition the department ever had (appeals.selectors.petitions_listed_for).
+    petition_created_at = models.DateTimeField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("assignment")
@@ -637,6 +645,12 @@ class Assignment(models.Model):
         indexes = [
             # A department's queue.
             models.Index(fields=["department", "status"], name="appeals_assign_dept_status"),
+            # A department's live parts newest first: the order of the lists (created_at, id descending).
+            models.Index(
+                fields=["department", "-petition_created_at", "-petition"],
+                name="appeals_assign_dept_recent",
+                condition=Q(status__in=LIVE_PARTS),
+            ),
             # A department's scope (appeals.selectors._dispatched_to): its live parts' petition ids
             # from the index alone.
             models.Index(

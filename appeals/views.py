@@ -28,6 +28,7 @@ from appeals import forms as f
 from appeals import policy
 from appeals.actions import REGISTRY, RESIDENT, action_perform, form_data
 from appeals.filters import WorklistFilter
+from appeals.lifecycle import TRANSITIONS
 from appeals.models import (
     TIMED_STATUSES,
     Assignment,
@@ -50,10 +51,12 @@ from appeals.selectors import (
     LIST_DEFERRED,
     WORKLIST_TABS,
     areas_for_picker,
+    list_ordered,
     petition_get_by_token,
     petition_get_for_user,
     petition_resident_view,
     petition_timeline,
+    petitions_listed_for,
     petitions_visible_to,
     sees_sweep_failures,
 )
@@ -356,7 +359,7 @@ class CappedPaginator(Paginator):
 
 def _worklist(request: HttpRequest) -> tuple[WorklistFilter, QuerySet[Petition], str]:
     """The filtered, scoped, sorted list and its filter (for the page, the map and the export)."""
-    filterset = WorklistFilter(request.GET, queryset=petitions_visible_to(request.user), request=request)
+    filterset = WorklistFilter(request.GET, queryset=petitions_listed_for(request.user), request=request)
     sort = request.GET.get("sort") or "-created"
     if sort not in SORTS:
         sort = "-created"
@@ -365,7 +368,7 @@ def _worklist(request: HttpRequest) -> tuple[WorklistFilter, QuerySet[Petition],
         .defer(*LIST_DEFERRED)
         .order_by(*SORTS[sort])
     )
-    return filterset, petitions, sort
+    return filterset, list_ordered(request.user, petitions), sort
 
 
 def _tab(filterset: WorklistFilter) -> str:
@@ -427,10 +430,16 @@ def petition_list(request: HttpRequest) -> HttpResponse:
     detail_prefix = reverse("appeals:list")
     tab = _tab(filterset)
     rows = []
+    user = request.user
+    accept_sources = TRANSITIONS["accept"].sources
     for petition in page:
         # 签收 is offered where the policy allows it; its rule reads no department parts or
         # extensions, so the row's empty Facts cost no query (the service asks again when acting).
-        can_accept = policy.decide(request.user, "accept", petition, facts=policy.Facts()).allowed
+        # A state that does not allow the move is ruled out first: `decide` would say the same
+        # through a translated refusal built for every such row.
+        can_accept = (
+            petition.status in accept_sources and policy.decide(user, "accept", petition, facts=policy.Facts()).allowed
+        )
         sla = sla_for(petition, now)
         html = row_html(petition, sla, can_accept=can_accept, labels=labels, detail_prefix=detail_prefix, tab=tab)
         rows.append({"petition": petition, "sla": sla, "can_accept": can_accept, "html": html})

@@ -15,8 +15,8 @@ from html import escape as html_escape
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from appeals.models import TIMED_STATUSES, Petition, Urgency
 from appeals.privacy import MASKED, contact_access, contact_fields_for
@@ -38,12 +38,24 @@ class Sla:
 
     @property
     def label(self) -> str:
-        return {
+        return _sla_labels().get(self.level, "")
+
+
+# The SLA labels per language: a list page shows one per row (four translations a call otherwise).
+_SLA_LABELS: dict[str | None, dict[str, str]] = {}
+
+
+def _sla_labels() -> dict[str, str]:
+    language = get_language()
+    labels = _SLA_LABELS.get(language)
+    if labels is None:
+        labels = _SLA_LABELS[language] = {
             SLA_OK: _("On time"),
             SLA_WARN: _("Half the time used"),
             SLA_URGENT: _("Due soon"),
             SLA_OVERDUE: _("Overdue"),
-        }.get(self.level, "")
+        }
+    return labels
 
 
 def _working_day() -> timedelta:

@@ -6,7 +6,8 @@ session's own data names). That column buys two things:
 
 - **One query for session, user and scope.** Loading a session selects its row joined with the
   user and, on PostgreSQL, the user's active posts as one JSON array: the request's session, user
-  and `governance.scoping.scope_for` cost one round trip instead of three. `SessionUserMiddleware`
+  and `governance.scoping.scope_for` cost one round trip instead of three. That statement is
+  written once per process (`_session_statement`), not compiled by the ORM on every request. `SessionUserMiddleware`
   (in place of Django's `AuthenticationMiddleware`) hands that user to Django's own `auth.get_user`,
   which still verifies the backend, `is_active` and the session's password hash as always; a user
   that does not match the session's data is never used (the normal query runs instead).
@@ -21,6 +22,7 @@ the next request is anonymous and a staff page asks for the log-in again.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from contextvars import ContextVar
@@ -29,15 +31,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import auth
-from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.middleware import AuthenticationMiddleware, auser
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.contrib.sessions.base_session import AbstractBaseSession, BaseSessionManager
 from django.core.exceptions import SuspiciousOperation
 from django.db import connections, models, router
-from django.db.models import F, OuterRef, Subquery
-from django.db.models.functions import JSONArray
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
@@ -95,38 +95,89 @@ class SessionStore(DBStore):
         return obj
 
     def _get_session_from_db(self) -> UserSession | None:
-        queryset = self.model.objects.filter(session_key=self.session_key, expire_date__gt=timezone.now())
-        vendor = connections[router.db_for_read(self.model)].vendor
+        alias = router.db_for_read(self.model)
+        vendor = connections[alias].vendor
         if vendor == "postgresql":
-            from django.contrib.postgres.aggregates import JSONBAgg
-
-            from governance.models import StaffPost
-            from governance.scoping import POST_COLUMNS
-
-            posts = (
-                StaffPost.objects.filter(user_id=OuterRef("user_id"), is_active=True)
-                .order_by()
-                .values("user_id")
-                .annotate(rows=JSONBAgg(JSONArray(*(F(column) for column in POST_COLUMNS))))
-                .values("rows")
-            )
-            queryset = queryset.select_related("user").annotate(staff_posts=Subquery(posts))
+            return self._get_session_from_postgresql(alias)
+        queryset = self.model.objects.filter(session_key=self.session_key, expire_date__gt=timezone.now())
         try:
-            session = queryset.get()
+            return queryset.get()
         except (self.model.DoesNotExist, SuspiciousOperation) as error:
             if isinstance(error, SuspiciousOperation):
                 logging.getLogger(f"django.security.{error.__class__.__name__}").warning(str(error))
             self._session_key = None
             return None
-        if vendor == "postgresql" and session.user_id is not None:
-            user = session.user
-            user._staff_posts = session.staff_posts or []
+
+    def _get_session_from_postgresql(self, alias: str) -> UserSession | None:
+        """The session row, its user and their posts in one statement written once per process.
+
+        The same query the ORM path builds (session ⟕ user, the active posts as one JSON array),
+        without compiling it on every request: compiling the join and the JSON subquery cost more
+        than running it.
+        """
+        session_fields, user_fields, sql = _session_statement(alias)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, [self.session_key, timezone.now()])
+            row = cursor.fetchone()
+        if row is None:
+            self._session_key = None
+            return None
+        width = len(session_fields)
+        session = self.model.from_db(alias, session_fields, row[:width])
+        if session.user_id is not None:
+            user = get_user_model().from_db(alias, user_fields, row[width + 1 :])
+            posts = row[width]
+            if isinstance(posts, str):
+                posts = json.loads(posts)
+            user._staff_posts = posts or []
             self.preloaded_user = user
         return session
 
     def delete(self, session_key: str | None = None) -> None:
         self.preloaded_user = None
         super().delete(session_key)
+
+
+# What `_session_statement` selects of each active post, as `governance.scoping.POST_COLUMNS` names them.
+_POST_SQL = {
+    "role": 'p."role"',
+    "area__path": 'a."path"',
+    "department_id": 'p."department_id"',
+    "area__level": 'a."level"',
+    "area_id": 'p."area_id"',
+}
+_STATEMENTS: dict[str, tuple[list[str], list[str], str]] = {}
+
+
+def _session_statement(alias: str) -> tuple[list[str], list[str], str]:
+    """(session attnames, user attnames, SQL): the session's columns, its posts, the user's columns."""
+    cached = _STATEMENTS.get(alias)
+    if cached is not None:
+        return cached
+    from governance.models import StaffPost
+    from governance.scoping import POST_COLUMNS
+    from grids.models import Area
+
+    quote = connections[alias].ops.quote_name
+    session_table = quote(UserSession._meta.db_table)
+    user_model = get_user_model()
+    session_fields = [field.attname for field in UserSession._meta.concrete_fields]
+    user_fields = [field.attname for field in user_model._meta.concrete_fields]
+    posts = ", ".join(_POST_SQL[column] for column in POST_COLUMNS)
+    sql = (
+        "SELECT "
+        + ", ".join(f"s.{quote(field.column)}" for field in UserSession._meta.concrete_fields)
+        + f", (SELECT JSONB_AGG(JSONB_BUILD_ARRAY({posts})) FROM {quote(StaffPost._meta.db_table)} p"
+        + f' LEFT OUTER JOIN {quote(Area._meta.db_table)} a ON p."area_id" = a."id"'
+        + ' WHERE p."is_active" AND p."user_id" = s."user_id")'
+        + ", "
+        + ", ".join(f"u.{quote(field.column)}" for field in user_model._meta.concrete_fields)
+        + f" FROM {session_table} s LEFT OUTER JOIN {quote(user_model._meta.db_table)} u"
+        + f' ON s."user_id" = u.{quote(user_model._meta.pk.column)}'
+        + ' WHERE s."session_key" = %s AND s."expire_date" > %s'
+    )
+    _STATEMENTS[alias] = (session_fields, user_fields, sql)
+    return _STATEMENTS[alias]
 
 
 def end_user_sessions(user: Any) -> int:

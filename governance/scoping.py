@@ -56,6 +56,9 @@ class Scope:
     areas: tuple[tuple[str, int, int], ...] = ()
     department_ids: tuple[int, ...] = ()
     roles: frozenset[str] = field(default_factory=frozenset)
+    # (role, path, level, id) of each active post with an area: the rows that narrow a scope by
+    # role (residents.policy) read these instead of the posts again.
+    posts: tuple[tuple[str, str, int, int], ...] = ()
 
     @property
     def is_staff_member(self) -> bool:
@@ -177,6 +180,7 @@ def prime_scope(user: Any, posts: list[tuple]) -> Scope:
         areas=tuple(by_path[path] for path in paths),
         department_ids=tuple(sorted({post[2] for post in posts if post[2]})),
         roles=roles,
+        posts=tuple((post[0], post[1], post[3], post[4]) for post in posts if post[1]),
     )
     setattr(user, _CACHE_ATTR, scope)
     return scope

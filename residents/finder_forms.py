@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from governance.scoping import Scope
@@ -152,7 +154,7 @@ def _selected(form: FinderForm, name: str) -> set[str]:
     )
 
 
-def finder_choices(form: FinderForm) -> dict[str, list[tuple[str, str, bool]]]:
+def finder_choices(form: FinderForm) -> dict[str, Any]:
     """(value, label, chosen) of every option the finder's form draws, from the per-process copies
     of areas and tags (residents.finder_cache): no query.
 
@@ -163,7 +165,7 @@ def finder_choices(form: FinderForm) -> dict[str, list[tuple[str, str, bool]]]:
     tags = _selected(form, "tags")
     uses = _selected(form, "house_use")
     mode = _selected(form, "tag_mode") or {TAG_ANY}
-    return {
+    choices = {
         "areas": [
             (str(a.id), "\u3000" * max(0, a.level - 1) + a.name, str(a.id) in area) for a in picker_areas(form.scope)
         ],
@@ -171,3 +173,23 @@ def finder_choices(form: FinderForm) -> dict[str, list[tuple[str, str, bool]]]:
         "house_uses": [(value, str(label), value in uses) for value, label in HouseUse.choices],
         "tag_modes": [(value, str(label), value in mode) for value, label in form.fields["tag_mode"].choices],
     }
+    # The same options as HTML, escaped here: a template loop over 160 areas costs more than the count.
+    choices["areas_html"] = mark_safe(
+        "".join(
+            f'<option value="{escape(value)}"{" selected" if chosen else ""}>{escape(label)}</option>'
+            for value, label, chosen in choices["areas"]
+        )
+    )
+    for key, name, kind in (
+        ("tags", "tags", "checkbox"),
+        ("house_uses", "house_use", "checkbox"),
+        ("tag_modes", "tag_mode", "radio"),
+    ):
+        choices[f"{key}_html"] = mark_safe(
+            "".join(
+                f'<label class="finder-check"><input type="{kind}" name="{name}" value="{escape(value)}"'
+                f"{' checked' if chosen else ''}> {escape(label)}</label>"
+                for value, label, chosen in choices[key]
+            )
+        )
+    return choices

@@ -58,6 +58,9 @@ class Scope:
     roles: frozenset[str] = field(default_factory=frozenset)
     # The departments the user leads (a department leader's post): they assign its parts to handlers.
     led_department_ids: tuple[int, ...] = ()
+    # (role, path, level, id) of each active post with an area: the rows that narrow a scope by
+    # role (residents.policy) read these instead of the posts again.
+    posts: tuple[tuple[str, str, int, int], ...] = ()
 
     @property
     def is_staff_member(self) -> bool:
@@ -180,6 +183,7 @@ def prime_scope(user: Any, posts: list[tuple]) -> Scope:
         department_ids=tuple(sorted({post[2] for post in posts if post[2]})),
         roles=roles,
         led_department_ids=tuple(sorted({post[2] for post in posts if post[2] and post[0] == Role.DEPARTMENT_LEADER})),
+        posts=tuple((post[0], post[1], post[3], post[4]) for post in posts if post[1]),
     )
     setattr(user, _CACHE_ATTR, scope)
     return scope

@@ -6,12 +6,15 @@ policy's JSON); `finder_residents(user, query)` turns it into one queryset over 
 * scope: `governance.scoping` (one equality on the level column of the reader's post), and, when
   the query names an area, the same equality for that area;
 * age: a range on `birth_date`, computed from today's date in Asia/Shanghai;
-* tags: one `EXISTS` over resident-tag rows (any of them) or one per tag (all of them);
+* tags: on PostgreSQL `tag_ids && …` (any of them) or `tag_ids @> …` (all of them) on the
+  resident's copy of its tag ids (GIN-indexed, kept by triggers: migration 0007); elsewhere one
+  `EXISTS` over resident-tag rows (any of them) or one per tag (all of them);
 * house use: a join on the resident's house (a resident has at most one, no duplicates);
 * has an open petition: see `open_petition_condition` below;
 * not contacted since a date: `NOT EXISTS` a policy contact on or after it;
-* keyword: `ILIKE '%…%'` over the name, the house's address and the notes, each served by a
-  trigram index on PostgreSQL.
+* keyword: `ILIKE '%…%'` over the name, the house's address and the notes, each served on
+  PostgreSQL by a trigram index (three characters or more) or by a GIN index of the column's
+  one- and two-character grams (shorter keywords such as 疫区).
 
 The count and the page come from that queryset; nothing is counted twice.
 """
@@ -23,7 +26,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db.models import CharField, Exists, Lookup, OuterRef, Q, QuerySet, TextField
+from django.db import connections
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Exists,
+    F,
+    Func,
+    Lookup,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+)
 from django.utils import timezone
 
 from governance.scoping import LEVEL_FIELDS, LEVEL_PATH_FIELD, Scope, scope_for
@@ -64,10 +80,62 @@ class ContainsInsensitive(Lookup):
         # Case folding only matters for letters; LIKE on Chinese text costs half of ILIKE.
         operator = "ILIKE" if connection.vendor == "postgresql" and keyword.lower() != keyword.upper() else "LIKE"
         if connection.vendor == "postgresql" and len(keyword) < TRIGRAM_MIN:
-            # A keyword of one or two characters holds no trigram: the GIN index would be read
-            # whole. `(col || '')` keeps the planner off it; the scope's own index narrows instead.
-            lhs = f"({lhs} || '')"
+            # A keyword of one or two characters holds no trigram (the trigram index would be read
+            # whole); it is itself one of the column's grams, which a GIN index over
+            # `finder_grams(lower(col))` looks up (migration 0007). ILIKE/LIKE still decides:
+            # ILIKE matches exactly where lower(col) holds lower(keyword), so the index loses none.
+            # LIKE first: where the planner scans rather than reads the index, most rows fail it
+            # before finder_grams is computed.
+            return (
+                f"({lhs} {operator} {rhs} ESCAPE '\\' AND finder_grams(lower({lhs})) @> ARRAY[lower(%s)]::text[])",
+                [*lhs_params, *rhs_params, *lhs_params, keyword],
+            )
         return f"{lhs} {operator} {rhs} ESCAPE '\\'", [*lhs_params, *rhs_params]
+
+
+class InArray(Func):
+    """`col = ANY(ARRAY(subquery))` on PostgreSQL (`col IN (subquery)` elsewhere).
+
+    The subquery runs once, first (an init plan), and the column's own index looks its values up,
+    so the condition can be one arm of a BitmapOr beside other indexed conditions; `IN (subquery)`
+    cannot, and makes the planner test every resident of the scope instead."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, queryset: QuerySet) -> None:
+        super().__init__(F(column), Subquery(queryset))
+
+    def as_sql(self, compiler, connection, **extra):
+        column, column_params = compiler.compile(self.source_expressions[0])
+        subquery, subquery_params = compiler.compile(self.source_expressions[1])
+        if connection.vendor == "postgresql":
+            return f"{column} = ANY(ARRAY{subquery})", [*column_params, *subquery_params]
+        return f"{column} IN {subquery}", [*column_params, *subquery_params]
+
+
+# --- Tags -------------------------------------------------------------------------------------------
+
+
+class TagIdsMatch(Func):
+    """`resident.tag_ids && ARRAY[…]` (any of the tags) or `@>` (all of them), PostgreSQL only.
+
+    `residents_resident.tag_ids` is a copy of the resident's rows in `residents_residenttag`, kept
+    by triggers (migration 0007), with a GIN index over active residents; it is not a model field,
+    so the column is reached through the resident's primary key (whatever alias the query gives
+    the table, e.g. inside a subquery)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, tag_ids: tuple[int, ...], *, every: bool) -> None:
+        super().__init__(F("pk"))
+        self.tag_ids = [int(pk) for pk in tag_ids]
+        self.every = every
+
+    def as_sql(self, compiler, connection, **extra):
+        pk_sql, params = compiler.compile(self.source_expressions[0])
+        table, _dot, _column = pk_sql.rpartition(".")
+        operator = "@>" if self.every else "&&"
+        return f'{table}."tag_ids" {operator} %s::integer[]', [*params, self.tag_ids]
 
 
 # --- Has an open petition ---------------------------------------------------------------------------
@@ -95,19 +163,42 @@ def open_petition_condition_available() -> bool:
     return _open_petition_source is not None
 
 
+@CharField.register_lookup
+class AnyOf(Lookup):
+    """`col = ANY(%s)` with the list as one array parameter on PostgreSQL (thousands of address keys
+    or phone digests make one parameter, not thousands to parse and plan); `IN (…)` elsewhere."""
+
+    lookup_name = "finder_any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = sorted(str(v) for v in self.rhs)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s::text[])", [*lhs_params, values]
+        if not values:
+            return "1 = 0", list(lhs_params)
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
 def open_petition_condition(scope: Scope) -> Q:
     """Residents with an open petition: a petition not yet resolved, closed or merged, visible in the
     reader's scope, whose address is the resident's house (the same address key petitions are
     routed by) or whose contact phone is the resident's phone (compared by its blind index: the
-    phone itself is stored encrypted)."""
+    phone itself is stored encrypted).
+
+    Both sides are index lookups the planner can OR together: the residents of the petitions'
+    houses (the houses by their unique address key, then the residents' house index) and those
+    with a petition's phone digest (the blind index), each list one array parameter."""
     if _open_petition_source is None:
         return Q(pk__in=[])
     contacts = _open_petition_source(scope)
     condition = Q(pk__in=[])
     if contacts.address_keys:
-        condition |= Q(house__address_key__in=sorted(contacts.address_keys))
+        houses = House.objects.filter(address_key__finder_any=contacts.address_keys).values("pk")
+        condition |= Q(InArray("house_id", houses))
     if contacts.phone_hashes:
-        condition |= Q(phone_hash__in=sorted(contacts.phone_hashes))
+        condition |= Q(phone_hash__finder_any=contacts.phone_hashes) & ~Q(phone_hash="")
     return condition
 
 
@@ -153,7 +244,7 @@ class FinderQuery:
             age_min=data.get("age_min"),
             age_max=data.get("age_max"),
             gender=data.get("gender") or "",
-            tags=tuple(sorted(tag.pk for tag in data.get("tags") or ())),
+            tags=tuple(sorted({int(getattr(tag, "pk", tag)) for tag in data.get("tags") or ()})),
             tag_mode=data.get("tag_mode") or TAG_ANY,
             registration=data.get("registration") or "",
             area_id=area.pk if area is not None else None,
@@ -247,8 +338,12 @@ def finder_residents(
         queryset = queryset.filter(living_alone=True)
     if query.house_uses:
         # Houses of those uses in the same areas first (few), then their residents by house.
-        queryset = queryset.filter(house_id__in=_houses(user, area).filter(use__in=query.house_uses).values("pk"))
-    if query.tags:
+        queryset = queryset.filter(
+            InArray("house_id", _houses(user, area).filter(use__in=query.house_uses).values("pk"))
+        )
+    if query.tags and connections[queryset.db].vendor == "postgresql":
+        queryset = queryset.filter(TagIdsMatch(query.tags, every=query.tag_mode == TAG_ALL))
+    elif query.tags:
         if query.tag_mode == TAG_ALL:
             for tag_id in query.tags:
                 queryset = queryset.filter(Exists(ResidentTag.objects.filter(resident=OuterRef("pk"), tag_id=tag_id)))
@@ -265,11 +360,13 @@ def finder_residents(
         )
     if query.keyword:
         keyword = query.keyword[:KEYWORD_MAX]
-        # The address side is a subquery on houses, not a join, so each side keeps its own index;
-        # `notes <> ''` lets the planner use the partial index on notes.
+        # The address side is the houses' ids first (an array the residents' house index looks up),
+        # so all three sides are index lookups ORed together; `notes <> ''` reaches the partial index.
         houses = _houses(user, area).filter(address__finder_ilike=keyword).values("pk")
         queryset = queryset.filter(
-            Q(name__finder_ilike=keyword) | (Q(notes__finder_ilike=keyword) & ~Q(notes="")) | Q(house_id__in=houses)
+            Q(name__finder_ilike=keyword)
+            | (Q(notes__finder_ilike=keyword) & ~Q(notes=""))
+            | Q(InArray("house_id", houses))
         )
     return queryset
 
@@ -380,7 +477,7 @@ def describe_query(query: FinderQuery) -> list[str]:
     """The conditions in words, one phrase each, for the policy page and the export's title."""
     from django.utils.translation import gettext as _
 
-    from residents.models import Gender, HouseUse, Registration, Tag
+    from residents.models import Gender, HouseUse, Registration
 
     parts: list[str] = []
     if query.age_min is not None and query.age_max is not None:
@@ -392,9 +489,9 @@ def describe_query(query: FinderQuery) -> list[str]:
     if query.gender:
         parts.append(str(Gender(query.gender).label))
     if query.tags:
-        names = "、".join(
-            Tag.objects.filter(pk__in=query.tags).order_by("sort_order", "code").values_list("name", flat=True)
-        )
+        from residents.finder_cache import tag_names
+
+        names = "、".join(tag_names(query.tags))
         template = _("all of the tags: %(tags)s") if query.tag_mode == TAG_ALL else _("any of the tags: %(tags)s")
         parts.append(template % {"tags": names})
     if query.registration:

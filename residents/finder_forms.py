@@ -6,23 +6,23 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from governance.scoping import Scope
 from grids.models import Area, AreaLevel
 from residents.finder import AGE_MAX, KEYWORD_MAX, MAX_TAGS, TAG_ALL, TAG_ANY, open_petition_condition_available
-from residents.models import Gender, HouseUse, Registration, Tag
+from residents.finder_cache import PICKER_DEPTH, picker_areas, tags_offered
+from residents.models import Gender, HouseUse, Registration
 from residents.models.policy import ContactOutcome
-
-# The area picker lists the two levels below each of the reader's posts: 159 streets and
-# communities for the district, a street's communities and grids, a community's grids and
-# micro-grids. Deeper areas are reached by a post there.
-PICKER_DEPTH = 2
 
 
 def areas_for_picker(scope: Scope):
-    """The areas a reader may narrow the finder to, in tree order (a lazy queryset: the live count
-    never reads it unless an area is chosen)."""
+    """The areas a reader may narrow the finder to, in tree order (a lazy queryset: read only to
+    validate a chosen area; the form's options come from residents.finder_cache.picker_areas, the
+    same rule over a per-process copy: 159 streets and communities for the district, a street's
+    communities and grids, a community's grids and micro-grids)."""
     areas = Area.objects.only("id", "code", "name", "level", "path").order_by("path")
     if scope.sees_all:
         return areas.filter(level__lte=AreaLevel.COMMUNITY)
@@ -30,17 +30,6 @@ def areas_for_picker(scope: Scope):
     for path, level, _area_id in scope.areas:
         condition |= Q(path__startswith=path, level__lte=level + PICKER_DEPTH)
     return areas.filter(condition)
-
-
-def tags_for(scope: Scope):
-    """Active district-wide tags and those of the communities in the reader's subtree."""
-    tags = Tag.objects.filter(is_active=True)
-    if scope.sees_all:
-        return tags
-    own = Q(pk__in=[])
-    for path, _level, _area_id in scope.areas:
-        own |= Q(community__path__startswith=path)
-    return tags.filter(Q(community__isnull=True) | own)
 
 
 class AreaChoiceField(forms.ModelChoiceField):
@@ -66,8 +55,8 @@ class FinderForm(forms.Form):
         required=False,
         choices=[("", _("Any")), (Gender.FEMALE, Gender.FEMALE.label), (Gender.MALE, Gender.MALE.label)],
     )
-    tags = forms.ModelMultipleChoiceField(
-        label=_("Tags"), required=False, queryset=Tag.objects.none(), widget=forms.CheckboxSelectMultiple
+    tags = forms.TypedMultipleChoiceField(
+        label=_("Tags"), required=False, coerce=int, choices=(), widget=forms.CheckboxSelectMultiple
     )
     tag_mode = forms.ChoiceField(
         label=_("Tags must match"),
@@ -99,7 +88,10 @@ class FinderForm(forms.Form):
     def __init__(self, *args: Any, scope: Scope, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.scope = scope
-        self.fields["tags"].queryset = tags_for(scope)
+        # The tags offered come from the per-process copy (residents.finder_cache): validating
+        # the chosen ones costs no query on every live count.
+        self.offered_tags = tags_offered(scope)
+        self.fields["tags"].choices = [(str(tag.id), tag.name) for tag in self.offered_tags]
         self.fields["area"].queryset = areas_for_picker(scope)
         if not open_petition_condition_available():
             del self.fields["open_petition"]
@@ -162,8 +154,9 @@ def _selected(form: FinderForm, name: str) -> set[str]:
     )
 
 
-def finder_choices(form: FinderForm) -> dict[str, list[tuple[str, str, bool]]]:
-    """(value, label, chosen) of every option the finder's form draws, read in one query each.
+def finder_choices(form: FinderForm) -> dict[str, Any]:
+    """(value, label, chosen) of every option the finder's form draws, from the per-process copies
+    of areas and tags (residents.finder_cache): no query.
 
     The page writes the options itself: rendering a widget per option through Django's form
     templates costs more than the count it sits beside.
@@ -172,14 +165,31 @@ def finder_choices(form: FinderForm) -> dict[str, list[tuple[str, str, bool]]]:
     tags = _selected(form, "tags")
     uses = _selected(form, "house_use")
     mode = _selected(form, "tag_mode") or {TAG_ANY}
-    return {
+    choices = {
         "areas": [
-            (str(a.pk), "\u3000" * max(0, a.level - 1) + a.name, str(a.pk) in area)
-            for a in list(form.fields["area"].queryset)
+            (str(a.id), "\u3000" * max(0, a.level - 1) + a.name, str(a.id) in area) for a in picker_areas(form.scope)
         ],
-        "tags": [
-            (str(pk), name, str(pk) in tags) for pk, name in form.fields["tags"].queryset.values_list("pk", "name")
-        ],
+        "tags": [(str(tag.id), tag.name, str(tag.id) in tags) for tag in form.offered_tags],
         "house_uses": [(value, str(label), value in uses) for value, label in HouseUse.choices],
         "tag_modes": [(value, str(label), value in mode) for value, label in form.fields["tag_mode"].choices],
     }
+    # The same options as HTML, escaped here: a template loop over 160 areas costs more than the count.
+    choices["areas_html"] = mark_safe(
+        "".join(
+            f'<option value="{escape(value)}"{" selected" if chosen else ""}>{escape(label)}</option>'
+            for value, label, chosen in choices["areas"]
+        )
+    )
+    for key, name, kind in (
+        ("tags", "tags", "checkbox"),
+        ("house_uses", "house_use", "checkbox"),
+        ("tag_modes", "tag_mode", "radio"),
+    ):
+        choices[f"{key}_html"] = mark_safe(
+            "".join(
+                f'<label class="finder-check"><input type="{kind}" name="{name}" value="{escape(value)}"'
+                f"{' checked' if chosen else ''}> {escape(label)}</label>"
+                for value, label, chosen in choices[key]
+            )
+        )
+    return choices

@@ -27,8 +27,8 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from governance.models import Role, StaffPost
-from governance.scoping import LEVEL_FIELDS, LEVEL_PATH_FIELD, levels_condition, scope_for
+from governance.models import Role
+from governance.scoping import LEVEL_FIELDS, LEVEL_PATH_FIELD, forget_scope, levels_condition, scope_for
 from residents.models import ADULT_AGE, Resident
 
 M = TypeVar("M", bound=Model)
@@ -48,8 +48,6 @@ EDIT_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.COMMUNITY_
 # A community secretary or higher: may open minors' records.
 MINOR_ROLES = frozenset({Role.COMMUNITY_SECRETARY, Role.STREET_COMMAND, Role.DISTRICT_CENTRE})
 
-_POSTS_ATTR = "_residents_posts"
-
 
 @dataclass(frozen=True)
 class RecordAccess:
@@ -65,17 +63,9 @@ NONE = RecordAccess()
 
 
 def _posts(user: Any) -> tuple[tuple[str, str, int, int], ...]:
-    """(role, area path, area level, area id) of the user's active area posts; cached on the user."""
-    cached = getattr(user, _POSTS_ATTR, None)
-    if cached is not None:
-        return cached
-    posts = tuple(
-        StaffPost.objects.filter(user=user, is_active=True, area__isnull=False).values_list(
-            "role", "area__path", "area__level", "area_id"
-        )
-    )
-    setattr(user, _POSTS_ATTR, posts)
-    return posts
+    """(role, area path, area level, area id) of the user's active area posts: the scope's own rows
+    (governance.scoping reads them once per request, with the session where it can)."""
+    return scope_for(user).posts
 
 
 def minor_cutoff(today: date | None = None) -> date:
@@ -164,5 +154,5 @@ def may_edit_in(user: Any, area: Any) -> bool:
 
 
 def forget_posts(user: Any) -> None:
-    if hasattr(user, _POSTS_ATTR):
-        delattr(user, _POSTS_ATTR)
+    """Drop the posts read for this user (they live in the scope) after the posts change."""
+    forget_scope(user)

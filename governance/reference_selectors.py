@@ -60,10 +60,16 @@ CALENDAR_YEARS_AROUND = 1
 
 @dataclass
 class HolidayPeriod:
-    name: str
+    """Consecutive days off; holidays that touch (国庆节 and 中秋节) make one period with both names."""
+
+    names: list[str]
     first: date
     last: date
     overridden: bool = False
+
+    @property
+    def name(self) -> str:
+        return "、".join(self.names)
 
     @property
     def days(self) -> int:
@@ -124,11 +130,14 @@ def calendar_year(year: int) -> CalendarYear:
             # A plain weekend is not a holiday; a weekend inside a named holiday (or entered by hand) is.
             if not weekend or name or row is not None:
                 last = result.holidays[-1] if result.holidays else None
-                if last is not None and last.last == day - timedelta(days=1) and last.name == name:
+                if last is not None and last.last == day - timedelta(days=1):
                     last.last = day
                     last.overridden = last.overridden or row is not None
+                    if name and name not in last.names:
+                        last.names.append(name)
                 else:
-                    result.holidays.append(HolidayPeriod(name=name, first=day, last=day, overridden=row is not None))
+                    names = [name] if name else []
+                    result.holidays.append(HolidayPeriod(names=names, first=day, last=day, overridden=row is not None))
         elif weekend:
             name = (row.name if row is not None and row.name else "") or _holiday_name(day, package)
             result.swapped_workdays.append((day, name, row is not None))

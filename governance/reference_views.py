@@ -8,11 +8,13 @@ here writes: administrators change these tables in the admin.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django import forms
+from django.apps import apps
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -167,9 +169,9 @@ class AccessLogFilter(forms.Form):
     reason = forms.ChoiceField(
         label=gettext_lazy("Kind"), required=False, choices=[("", gettext_lazy("All")), *AccessReason.choices]
     )
-    record = forms.CharField(label=gettext_lazy("Record"), required=False, max_length=64)
-    since = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    record = forms.CharField(label=gettext_lazy("Record number"), required=False, max_length=64)
+    since = forms.DateField(label=gettext_lazy("From date"), required=False)
+    until = forms.DateField(label=gettext_lazy("To date"), required=False)
 
     def clean(self):
         data = super().clean()
@@ -177,6 +179,29 @@ class AccessLogFilter(forms.Form):
         if since and until and since > until:
             self.add_error("until", _("The end date is before the start date."))
         return data
+
+
+@lru_cache(maxsize=256)
+def _model(label: str):
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+
+
+def model_label(label: str) -> str:
+    """`appeals.petition` → the model's verbose name (诉求); the label if the model is gone."""
+    model = _model(label)
+    return str(model._meta.verbose_name) if model is not None else label
+
+
+def field_label(label: str, name: str) -> str:
+    """A logged field's verbose name (联系电话), else its name (`timeline` is no model field)."""
+    model = _model(label)
+    try:
+        return str(model._meta.get_field(name).verbose_name) if model is not None else name
+    except FieldDoesNotExist:
+        return name
 
 
 @login_required
@@ -207,7 +232,8 @@ def access_log(request: HttpRequest) -> HttpResponse:
         {
             "entry": entry,
             "who": person_name(entry.user) if entry.user_id and entry.user else entry.actor,
-            "fields": [field for field in entry.fields.split(",") if field],
+            "fields": [field_label(entry.model, name) for name in entry.fields.split(",") if name],
+            "kind": model_label(entry.model),
             "at": timezone.localtime(entry.at),
         }
         for entry in page

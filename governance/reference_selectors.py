@@ -49,6 +49,8 @@ HOLIDAY_NAMES = {
     "Tomb-sweeping Day": _("Tomb-sweeping Day"),
     "Tomb-Sweeping Day": _("Tomb-sweeping Day"),
     "Labour Day": _("Labour Day"),
+    "Labor Day": _("Labour Day"),
+    "Chinese New Year's Eve": _("Spring Festival's Eve"),
     "Dragon Boat Festival": _("Dragon Boat Festival"),
     "National Day": _("National Day"),
     "Mid-autumn Festival": _("Mid-autumn Festival"),
@@ -99,6 +101,8 @@ def _holiday_name(day: date, package: bool) -> str:
         statutory = _statutory_calendar(day.year)
         if statutory is not None:
             name = statutory.get(day) or ""
+    # The `holidays` package marks a day moved next to a holiday "(observed)": it is the same holiday.
+    name = name.removesuffix(" (observed)")
     return str(HOLIDAY_NAMES.get(name, name))
 
 

@@ -56,7 +56,7 @@ class TimeLimitInline(admin.TabularInline):
         return self._is_admin(request)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.is_staff
+        return self._is_admin(request)
 
 
 @admin.register(Category)
@@ -292,7 +292,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     raw_id_fields = ["recipient", "petition"]
 
     def _is_admin(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser or (request.user.is_staff and scope_for(request.user).sees_all)
+        return request.user.is_superuser or scope_for(request.user).sees_all
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._is_admin(request)

@@ -14,4 +14,6 @@ def staff(request: HttpRequest) -> dict[str, Any]:
     return {
         "is_staff_member": bool(scope and scope.is_staff_member),
         "sees_records": bool(scope and (scope.sees_all or scope.roles & AREA_ROLES)),
+        # The admin link: administrators only (governance/admin_site.py refuses everyone else).
+        "is_administrator": bool(scope and scope.sees_all and user.is_active),
     }

@@ -220,8 +220,9 @@ def seed_staff(*, district: Area, departments: list[Department], seed: int = 202
                 password=password,
                 last_name=surname,
                 first_name=given,
-                # The scoped admin needs is_staff; what each user sees there comes from the post.
-                is_staff=True,
+                # Only administrators use the Django admin (governance/admin_site.py); everyone
+                # else works in the product's pages, which need no is_staff.
+                is_staff=role == Role.ADMINISTRATOR,
                 is_superuser=role == Role.ADMINISTRATOR,
             )
         )

@@ -4,8 +4,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from appeals import reference_views as category_views
 from appeals import workbench_views
-from governance import views
+from governance import reference_urls, views
 
 urlpatterns = [
     # The staff workbench is the home page (appeals: it counts petitions); visitors get the landing.
@@ -19,6 +20,21 @@ urlpatterns = [
     path("accounts/logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("areas/", include("governance.area_urls")),
+    # 设置: reference pages for staff (the admin is for administrators only); the categories page
+    # is appeals' (the taxonomy is its model) and joins the section's namespace here.
+    path(
+        "settings/",
+        include(
+            (
+                [
+                    *reference_urls.urlpatterns,
+                    path("categories/", category_views.categories, name="categories"),
+                    path("categories/<str:code>/", category_views.category_detail, name="category"),
+                ],
+                "reference",
+            )
+        ),
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("governance.apis")),
     path("api/v1/", include("appeals.apis")),

@@ -369,11 +369,12 @@ def test_it_lets_an_administrator_add_a_day_and_uses_it_at_once(
 
 
 @pytest.mark.django_db
-def test_it_shows_but_refuses_changes_to_a_non_administrator_staff_member(client, tree):
+def test_it_refuses_the_calendar_admin_to_a_non_administrator_staff_member(client, tree):
     worker = make_user("grid_staff", role=Role.GRID_WORKER, area=tree["DS0C0G0"], is_staff=True)
     day = CalendarDay.objects.create(date=date(2025, 6, 10), kind=CalendarDayKind.HOLIDAY, name="防汛停工")
     client.force_login(worker)
-    assert client.get(reverse("admin:governance_calendarday_changelist")).status_code == 200
+    # Staff read the calendar in 设置 (tests/governance/test_reference_pages.py); the admin is refused.
+    assert client.get(reverse("admin:governance_calendarday_changelist")).status_code == 403
     assert client.get(reverse("admin:governance_calendarday_add")).status_code == 403
     response = client.post(
         reverse("admin:governance_calendarday_change", args=[day.pk]),

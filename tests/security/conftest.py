@@ -78,7 +78,8 @@ def build_world() -> World:
         code="T0101", name="测试暴露垃圾", kind=CategoryKind.EVENT, parent=parent, default_department=department
     )
     users = {
-        # is_staff like the demo's staff: the scoped admin is part of what the matrix walks.
+        # is_staff like accounts made before the admin became administrators-only: the admin
+        # refuses them by their posts, not by the flag.
         "grid_worker": make_user("m_grid", role=Role.GRID_WORKER, area=tree["DS0C0G0"], is_staff=True),
         "microgrid_head": make_user("m_micro", role=Role.MICROGRID_HEAD, area=tree["DS0C0G0M0"], is_staff=True),
         "community_worker": make_user("m_community", role=Role.COMMUNITY_WORKER, area=tree["DS0C0"], is_staff=True),

@@ -94,6 +94,11 @@ def _public(reason: str, **answers: set) -> Rule:
 
 
 HTML_OBJECT = _scoped({NOT_FOUND}, {NOT_FOUND}, {LOGIN})
+# The Django admin is for administrators only (governance/admin_site.py): every signed-in persona
+# of the matrix is refused every admin page; visitors get the admin's login form.
+ADMIN_REFUSED = _scoped({DENIED}, {DENIED}, {ADMIN_LOGIN})
+# 设置 (governance/reference_urls.py): every member of staff reads it; residents are refused.
+REFERENCE = _scoped({OK}, {DENIED}, {LOGIN})
 API_OBJECT = _scoped({NOT_FOUND}, {NOT_FOUND}, API_ANONYMOUS)
 API_LIST = _scoped({OK}, {OK}, API_ANONYMOUS)
 
@@ -122,9 +127,15 @@ RULES: dict[str, Rule] = {
     "open311-service": _public("GeoReport v2 service definition of one category"),
     "open311-requests": _public("GeoReport v2 public requests: masked, no names or phones (privacy branch)"),
     "open311-request": _public("GeoReport v2 public request: masked, no names or phones (privacy branch)"),
-    "admin:login": _public("the admin's login form"),
+    "admin:login": _public(
+        "the admin's login form; signed-in non-administrators are refused", staff={DENIED}, resident={DENIED}
+    ),
     "admin:logout": _public("ends one's own session"),
-    "admin:jsi18n": _public("the admin's JavaScript translations"),
+    "admin:jsi18n": _public(
+        "the admin's JavaScript translations; signed-in non-administrators are refused",
+        staff={DENIED},
+        resident={DENIED},
+    ),
     "api-hotline-import": Rule(
         "public",
         _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, API_ANONYMOUS),
@@ -266,12 +277,24 @@ RULES: dict[str, Rule] = {
     "hotline:replies_xlsx": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN})),
     "api-hotline-replies": Rule("list", _scoped({OK, DENIED}, {DENIED}, API_ANONYMOUS)),
     # --- the admin's own pages (model pages: ADMIN_MODELS)
-    "admin:index": Rule("list", _scoped({OK}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
-    "admin:app_list": Rule("list", _scoped({OK, NOT_FOUND}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
-    "admin:password_change": _public("one's own password", resident={ADMIN_LOGIN}, anonymous={ADMIN_LOGIN}, staff={OK}),
-    "admin:password_change_done": _public(
-        "one's own password", resident={ADMIN_LOGIN}, anonymous={ADMIN_LOGIN}, staff={OK}
+    "admin:index": Rule("list", ADMIN_REFUSED),
+    "admin:app_list": Rule("list", ADMIN_REFUSED),
+    "admin:password_change": Rule("public", ADMIN_REFUSED, reason="one's own password: administrators only here"),
+    "admin:password_change_done": Rule("public", ADMIN_REFUSED, reason="one's own password: administrators only"),
+    # --- 设置: reference pages for staff (categories, calendar, departments, staff, access log)
+    "reference:index": Rule("list", REFERENCE),
+    "reference:categories": Rule("list", REFERENCE),
+    "reference:category": Rule(
+        "public",
+        _scoped({OK, NOT_FOUND}, {DENIED}, {LOGIN}),
+        reason="one category of the shared taxonomy and its time limits: every member of staff reads it",
     ),
+    "reference:calendar": Rule("list", REFERENCE),
+    "reference:departments": Rule("list", REFERENCE),
+    "reference:staff": Rule("list", REFERENCE),
+    # The access log names the outside petition (ADMIN_MODELS makes a row): the district centre and
+    # administrators only, neither of them a persona here.
+    "reference:access_log": Rule("list", _scoped({DENIED}, {DENIED}, {LOGIN})),
     # --- 政策找人 (residents/finder_urls.py): area staff only; department staff and residents 403
     "finder:search": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN}), query=lambda world: _finder_query(world)),
     "finder:count": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN}), query=lambda world: _finder_query(world)),
@@ -290,20 +313,16 @@ RULES: dict[str, Rule] = {
         post=_scoped({NOT_FOUND, DENIED}, {DENIED}, {LOGIN}),
         post_data={"resident": "1", "outcome": "phone"},
     ),
-    "admin:autocomplete": Rule("list", _scoped({DENIED}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
-    "admin:view_on_site": Rule("object", _scoped({NOT_FOUND, ANY_REDIRECT}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
-    "admin/(?P<url>.*)$": Rule("object", _scoped({NOT_FOUND}, {ADMIN_LOGIN}, {ADMIN_LOGIN})),
+    "admin:autocomplete": Rule("list", ADMIN_REFUSED),
+    "admin:view_on_site": Rule("object", ADMIN_REFUSED),
+    "admin/(?P<url>.*)$": Rule("object", ADMIN_REFUSED),
     # --- the community's records (residents/urls.py): objects in the other street
     "residents:search": Rule(
         "list",
         _scoped({OK, DENIED}, {DENIED}, {LOGIN}),  # department staff and residents see no records
         query=lambda world: {"q": "外街道"},  # the outside records' address and names
     ),
-    "admin:residents_tag_add": Rule(
-        "public",
-        _scoped({OK, DENIED}, {ADMIN_LOGIN}, {ADMIN_LOGIN}),
-        reason="a community secretary adds tags of their own community (the form offers only those)",
-    ),
+    "admin:residents_tag_add": Rule("public", ADMIN_REFUSED, reason="adding tags: administrators only"),
     "residents:building": Rule("object", HTML_OBJECT),
     "residents:building_edit": Rule("object", HTML_OBJECT, post=HTML_OBJECT, post_data={"code": "X", "name": "x"}),
     "residents:house": Rule("object", HTML_OBJECT, query=lambda world: {"reveal": "1"}),
@@ -374,12 +393,8 @@ ADMIN_VIEWS = {
     "change": "object",
     "redirect": "object",
 }
-ADMIN_ANSWERS = {
-    # A model page outside the queryset: Django's admin redirects to its index ("does not exist").
-    "scoped": _scoped({NOT_FOUND, ANY_REDIRECT, DENIED}, {ADMIN_LOGIN}, {ADMIN_LOGIN}),
-    "permission": _scoped({DENIED}, {ADMIN_LOGIN}, {ADMIN_LOGIN}),
-    "reference": _scoped({OK, DENIED, ANY_REDIRECT, NOT_FOUND}, {ADMIN_LOGIN}, {ADMIN_LOGIN}),
-}
+# Whatever a model admin's own permissions say, the site refuses every persona first.
+ADMIN_ANSWERS = {"scoped": ADMIN_REFUSED, "permission": ADMIN_REFUSED, "reference": ADMIN_REFUSED}
 
 
 def _first(label: str):
@@ -563,11 +578,10 @@ def rule_for(route: Route) -> tuple[Rule, str | None] | None:
     access, _filler = ADMIN_MODELS[label]
     if ADMIN_VIEWS[view] == "add":
         return Rule("public", ADMIN_ANSWERS["permission"], reason="adding: administrators only"), label
-    if view == "redirect":  # `<object_id>/` only redirects to `<object_id>/change/`, judged on its own
-        return Rule("object", _scoped({ANY_REDIRECT}, {ADMIN_LOGIN}, {ADMIN_LOGIN})), label
-    if ADMIN_VIEWS[view] == "list":  # the list may open for staff, but never shows the object
-        answers = _scoped({OK, DENIED}, {ADMIN_LOGIN}, {ADMIN_LOGIN})
-        return Rule("list", answers if access != "permission" else ADMIN_ANSWERS["permission"]), label
+    if view == "redirect":  # `<object_id>/`: refused like every admin page
+        return Rule("object", ADMIN_REFUSED), label
+    if ADMIN_VIEWS[view] == "list":
+        return Rule("list", ADMIN_ANSWERS[access]), label
     return Rule(ADMIN_VIEWS[view], ADMIN_ANSWERS[access]), label
 
 

@@ -666,6 +666,9 @@ def petition_act(request: HttpRequest, tracking_no: str, action: str) -> HttpRes
             messages.error(request, error.message)
             return _render_detail(request, petition, bound=(action, form), status=status)
         messages.success(request, _("Done: %(action)s.") % {"action": entry.label})
+        if not petitions_visible_to(request.user).filter(pk=petition.pk).exists():
+            # Handed away out of sight (a department's return): back to the worklist, not a 404.
+            return redirect("appeals:list")
         return redirect("appeals:detail", tracking_no=tracking_no)
     messages.error(request, _("Please correct the errors below."))
     return _render_detail(request, petition, bound=(action, form), status=400)

@@ -110,4 +110,7 @@ def as_user(browser, live_server, demo):
 
     yield sign_in
     for context in contexts:
+        # Let the pages' last requests (maps, charts) finish before the database is flushed under them.
+        for page in context.pages:
+            page.wait_for_load_state("networkidle")
         context.close()

@@ -770,6 +770,9 @@ def petition_act(request: HttpRequest, tracking_no: str, action: str) -> HttpRes
         back = request.POST.get("back", "")
         if back and back.isalnum() and len(back) <= 20:
             return redirect("appeals:detail", tracking_no=back)
+        if not petitions_visible_to(request.user).filter(pk=petition.pk).exists():
+            # Handed away out of sight (a department's return): back to the worklist, not a 404.
+            return redirect("appeals:list")
         return redirect("appeals:detail", tracking_no=tracking_no)
     messages.error(request, _("Please correct the errors below."))
     return _render_detail(request, petition, bound=(action, form), status=400)

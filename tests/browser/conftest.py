@@ -32,7 +32,10 @@ def browser() -> Iterator:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # expect() waits 5 s by default: as long as any other wait here, on a loaded CI machine.
+    expect.set_options(timeout=TIMEOUT_MS)
 
     # Playwright's sync API keeps an asyncio loop marked as running in this thread, so Django's
     # async-safety guard would refuse the tests' own (synchronous, safe) ORM calls meanwhile.
@@ -65,3 +68,49 @@ def login(page):
         return page
 
     return login
+
+
+# The demo district at a small scale: every demo account and its areas, a few hundred petitions.
+DEMO_SCALE = 0.02
+
+
+@pytest.fixture
+def demo(live_server):
+    """`manage.py seed_demo` into the live server's (transactional) test database."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", scale=DEMO_SCALE, stdout=StringIO())
+
+
+@pytest.fixture
+def as_user(browser, live_server, demo):
+    """`as_user("grid")` → a page in a fresh browser context, signed in as that demo account.
+
+    Each user gets a context of their own (cookies apart), so one test can switch between roles.
+    """
+    from governance.demo import DEMO_PASSWORD
+
+    contexts = []
+
+    def sign_in(username: str, *, viewport: dict | None = None):
+        context = browser.new_context(
+            base_url=live_server.url, locale="zh-CN", viewport=viewport or {"width": 1366, "height": 768}
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.click("main form button[type=submit]")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        return page
+
+    yield sign_in
+    for context in contexts:
+        # Let the pages' last requests (maps, charts) finish before the database is flushed under them.
+        for page in context.pages:
+            page.wait_for_load_state("networkidle")
+        context.close()

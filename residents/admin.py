@@ -16,6 +16,7 @@ from governance.models import Role
 from governance.privacy import mask_name
 from governance.scoping import scope_for
 from residents.models import Building, House, PartyGroup, PartyHousehold, Resident, Tag
+from residents.policy import TAG_ROLES
 from residents.policy import records_visible_to
 
 
@@ -86,8 +87,8 @@ class PartyHouseholdAdmin(ReadOnlyRecordsAdmin):
 
 
 # Who may add and change tags: administrators (district-wide and any community's) and community
-# secretaries (their own community's).
-TAG_EDITORS = frozenset({Role.COMMUNITY_SECRETARY})
+# secretaries (their own community's): the records policy's one rule, as on the tags page.
+TAG_EDITORS = TAG_ROLES
 
 
 @admin.register(Tag)

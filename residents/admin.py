@@ -12,12 +12,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from governance.admin import StaffViewMixin
-from governance.models import Role
 from governance.privacy import mask_name
 from governance.scoping import scope_for
 from residents.models import Building, House, PartyGroup, PartyHousehold, Resident, Tag
-from residents.policy import TAG_ROLES
-from residents.policy import records_visible_to
+from residents.policy import TAG_ROLES, records_visible_to
 
 
 class ReadOnlyRecordsAdmin(StaffViewMixin, admin.ModelAdmin):

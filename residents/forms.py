@@ -85,7 +85,7 @@ class NewHouseForm(HouseForm):
 
 class BuildingForm(forms.Form):
     code = forms.CharField(label=_("Building code"), max_length=40)
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Building name"), max_length=100)
     address = forms.CharField(label=_("Address"), max_length=200)
     units = forms.IntegerField(label=_("Units"), min_value=1, max_value=99)
     floors = forms.IntegerField(label=_("Floors"), min_value=1, max_value=200)
@@ -139,9 +139,10 @@ class NewBuildingForm(BuildingForm):
 
 class MoveForm(forms.Form):
     house = forms.CharField(
-        label=_("New house"),
+        label=_("Moving to (house)"),
         max_length=200,
         help_text=_("Its doorplate code or its full address, as on record."),
+        widget=forms.TextInput(attrs={"list": "move-houses", "autocomplete": "off"}),
     )
     on = forms.DateField(label=_("Moved in on"), widget=DATE_WIDGET)
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
@@ -172,7 +173,7 @@ class MoveForm(forms.Form):
 
 
 class NewTagForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = forms.CharField(label=_("Tag name"), max_length=50)
     description = forms.CharField(label=_("Description"), required=False, max_length=200)
     sensitive = forms.BooleanField(label=_("Sensitive (special group: shown with extra care)"), required=False)
     community = forms.ModelChoiceField(label=_("Community"), queryset=None, required=False)

@@ -55,6 +55,8 @@ from residents.policy import (
 )
 
 PAGE_SIZE = 30
+# Houses of the resident's micro-grid offered on the move form.
+MOVE_SUGGESTIONS = 200
 # Panels other apps contribute (included when the template exists; context: the record, `user`).
 HOUSE_PANELS = ("appeals/house_petitions_panel.html",)
 RESIDENT_PANELS = ("residents/finder_resident_contacts.html",)
@@ -161,8 +163,7 @@ def building_new(request: HttpRequest) -> HttpResponse:
     def save(data: dict[str, Any]) -> Building:
         return services.building_create(actor=request.user, **data)
 
-    search = reverse("residents:search")
-    return _record_form(request, form, save, title=_("New building"), back=_("Records"), back_url=search)
+    return _record_form(request, form, save, title=_("New building"), back="", back_url=reverse("residents:search"))
 
 
 @login_required
@@ -200,7 +201,7 @@ def house_new(request: HttpRequest) -> HttpResponse:
         data["doorplate_code"] = data["doorplate_code"] or None
         return services.house_create(microgrid=microgrid, actor=request.user, **data)
 
-    back, back_url = (building, _url(building)) if building else (_("Records"), reverse("residents:search"))
+    back, back_url = (building, _url(building)) if building else ("", reverse("residents:search"))
     return _record_form(request, form, save, title=_("New house"), back=back, back_url=back_url)
 
 
@@ -412,6 +413,11 @@ def resident_move(request: HttpRequest, resident_id: int) -> HttpResponse:
         back=mask_name(resident.name),
         back_url=_url(resident),
         intro=_("Now living at %(address)s.") % {"address": resident.house.address},
+        # Addresses of the same micro-grid offered as the field is typed (a datalist, any house may be typed).
+        suggestions=houses.filter(microgrid_id=resident.microgrid_id)
+        .exclude(pk=resident.house_id)
+        .order_by("address")
+        .values_list("address", flat=True)[:MOVE_SUGGESTIONS],
     )
 
 

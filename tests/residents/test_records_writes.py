@@ -263,3 +263,34 @@ def test_tagging_from_the_resident_page_is_audited(records):
     actions = [change.action for change in history(records.adult) if change.action.startswith("tag_")]
     assert sorted(actions) == ["tag_added", "tag_removed"]
     assert not ResidentTag.objects.filter(resident=records.adult, tag=veteran).exists()
+
+
+def test_the_services_refuse_on_their_own_whatever_the_page_offers(records):
+    from governance.errors import Forbidden
+    from residents.services import resident_move, tag_set_active
+
+    with pytest.raises(Forbidden):
+        tag_create(name="楼栋长", community=records.tree["DS0C0"], actor=records.users["community_worker"])
+    with pytest.raises(Forbidden):
+        tag_create(name="全区新标签", community=None, actor=records.users["community_secretary"])
+    with pytest.raises(Forbidden):
+        tag_set_active(tag=Tag.objects.get(code="dibao"), active=False, actor=records.users["community_secretary"])
+    with pytest.raises(Forbidden):
+        resident_move(
+            resident=records.adult, house=records.other_house, on=date.today(), actor=records.users["community_worker"]
+        )
+    with pytest.raises(Forbidden):
+        resident_move(
+            resident=records.adult, house=records.house, on=date.today(), actor=records.users["street_command"]
+        )
+    assert Resident.objects.get(pk=records.adult.pk).house == records.house
+
+
+def test_the_tags_page_costs_the_same_few_queries_however_many_tags(records, django_assert_max_num_queries):
+    client = client_for(records.users["community_secretary"])
+    client.get(reverse("residents:tags"))
+    for n in range(20):
+        tag_create(name=f"标签{n}", community=records.tree["DS0C0"])
+    with django_assert_max_num_queries(14):
+        body = client.get(reverse("residents:tags")).content.decode()
+    assert "标签19" in body

@@ -12,11 +12,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from governance.admin import StaffViewMixin
-from governance.models import Role
 from governance.privacy import mask_name
 from governance.scoping import scope_for
 from residents.models import Building, House, PartyGroup, PartyHousehold, Resident, Tag
-from residents.policy import records_visible_to
+from residents.policy import TAG_ROLES, records_visible_to
 
 
 class ReadOnlyRecordsAdmin(StaffViewMixin, admin.ModelAdmin):
@@ -86,8 +85,8 @@ class PartyHouseholdAdmin(ReadOnlyRecordsAdmin):
 
 
 # Who may add and change tags: administrators (district-wide and any community's) and community
-# secretaries (their own community's).
-TAG_EDITORS = frozenset({Role.COMMUNITY_SECRETARY})
+# secretaries (their own community's): the records policy's one rule, as on the tags page.
+TAG_EDITORS = TAG_ROLES
 
 
 @admin.register(Tag)

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from governance.models import Role
 from governance.scoping import LEVEL_FIELDS, LEVEL_PATH_FIELD, forget_scope, levels_condition, scope_for
+from grids.models import Area, AreaLevel
 from residents.models import ADULT_AGE, Resident
 
 M = TypeVar("M", bound=Model)
@@ -47,6 +48,8 @@ UNMASK_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.COMMUNIT
 EDIT_ROLES = frozenset({Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.COMMUNITY_SECRETARY})
 # A community secretary or higher: may open minors' records.
 MINOR_ROLES = frozenset({Role.COMMUNITY_SECRETARY, Role.STREET_COMMAND, Role.DISTRICT_CENTRE})
+# Who adds and retires a community's own tags (administrators too; district-wide tags are theirs only).
+TAG_ROLES = frozenset({Role.COMMUNITY_SECRETARY})
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,57 @@ def may_edit_in(user: Any, area: Any) -> bool:
     if scope.sees_all:
         return True
     return any(role in EDIT_ROLES and area.path.startswith(path) for role, path, _level, _id in _posts(user))
+
+
+def microgrids_editable_by(user: Any) -> QuerySet[Area]:
+    """The micro-grids where the user may create records: `may_edit_in` as a query."""
+    microgrids = Area.objects.filter(level=AreaLevel.MICROGRID)
+    if scope_for(user).sees_all:
+        return microgrids
+    paths = [path for role, path, _level, _id in _posts(user) if role in EDIT_ROLES]
+    if not paths:
+        return microgrids.none()
+    condition = Q(path__startswith=paths[0])
+    for path in paths[1:]:
+        condition |= Q(path__startswith=path)
+    return microgrids.filter(condition)
+
+
+def may_manage_tags(user: Any, community: Any) -> bool:
+    """Whether the user may add or retire the own tags of `community` (None: the district-wide list)."""
+    scope = scope_for(user)
+    if scope.sees_all:
+        return True
+    if community is None:
+        return False
+    return any(role in TAG_ROLES and area_id == community.pk for role, _path, _level, area_id in _posts(user))
+
+
+def tag_managed_communities(user: Any) -> QuerySet[Area]:
+    """The communities whose own tags the user may add and retire (`may_manage_tags` as a query)."""
+    communities = Area.objects.filter(level=AreaLevel.COMMUNITY).order_by("path")
+    if scope_for(user).sees_all:
+        return communities
+    return communities.filter(pk__in=[area_id for role, _p, _l, area_id in _posts(user) if role in TAG_ROLES])
+
+
+def tag_communities(user: Any) -> list[Any]:
+    """The communities whose tags the user sees: those of their subtree, and the community above a post
+    below it (a grid worker tags the residents of their community)."""
+    scope = scope_for(user)
+    communities = Area.objects.filter(level=AreaLevel.COMMUNITY).order_by("path")
+    if scope.sees_all:
+        return list(communities)
+    paths = [path for role, path, _level, _id in _posts(user) if role in VIEW_ROLES]
+    if not paths:
+        return []
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(path__startswith=path)
+        parts = [part for part in path.split("/") if part]
+        if len(parts) > 3:
+            condition |= Q(path="/".join(parts[:3]) + "/")
+    return list(communities.filter(condition))
 
 
 def forget_posts(user: Any) -> None:

@@ -9,8 +9,17 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from governance.identity import normalize_id_number, normalize_phone
-from residents.models import Building, House, RecordChange, Resident, ResidentStatus, ResidentTag, normalize_address
-from residents.policy import records_visible_to
+from residents.models import (
+    Building,
+    House,
+    RecordChange,
+    Resident,
+    ResidentStatus,
+    ResidentTag,
+    Tag,
+    normalize_address,
+)
+from residents.policy import records_visible_to, tag_communities
 from residents.services.people import id_number_lookup_hash, phone_lookup_hash
 
 
@@ -123,3 +132,29 @@ def records_summary(user: Any) -> dict[str, int]:
         "houses": houses_visible_to(user).count(),
         "residents": residents_visible_to(user).filter(status=ResidentStatus.ACTIVE).count(),
     }
+
+
+def tags_visible_to(user: Any) -> QuerySet[Tag]:
+    """The district-wide tags and the own tags of the communities the user sees (`tag_communities`)."""
+    communities = [area.pk for area in tag_communities(user)]
+    if not communities:
+        return Tag.objects.none()
+    return Tag.objects.filter(Q(community__isnull=True) | Q(community_id__in=communities))
+
+
+def tags_with_counts(user: Any) -> list[tuple[Tag, int]]:
+    """Each visible tag with how many living residents the user may see carry it (two queries)."""
+    tags = list(
+        tags_visible_to(user)
+        .select_related("community")
+        .order_by("community__path", "-is_active", "sort_order", "code")
+    )
+    counts = dict(
+        ResidentTag.objects.filter(
+            tag__in=[tag.pk for tag in tags],
+            resident__in=residents_visible_to(user).filter(status=ResidentStatus.ACTIVE).values("pk"),
+        )
+        .values_list("tag")
+        .annotate(n=Count("id"))
+    )
+    return [(tag, counts.get(tag.pk, 0)) for tag in tags]

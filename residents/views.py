@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -28,16 +28,35 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from governance.accesslog import access_log_write, access_record
-from governance.errors import DomainError
+from governance.errors import DomainError, Forbidden
 from governance.models import AccessReason
 from governance.privacy import mask_id_number, mask_name, mask_phone, person_fields
 from governance.scoping import scope_for
 from residents import selectors, services
-from residents.forms import BuildingForm, HouseForm, LeaveForm, ResidentForm, TagForm
+from residents.forms import (
+    BuildingForm,
+    HouseForm,
+    LeaveForm,
+    MoveForm,
+    NewBuildingForm,
+    NewHouseForm,
+    NewTagForm,
+    ResidentForm,
+    TagForm,
+)
 from residents.models import Building, House, Resident, ResidentStatus, Tag, TagKind
-from residents.policy import VIEW_ROLES, record_access, record_get_for_user
+from residents.policy import (
+    VIEW_ROLES,
+    may_manage_tags,
+    microgrids_editable_by,
+    record_access,
+    record_get_for_user,
+    tag_managed_communities,
+)
 
 PAGE_SIZE = 30
+# Houses of the resident's micro-grid offered on the move form.
+MOVE_SUGGESTIONS = 200
 # Panels other apps contribute (included when the template exists; context: the record, `user`).
 HOUSE_PANELS = ("appeals/house_petitions_panel.html",)
 RESIDENT_PANELS = ("residents/finder_resident_contacts.html",)
@@ -96,6 +115,11 @@ def _record_form(
     )
 
 
+def _microgrids(request: HttpRequest):
+    """The micro-grids where the user may create records, with their grid and community for labels."""
+    return microgrids_editable_by(request.user).select_related("parent__parent").order_by("path")
+
+
 def _page(request: HttpRequest, queryset) -> Any:
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
@@ -122,8 +146,63 @@ def records_search(request: HttpRequest) -> HttpResponse:
             "buildings": _page(request, result.buildings) if not result.kind else result.buildings[:PAGE_SIZE],
             "summary": selectors.records_summary(request.user) if not result.kind else None,
             "query": f"q={result.query}" if result.query else "",
+            "may_create": _microgrids(request).exists(),
         },
     )
+
+
+@login_required
+def building_new(request: HttpRequest) -> HttpResponse:
+    """A new building (楼栋) in a micro-grid of the user's subtree where they may write records."""
+    _require_records_role(request)
+    microgrids = _microgrids(request)
+    if not microgrids.exists():
+        raise PermissionDenied(_("You may not add records in this area."))
+    form = NewBuildingForm(request.POST or None, microgrids=microgrids, initial={"units": 1, "floors": 1})
+
+    def save(data: dict[str, Any]) -> Building:
+        return services.building_create(actor=request.user, **data)
+
+    return _record_form(request, form, save, title=_("New building"), back="", back_url=reverse("residents:search"))
+
+
+@login_required
+def house_new(request: HttpRequest) -> HttpResponse:
+    """A new house: in a building (`?building=`, its micro-grid) or in a chosen micro-grid."""
+    _require_records_role(request)
+    building = None
+    building_id = request.GET.get("building", "")
+    if building_id:
+        building, access = record_get_for_user(
+            request.user, Building.objects.select_related("microgrid"), pk=building_id if building_id.isdigit() else 0
+        )
+        if not access.edit:
+            raise PermissionDenied(_("You may not add records in this area."))
+        buildings = Building.objects.filter(pk=building.pk)
+        form = NewHouseForm(
+            request.POST or None, buildings=buildings, initial={"building": building, "use": "owner_occupied"}
+        )
+        form.fields["building"].required = True
+        form.fields["building"].empty_label = None
+    else:
+        microgrids = _microgrids(request)
+        if not microgrids.exists():
+            raise PermissionDenied(_("You may not add records in this area."))
+        buildings = (
+            selectors.buildings_visible_to(request.user)
+            .filter(microgrid__in=microgrids)
+            .select_related("microgrid")
+            .order_by("code")
+        )
+        form = NewHouseForm(request.POST or None, buildings=buildings, microgrids=microgrids)
+
+    def save(data: dict[str, Any]) -> House:
+        microgrid = data.pop("microgrid", None) or data["building"].microgrid
+        data["doorplate_code"] = data["doorplate_code"] or None
+        return services.house_create(microgrid=microgrid, actor=request.user, **data)
+
+    back, back_url = (building, _url(building)) if building else ("", reverse("residents:search"))
+    return _record_form(request, form, save, title=_("New house"), back=back, back_url=back_url)
 
 
 @login_required
@@ -313,6 +392,36 @@ def resident_new(request: HttpRequest, house_id: int) -> HttpResponse:
 
 
 @login_required
+def resident_move(request: HttpRequest, resident_id: int) -> HttpResponse:
+    """Move a living resident to another house of the user's areas (the record and its history stay)."""
+    resident, access = _resident(request, resident_id)
+    if not access.edit or resident.status != ResidentStatus.ACTIVE:
+        raise PermissionDenied(_("You may not change this record."))
+    houses = selectors.houses_visible_to(request.user).filter(microgrid__in=_microgrids(request))
+    form = MoveForm(request.POST or None, houses=houses)
+
+    def save(data: dict[str, Any]) -> Resident:
+        return services.resident_move(
+            resident=resident, house=data["house"], on=data["on"], note=data["note"], actor=request.user
+        )
+
+    return _record_form(
+        request,
+        form,
+        save,
+        title=_("Move to another house"),
+        back=mask_name(resident.name),
+        back_url=_url(resident),
+        intro=_("Now living at %(address)s.") % {"address": resident.house.address},
+        # Addresses of the same micro-grid offered as the field is typed (a datalist, any house may be typed).
+        suggestions=houses.filter(microgrid_id=resident.microgrid_id)
+        .exclude(pk=resident.house_id)
+        .order_by("address")
+        .values_list("address", flat=True)[:MOVE_SUGGESTIONS],
+    )
+
+
+@login_required
 @require_POST
 def resident_leave(request: HttpRequest, resident_id: int) -> HttpResponse:
     resident, access = _resident(request, resident_id)
@@ -364,3 +473,66 @@ def resident_tags(request: HttpRequest, resident_id: int) -> HttpResponse:
         return _resident_page(request, resident, access, status=400)
     messages.success(request, _("Saved."))
     return redirect("residents:resident", resident_id=resident.pk)
+
+
+@login_required
+def tags(request: HttpRequest) -> HttpResponse:
+    """The tags of the user's communities and the district's: list with counts, add (POST)."""
+    _require_records_role(request)
+    managed = tag_managed_communities(request.user)
+    district = scope_for(request.user).sees_all
+    form = None
+    if managed.exists():
+        form = NewTagForm(request.POST or None, communities=managed, district=district)
+    elif request.method == "POST":
+        raise PermissionDenied(_("You may not manage this community's tags."))
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.tag_create(
+                    name=data["name"],
+                    description=data["description"],
+                    sensitive=data["sensitive"],
+                    community=data["community"],
+                    actor=request.user,
+                )
+            except DomainError as error:
+                form.add_error("name", error.message)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("residents:tags")
+        messages.error(request, _("Please correct the errors below."))
+    rows = [
+        (tag, count, may_manage_tags(request.user, tag.community))
+        for tag, count in selectors.tags_with_counts(request.user)
+    ]
+    return render(
+        request,
+        "residents/tags.html",
+        {
+            "rows": rows,
+            "form": form,
+            "active_count": sum(1 for tag, _count, _may in rows if tag.is_active),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def tag_active(request: HttpRequest, tag_id: int) -> HttpResponse:
+    """Retire a tag (`active=0`) or bring it back (`active=1`)."""
+    _require_records_role(request)
+    tag = selectors.tags_visible_to(request.user).filter(pk=tag_id).first()
+    if tag is None:
+        raise Http404
+    try:
+        services.tag_set_active(tag=tag, active=request.POST.get("active") == "1", actor=request.user)
+    except Forbidden as error:
+        raise PermissionDenied(error.message) from None
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("residents:tags")

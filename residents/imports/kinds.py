@@ -7,6 +7,7 @@ another community is a problem, never a silent move. Cells left empty change not
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -33,11 +34,15 @@ from residents.models import (
     Relation,
     Resident,
     ResidentStatus,
+    ResidentTag,
+    Tag,
+    TagKind,
     normalize_address,
 )
 from residents.models.imports import ImportJob
 from residents.policy import record_access
 from residents.services import clean_personal
+from residents.services.tags import TAG_SEPARATORS
 
 # Rows fetched per IN (...) query when matching keys against the records.
 MATCH_BATCH = 5000
@@ -440,9 +445,35 @@ class ResidentHandler(KindHandler):
             self.houses_by_address[house["address_key"]] = house["pk"]
             self.houses[house["pk"]] = house
         self.today = timezone.localdate()
+        # The tags a cell may name: the district's and the community's, by name or code (folded).
+        self.tags: dict[str, Tag] = {}
+        for tag in Tag.objects.filter(Q(community__isnull=True) | Q(community=job.community)).order_by(
+            "community_id", "pk"
+        ):
+            for word in (tag.code, tag.name):
+                self.tags.setdefault(word.replace(" ", "").lower(), tag)
 
     def key_shown(self, plan: RowPlan) -> str:
         return mask_id_number(plan.values.get("id_number", ""))
+
+    def _tags(self, cells: Cells, plan: RowPlan) -> None:
+        text = cells.text("tags", max_length=500)
+        if not text:
+            return
+        found: list[Tag] = []
+        for name in re.split(f"[{re.escape(TAG_SEPARATORS)}]", text):
+            name = name.strip()
+            if not name:
+                continue
+            tag = self.tags.get(name.replace(" ", "").lower())
+            if tag is None:
+                plan.problem(p.UNKNOWN_TAG, cells.column("tags"), value=name)
+            elif tag.kind != TagKind.MANUAL or not tag.is_active:
+                plan.problem(p.TAG_NOT_GIVEN, cells.column("tags"), value=name)
+            elif tag not in found:
+                found.append(tag)
+        if found:
+            plan.values["tags"] = found
 
     def clean(self, cells: Cells, plan: RowPlan) -> None:
         from residents.imports.identity import check_id_number, normalize_phone_cell
@@ -499,6 +530,7 @@ class ResidentHandler(KindHandler):
             plan.problem(p.MISSING_VALUE, cells.column("moved_out"))
         if cells.present("notes"):
             values["notes"] = cells.text("notes", max_length=1000)
+        self._tags(cells, plan)
         plan.label = " ".join(v for v in (mask_name(name), mask_id_number(number or raw_id)) if v)
         if plan.problems:
             return
@@ -562,6 +594,7 @@ class ResidentHandler(KindHandler):
                 return str(labels[name].get(value, value or ""))
             return _display(value)
 
+        carried = _carried_tags([resident.pk for resident in existing.values()])
         for plan in keyed:
             resident = existing.get(plan.key)
             wants = plan.values.get("status", ResidentStatus.ACTIVE)
@@ -573,6 +606,8 @@ class ResidentHandler(KindHandler):
                     for name in ("house_id", "relation", "registration", "status")
                     if plan.values.get(name)
                 }
+                if plan.values.get("tags"):
+                    plan.changes["tags"] = ("", "、".join(tag.name for tag in plan.values["tags"]))
                 continue
             if resident.community_id != self.job.community_id:
                 plan.problem(p.OUT_OF_SCOPE, self.key_column, what=self.key_shown(plan), where=self.where(resident))
@@ -596,10 +631,28 @@ class ResidentHandler(KindHandler):
             if "status" not in plan.changes:
                 # A move-out date is written with the move (records' resident_move_away), not alone.
                 plan.changes.pop("moved_out_on", None)
+            # Tags named in the file are added; those the resident carries stay (never removed here).
+            has = carried.get(resident.pk, {})
+            adding = [tag for tag in plan.values.get("tags", ()) if tag.pk not in has]
+            if adding:
+                before = "、".join(has.values())
+                plan.changes["tags"] = (before, "、".join([*has.values(), *(tag.name for tag in adding)]))
             # Records' policy decides who may change a record (a minor's needs a secretary); a row
             # that changes nothing needs no right, so the same file twice passes for everyone.
             if plan.changes and not record_access(self.job.created_by, resident).edit:
                 plan.problem(p.ROW_REFUSED, self.key_column, reason=_("You may not change this record."))
+
+
+def _carried_tags(resident_ids: list[int]) -> dict[int, dict[int, str]]:
+    """{resident id: {tag id: name}} of the tags these residents carry."""
+    carried: dict[int, dict[int, str]] = {}
+    for start in range(0, len(resident_ids), MATCH_BATCH):
+        rows = ResidentTag.objects.filter(resident_id__in=resident_ids[start : start + MATCH_BATCH]).values_list(
+            "resident_id", "tag_id", "tag__name"
+        )
+        for resident_id, tag_id, name in rows.order_by("tag__sort_order", "tag_id"):
+            carried.setdefault(resident_id, {})[tag_id] = name
+    return carried
 
 
 def _gender(value: str) -> str:

@@ -76,6 +76,17 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         _f("moved_out", gettext_lazy("Moved out"), "迁出日期", "迁出时间"),
         _f("status", gettext_lazy("Status"), "状态", "人员状态", "居住状态"),
         _f("notes", gettext_lazy("Notes"), "备注", "说明"),
+        _f(
+            "tags",
+            gettext_lazy("Tags"),
+            "标签",
+            "人员标签",
+            "居民标签",
+            "人员类别",
+            help=gettext_lazy(
+                "names separated by ; (退役军人;低保): the district's and the community's tags; added, never removed"
+            ),
+        ),
     ),
     HOUSE: (
         _f(

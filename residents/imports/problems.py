@@ -29,6 +29,8 @@ OUT_OF_SCOPE = "out_of_scope"
 DUPLICATE_IN_FILE = "duplicate_in_file"
 DUPLICATE_EXISTING = "duplicate_existing"
 ROW_REFUSED = "row_refused"
+UNKNOWN_TAG = "unknown_tag"
+TAG_NOT_GIVEN = "tag_not_given"
 
 MESSAGES = {
     MISSING_VALUE: _("%(column)s is empty; it is required."),
@@ -47,6 +49,12 @@ MESSAGES = {
     OUT_OF_SCOPE: _("%(what)s is on record in another community (%(where)s); it cannot be changed from here."),
     DUPLICATE_IN_FILE: _("%(column)s “%(value)s” appears again: the same as row %(other)s."),
     DUPLICATE_EXISTING: _("%(column)s “%(value)s” already belongs to %(other)s."),
+    UNKNOWN_TAG: _(
+        "%(column)s: no tag “%(value)s” in this community or the district's list (add it on the tags page, or correct the name)."
+    ),
+    TAG_NOT_GIVEN: _(
+        "%(column)s: the tag “%(value)s” is not given by hand (it follows the records' data, or it was retired)."
+    ),
     ROW_REFUSED: _("The row was refused: %(reason)s"),
 }
 # Why an ID number is refused, by `governance.identity.IdNumberError.code`.
@@ -81,6 +89,8 @@ TITLES = {
     OUT_OF_SCOPE: _("On record in another community"),
     DUPLICATE_IN_FILE: _("Duplicate in the file"),
     DUPLICATE_EXISTING: _("Duplicate of an existing record"),
+    UNKNOWN_TAG: _("Unknown tag"),
+    TAG_NOT_GIVEN: _("Tag not given by hand"),
     ROW_REFUSED: _("Refused by the records rules"),
 }
 

@@ -43,6 +43,7 @@ from residents.services import (
     resident_mark_deceased,
     resident_move_away,
     resident_update,
+    residents_tags_add,
 )
 from residents.services.history import change_values
 from residents.services.tags import ELDERLY_AGES, LIVING_ALONE, district_tags_ensure, years_before
@@ -77,8 +78,13 @@ def write(handler: Any, plans: list[RowPlan], *, actor: Any, progress: Callable 
                 _create_houses(handler, creates, actor=actor, note=note, advance=advance)
                 _update(updates, advance, lambda plan: _house_update(plan, actor))
             else:
-                _create_residents(handler, creates, actor=actor, note=note, advance=advance)
+                created = _create_residents(handler, creates, actor=actor, note=note, advance=advance)
                 _update(updates, advance, lambda plan: _resident_update(plan, actor))
+                tagged = [(pk, tag) for plan, pk in created for tag in plan.values.get("tags", ())]
+                tagged += [
+                    (plan.target.pk, tag) for plan in updates if "tags" in plan.changes for tag in plan.values["tags"]
+                ]
+                residents_tags_add(rows=tagged, actor=actor, note=note)
     except IntegrityError:
         raise ImportRefused(
             _("A record of the file was created or changed by someone else meanwhile; check the file again.")
@@ -179,9 +185,13 @@ def _house_update(plan: RowPlan, actor: Any) -> None:
 RESIDENT_VALUES = ("name", "gender", "birth_date", "id_number", "id_number_hash", "phone", "phone_hash")
 
 
-def _create_residents(handler: Any, plans: list[RowPlan], *, actor: Any, note: str, advance: Callable) -> None:
+def _create_residents(
+    handler: Any, plans: list[RowPlan], *, actor: Any, note: str, advance: Callable
+) -> list[tuple[RowPlan, int]]:
+    """Insert the new residents; returns each plan with the id of its resident."""
     houses = handler.houses
     created: list[int] = []
+    made: list[tuple[RowPlan, int]] = []
     for batch in _batches(plans):
         objects = []
         for plan in batch:
@@ -207,11 +217,13 @@ def _create_residents(handler: Any, plans: list[RowPlan], *, actor: Any, note: s
         insert(objects)
         _history(objects, actor=actor, note=note)
         created += [obj.pk for obj in objects]
+        made += [(plan, obj.pk) for plan, obj in zip(batch, objects, strict=True)]
         advance(len(batch))
     house_ids = sorted({plan.values["house_id"] for plan in plans})
     for start in range(0, len(house_ids), REFRESH_BATCH):
         _living_alone(house_ids[start : start + REFRESH_BATCH])
     _derived_tags(created, house_ids)
+    return made
 
 
 def _living_alone(house_ids: list[int]) -> None:
@@ -272,7 +284,7 @@ def _resident_update(plan: RowPlan, actor: Any) -> None:
     resident = plan.target
     fields: dict[str, Any] = {}
     for name in plan.changes:
-        if name in ("status", "moved_out_on"):
+        if name in ("status", "moved_out_on", "tags"):  # tags: written after, in bulk
             continue
         if name == "house_id":
             fields["house"] = House.objects.get(pk=plan.values["house_id"])

@@ -8,6 +8,7 @@ from residents.services.people import (
     phone_lookup_hash,
     resident_create,
     resident_mark_deceased,
+    resident_move,
     resident_move_away,
     resident_update,
     residents_purge_expired,
@@ -17,7 +18,9 @@ from residents.services.tags import (
     district_tags_ensure,
     resident_tag_add,
     resident_tag_remove,
+    residents_tags_add,
     tag_create,
+    tag_set_active,
 )
 
 __all__ = [
@@ -33,10 +36,13 @@ __all__ = [
     "phone_lookup_hash",
     "resident_create",
     "resident_mark_deceased",
+    "resident_move",
     "resident_move_away",
     "resident_tag_add",
     "resident_tag_remove",
     "resident_update",
     "residents_purge_expired",
+    "residents_tags_add",
     "tag_create",
+    "tag_set_active",
 ]

@@ -213,6 +213,58 @@ def resident_update(*, resident: Resident, actor: Any, **fields: Any) -> Residen
     return locked
 
 
+def resident_move(*, resident: Resident, house: House, on: date, actor: Any = None, note: str = "") -> Resident:
+    """Move a living resident to another house on a date: the same record, its house and move-in
+    date changed, one history row on the resident and a note on both houses' histories."""
+    if actor is not None and not record_access(actor, resident).edit:
+        raise Forbidden(_("You may not change this record."))
+    if actor is not None and not may_edit_in(actor, house.microgrid):
+        raise Forbidden(_("You may not add records in this area."))
+    if on > timezone.localdate():
+        raise DomainError(_("The date lies in the future."), code="date")
+    with transaction.atomic():
+        locked = Resident.objects.select_for_update().select_related("house").get(pk=resident.pk)
+        if locked.status != ResidentStatus.ACTIVE:
+            raise Conflict(_("This resident no longer lives here."), code="not_active")
+        if locked.purged_at is not None:
+            raise DomainError(_("This record's personal data was purged; it cannot be changed."), code="purged")
+        old_house = locked.house
+        if house.pk == old_house.pk:
+            raise DomainError(_("The resident already lives in this house."), code="same_house")
+        if locked.moved_in_on and on < locked.moved_in_on:
+            raise DomainError(_("The date lies before the move-in date."), code="date")
+        changes = {
+            "house": [old_house.address, house.address],
+            "moved_in_on": [locked.moved_in_on.isoformat() if locked.moved_in_on else None, on.isoformat()],
+        }
+        locked.house = house
+        locked.moved_in_on = on
+        _copy_location(locked, house)
+        locked.save(
+            update_fields=[
+                "house",
+                "moved_in_on",
+                "microgrid",
+                "grid",
+                "community",
+                "street",
+                "area_path",
+                "updated_at",
+            ]
+        )
+        record_change(locked, RecordChange.Action.UPDATED, actor=actor, changes=changes, note=note)
+        # The houses' histories say a resident left or came, by record number only (no name to purge).
+        record_change(
+            old_house, RecordChange.Action.UPDATED, actor=actor, changes={"resident_out": [locked.pk, house.address]}
+        )
+        record_change(
+            house, RecordChange.Action.UPDATED, actor=actor, changes={"resident_in": [old_house.address, locked.pk]}
+        )
+        _house_changed([old_house.pk, house.pk])
+    locked.refresh_from_db(fields=["living_alone"])
+    return locked
+
+
 def _leave(resident: Resident, *, status: str, on: date, actor: Any, note: str) -> Resident:
     if actor is not None and not record_access(actor, resident).edit:
         raise Forbidden(_("You may not change this record."))

@@ -336,6 +336,43 @@ RULES: dict[str, Rule] = {
     "residents:resident_tags": Rule(
         "object", _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}), post=HTML_OBJECT, post_data={"remove": "1"}
     ),
+    # Creating records: the micro-grid of the other street is not a choice (400); roles that keep no records 403.
+    "residents:building_new": Rule(
+        "list",
+        _scoped({OK, DENIED}, {DENIED}, {LOGIN}),
+        post=_scoped({BAD, DENIED}, {DENIED}, {LOGIN}),
+        post_data={
+            "code": "OUT-NEW",
+            "name": "x",
+            "address": "x",
+            "units": "1",
+            "floors": "1",
+            "microgrid": "{outside_microgrid}",
+        },
+    ),  # fmt: skip
+    "residents:house_new": Rule(
+        "object",
+        _scoped({NOT_FOUND, DENIED}, {DENIED}, {LOGIN}),  # ?building= the other street's building
+        post=_scoped({BAD, DENIED}, {DENIED}, {LOGIN}),
+        query=lambda world: {"building": str(_outside_records(world)["building"].pk)},
+        post_data={"address": "外街道新址", "use": "vacant", "microgrid": "{outside_microgrid}"},
+    ),
+    "residents:resident_move": Rule(
+        "object", HTML_OBJECT, post=HTML_OBJECT, post_data={"house": "外街道1号1单元101", "on": "2020-01-01"}
+    ),
+    # Tags: area staff list those of their communities (and the district's); an empty name is refused.
+    "residents:tags": Rule(
+        "list",
+        _scoped({OK, DENIED}, {DENIED}, {LOGIN}),
+        post=_scoped({BAD, DENIED}, {DENIED}, {LOGIN}),
+        post_data={"name": ""},
+    ),
+    "residents:tag_active": Rule(
+        "object",
+        _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}),
+        post=_scoped({NOT_FOUND, DENIED}, {DENIED}, {LOGIN}),
+        post_data={"active": "0"},
+    ),
     # --- monthly reports (analytics/urls.py): the outside report is DS1's; personas sit in DS0 or a department
     "analytics:index": Rule("list", _scoped({OK, ANY_REDIRECT, NOT_FOUND}, {NOT_FOUND}, {LOGIN})),
     "analytics:area_reports": Rule("object", HTML_OBJECT),
@@ -607,6 +644,7 @@ FILLERS: dict[str, Callable[[World, Route, str | None], list[str]]] = {
     "building_id": lambda world, route, label: [str(_outside_records(world)["building"].pk)],
     "house_id": lambda world, route, label: [str(_outside_records(world)["house"].pk)],
     "resident_id": lambda world, route, label: [str(_outside_records(world)["resident"].pk)],
+    "tag_id": lambda world, route, label: [str(_outside_records(world)["tag"].pk)],
     "import_id": lambda world, route, label: [_resident_import_job(world)],
     "report_id": lambda world, route, label: [_report(world)],
     "month": lambda world, route, label: ["2026-11"],
@@ -697,7 +735,10 @@ def test_no_role_reaches_an_object_outside_its_area(role, world):
             requests = [("GET", rule.answers[group], lambda url=url, query=query: client.get(url, query))]
             if rule.post is not None:
                 data = {
-                    key: value.format(tracking_no=world.outside.tracking_no) for key, value in rule.post_data.items()
+                    key: value.format(
+                        tracking_no=world.outside.tracking_no, outside_microgrid=world.tree["DS1C1G1M1"].pk
+                    )
+                    for key, value in rule.post_data.items()
                 }
                 requests.append(("POST", rule.post[group], lambda url=url, data=data: client.post(url, data)))
             for method, expected, call in requests:

@@ -76,7 +76,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("appeals", "0020_patrols"),
+        ("appeals", "0022_deptlead_assignment_handler"),
     ]
 
     operations = [

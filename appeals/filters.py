@@ -8,7 +8,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +17,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from appeals.forms import CategoryFilterSelect
-from appeals.models import Assignment, AssignmentStatus, Channel, Petition, Status, Tier, overdue_condition
+from appeals.models import (
+    TIMED_STATUSES,
+    Assignment,
+    AssignmentStatus,
+    Channel,
+    ExtensionRequest,
+    ExtensionStatus,
+    Petition,
+    Status,
+    Tier,
+    overdue_condition,
+)
 from appeals.policy import todo_filter
 from appeals.selectors import (
     CLASS_PREFIX,
@@ -146,6 +157,31 @@ class PetitionFilter(PetitionPeriodFilter):
 
 # --- The staff worklist (the HTML list page) ----------------------------------------------------
 
+# What a workbench tile counts beyond a status: the list narrows by the same condition, so the
+# tile's number is the number of rows its link lists (tests/appeals/test_workbench_tiles.py).
+PENDING_EXTENSION = "extension"
+PENDING_CHOICES = [(PENDING_EXTENSION, _("Extension requests to decide"))]
+DUE_TODAY = "today"
+DUE_CHOICES = [(DUE_TODAY, _("Due today"))]
+
+
+def pending_extension_condition(user: Any) -> Q:
+    """Petitions with an extension request waiting for a decision that `user` did not ask for.
+
+    The policy's 待办 (`todo_filter`) holds these petitions for the tiers above; this narrows a
+    list (or a count) of 待办 to them, the requester's own requests left out as the policy does.
+    """
+    pending = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING)
+    if getattr(user, "pk", None):
+        pending = pending.exclude(requested_by_id=user.pk)
+    return Q(pk__in=pending.values("petition_id"))
+
+
+def due_today_condition(now: datetime) -> Q:
+    """Open petitions whose deadline falls later today (Beijing time): not yet overdue."""
+    tomorrow = timezone.localtime(now, CALENDAR_TZ).date() + timedelta(days=1)
+    return Q(status__in=sorted(TIMED_STATUSES), deadline_at__gt=now, deadline_at__lt=_day_start(tomorrow))
+
 
 class CheckedFilter(django_filters.BooleanFilter):
     """A checkbox: ticked narrows the list, unticked (absent) means no filter."""
@@ -267,6 +303,11 @@ class WorklistFilter(django_filters.FilterSet):
     handler = django_filters.ChoiceFilter(
         choices=[("me", _("Assigned to me"))], method="filter_handler", label=_("Case handler"), widget=KeptHidden
     )
+    # Set by the workbench's tiles' links (no control of their own on the page: a chip clears them).
+    pending = django_filters.ChoiceFilter(
+        choices=PENDING_CHOICES, method="filter_pending", label=_("Waiting for"), widget=KeptHidden
+    )
+    due = django_filters.ChoiceFilter(choices=DUE_CHOICES, method="filter_due", label=_("Due"), widget=KeptHidden)
 
     class Meta:
         model = Petition
@@ -368,6 +409,24 @@ class WorklistFilter(django_filters.FilterSet):
             status__in=[AssignmentStatus.DISPATCHED, AssignmentStatus.REPORTED_IN],
         )
         return queryset.filter(status=Status.DISPATCHED, pk__in=held.values("petition_id"))
+
+
+    def filter_pending(self, queryset: QuerySet[Petition], name: str, value: str) -> QuerySet[Petition]:
+        return queryset.filter(pending_extension_condition(self.user)) if value == PENDING_EXTENSION else queryset
+
+    def filter_due(self, queryset: QuerySet[Petition], name: str, value: str) -> QuerySet[Petition]:
+        return queryset.filter(due_today_condition(timezone.now())) if value == DUE_TODAY else queryset
+
+    @property
+    def chips(self) -> list[Any]:
+        """The labels of the valid hidden filters in use (the page shows each with a clear link)."""
+        if not self.form.is_valid():
+            return []
+        chosen = []
+        for name in ("pending", "due", "handler"):
+            if value := self.form.cleaned_data.get(name):
+                chosen.append(dict(self.filters[name].extra["choices"]).get(value, value))
+        return chosen
 
 
 def _day_start(day: date) -> datetime:

@@ -20,13 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appeals import policy
+from appeals.filters import DUE_TODAY, PENDING_EXTENSION, due_today_condition, pending_extension_condition
 from appeals.lifecycle import ACTIVE
 from appeals.models import (
-    TIMED_STATUSES,
     Assignment,
     AssignmentStatus,
-    ExtensionRequest,
-    ExtensionStatus,
     Petition,
     Rating,
     Status,
@@ -75,7 +73,6 @@ def todo_tiles(user: Any, *, now: datetime | None = None) -> list[Tile]:
     """The counts of the user's 待办, split by what the work is, in one aggregate query."""
     now = now or timezone.now()
     scope = scope_for(user)
-    _start, day_end = day_bounds(now)
     todo = petitions_visible_to(user).filter(policy.todo_filter(user))
     figures = todo.aggregate(
         total=Count("pk"),
@@ -87,15 +84,14 @@ def todo_tiles(user: Any, *, now: datetime | None = None) -> list[Tile]:
         dispatched=Count("pk", filter=Q(status=Status.DISPATCHED)),
         disputes=Count("pk", filter=Q(status=Status.RESOLVED, rating=Rating.UNSATISFIED)),
         overdue=Count("pk", filter=overdue_condition(now)),
-        due_today=Count(
-            "pk", filter=Q(status__in=sorted(TIMED_STATUSES), deadline_at__gt=now, deadline_at__lt=day_end)
-        ),
-        supervised=Count("pk", filter=Q(supervised=True, status__in=sorted(ACTIVE))),
+        due_today=Count("pk", filter=due_today_condition(now)),
+        supervised=Count("pk", filter=Q(supervised=True)),
+        extensions=Count("pk", filter=pending_extension_condition(user)),
     )
     tiles = [
         Tile("total", _("To do"), figures["total"], list_url()),
         Tile("overdue", _("Overdue"), figures["overdue"], list_url(overdue="on"), "danger"),
-        Tile("due_today", _("Due today"), figures["due_today"], list_url(sort="deadline"), "warning"),
+        Tile("due_today", _("Due today"), figures["due_today"], list_url(due=DUE_TODAY, sort="deadline"), "warning"),
     ]
     if scope.is_department_member and not scope.area_paths and not scope.sees_all:
         mine = my_parts(user, now=now)
@@ -113,22 +109,18 @@ def todo_tiles(user: Any, *, now: datetime | None = None) -> list[Tile]:
             Tile("to_place", _("To place"), figures["to_place"], list_url(status=Status.INTAKE)),
             Tile("returned", _("Returned, to re-route"), figures["returned"], list_url(status=Status.RETURNED)),
             Tile("supervised", _("Supervised"), figures["supervised"], list_url(supervised="on"), "secondary"),
-            Tile("extensions", _("Extensions to decide"), pending_extensions(user), list_url(), "warning"),
+            Tile(
+                "extensions",
+                _("Extensions to decide"),
+                figures["extensions"],
+                list_url(pending=PENDING_EXTENSION),
+                "warning",
+            ),
         ]
     if policy.actor_tier(user) >= 3 or scope.sees_all:
         tiles.append(Tile("dispatched", _("Dispatched (吹哨)"), figures["dispatched"], list_url(status="dispatched")))
     tiles.append(Tile("disputes", _("Disputes"), figures["disputes"], list_url(status=Status.RESOLVED), "danger"))
     return tiles
-
-
-def pending_extensions(user: Any) -> int:
-    """Extension requests in the user's subtree waiting for a decision the user may take."""
-    petitions = petitions_visible_to(user).filter(policy.todo_filter(user))
-    return (
-        ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING, petition__in=petitions.values("pk"))
-        .exclude(requested_by_id=getattr(user, "pk", None))
-        .count()
-    )
 
 
 def home_area(user: Any) -> Area | None:

@@ -410,7 +410,6 @@ class WorklistFilter(django_filters.FilterSet):
         )
         return queryset.filter(status=Status.DISPATCHED, pk__in=held.values("petition_id"))
 
-
     def filter_pending(self, queryset: QuerySet[Petition], name: str, value: str) -> QuerySet[Petition]:
         return queryset.filter(pending_extension_condition(self.user)) if value == PENDING_EXTENSION else queryset
 

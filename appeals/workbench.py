@@ -331,11 +331,16 @@ def department_open_parts(user: Any, *, limit: int = PART_ROWS) -> list[Assignme
     )
 
 
-def part_time_left(part: Assignment, now: datetime) -> tuple[str, str]:
-    """`time_left` of the part's petition; a case escalated on its deadline with no clock is overdue."""
-    if part.petition.deadline_at is None and part.petition.escalated_on_deadline:
+def petition_time_left(petition: Petition, now: datetime) -> tuple[str, str]:
+    """`time_left` of a petition; a case escalated on its deadline with no clock is overdue."""
+    if petition.deadline_at is None and petition.escalated_on_deadline:
         return str(_("Overdue")), "danger"
-    return time_left(part.petition.deadline_at, now)
+    return time_left(petition.deadline_at, now)
+
+
+def part_time_left(part: Assignment, now: datetime) -> tuple[str, str]:
+    """`petition_time_left` of the part's petition."""
+    return petition_time_left(part.petition, now)
 
 
 def my_open_parts(user: Any, *, limit: int = RECENT_ROWS) -> list[Assignment]:

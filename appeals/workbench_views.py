@@ -46,7 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "kind": kind,
         "area": area,
         "tiles": wb.todo_tiles(user, now=now),
-        "recent": [(row, *wb.time_left(row.deadline_at, now)) for row in wb.recent_todo(user)],
+        "recent": [(row, *wb.petition_time_left(row, now)) for row in wb.recent_todo(user)],
         "posts": user.posts.filter(is_active=True).select_related("area", "department"),
         "roots": area_roots_for(user),
         "now": now,

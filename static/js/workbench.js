@@ -41,10 +41,13 @@
         l.on("click", function () { window.location.href = mapEl.dataset.detail.replace("NO", encodeURIComponent(f.properties.no)); });
       }
     }).addTo(map);
+    var outline = null;
     if (both[0].area && both[0].area.boundary) {
-      L.geoJSON(both[0].area.boundary, { style: { color: "#555", weight: 2, fill: false }, interactive: false }).addTo(map);
+      outline = L.geoJSON(both[0].area.boundary, { style: { color: "#555", weight: 2, fill: false }, interactive: false }).addTo(map);
     }
+    // A micro-grid has no areas below it: its own outline frames the map.
     var bounds = areas.getBounds();
+    if (!bounds.isValid() && outline) bounds = outline.getBounds();
     if (!bounds.isValid()) bounds = points.getBounds();
     if (bounds.isValid()) map.fitBounds(bounds); else mapEl.remove();
     mapEl.dataset.ready = "1";

@@ -131,11 +131,14 @@ def submit(page: Page, form, name: str) -> None:
 
 
 def act(page: Page, name: str, **fields: str) -> None:
-    """Fill the action's fields (text by field name; `select__x` picks an option by its label) and submit."""
+    """Fill the action's fields (text by field name; `select__x` picks an option by its label, `value__x` by
+    its value) and submit."""
     form = action_form(page, name)
     for field, value in fields.items():
         if field.startswith("select__"):
             form.locator(f"[name='{name}-{field.removeprefix('select__')}']").select_option(label=value)
+        elif field.startswith("value__"):
+            form.locator(f"[name='{name}-{field.removeprefix('value__')}']").select_option(value=value)
         else:
             form.locator(f"[name='{name}-{field}']").fill(value)
     submit(page, form, name)
@@ -290,7 +293,7 @@ def test_department_returns_with_a_reason_and_the_street_reroutes(as_user):
     open_from_worklist(street, petition)
     expect(timeline(street)).to_contain_text(reason)
     community = staff("community").area
-    act(street, "place", select__area=str(community), note="请社区协调物业处理")
+    act(street, "place", value__area=community.code, note="请社区协调物业处理")
     status_shows(street, Status.ASSIGNED)
     timeline_shows(street, EventType.REROUTED)
 

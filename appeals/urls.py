@@ -17,6 +17,7 @@ urlpatterns = [
     path("export.xlsx", views.petition_export, name="export"),
     path("areas/", views.petition_area_picker, name="area_picker"),
     path("bulk-accept/", views.petition_bulk_accept, name="bulk_accept"),
+    path("sweep-failures/clear/", views.petition_sweep_clear, name="sweep_clear"),
     path("reply-templates/", views.reply_templates, name="reply_templates"),
     path("reply-templates/<int:template_id>/", views.reply_template_edit, name="reply_template_edit"),
     path("<str:tracking_no>/", views.petition_detail, name="detail"),

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
@@ -21,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from appeals import forms as f
@@ -65,6 +66,7 @@ from appeals.services import (
     petition_submit,
 )
 from appeals.services.reply_templates import reply_template_save
+from appeals.services.sweeps import petition_sweep_failure_clear
 from appeals.services.tracking import petition_track_lookup
 from appeals.worklist import EXPORT_MAX_ROWS, row_html, row_labels, sla_for, worklist_xlsx
 from governance.clientip import client_ip
@@ -450,6 +452,7 @@ def petition_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "per_page": page.paginator.per_page,
             "any_acceptable": any(row["can_accept"] for row in rows),
+            "may_clear_sweeps": tab == "sweep_failed" and bool(rows) and sees_sweep_failures(user),
             "count_text": f"{page.paginator.count:,}",
         }
     )
@@ -540,6 +543,28 @@ def petition_area_picker(request: HttpRequest) -> HttpResponse:
             "query_without_area": params.urlencode(),
         },
     )
+
+
+@login_required
+@require_POST
+def petition_sweep_clear(request: HttpRequest) -> HttpResponse:
+    """The district centre fixed what made the sweeps fail on its petitions: they take them again
+    (the worklist's 扫描失败 tab). Only the petitions the user sees; logged with who and which."""
+    if not scope_for(request.user).is_staff_member:
+        raise Http404
+    if not sees_sweep_failures(request.user):
+        raise PermissionDenied
+    ids = list(
+        petitions_visible_to(request.user).filter(sweep_failed_at__isnull=False).values_list("pk", flat=True)[:BULK_MAX]
+    )
+    count = petition_sweep_failure_clear(petition_ids=ids)
+    logger.info("sweep failures cleared by user %s: petitions %s", request.user.pk, ids)
+    messages.success(
+        request,
+        ngettext("%(n)s petition goes back to the sweeps.", "%(n)s petitions go back to the sweeps.", count)
+        % {"n": count},
+    )
+    return redirect(f"{reverse('appeals:list')}?tab=sweep_failed")
 
 
 @login_required

@@ -188,3 +188,22 @@ def test_clearing_the_mark_gives_the_row_back_to_the_sweeps(submit):
 
     assert petitions_escalate_overdue() == 1
     assert failure(petition) == ("", False)
+
+
+def test_the_district_gives_the_rows_back_to_the_sweeps_from_its_list(client, submit, district_centre, street_command):
+    bad = submit(title="坏数据")
+    sweeps.sweep_failure_record(petition_id=bad.pk, sweep="route", error=ValueError("year 1 is out of range"))
+
+    client.force_login(street_command)
+    assert client.post(reverse("appeals:sweep_clear")).status_code == 403
+    assert failure(bad)[1]
+
+    client.force_login(district_centre)
+    page = client.get(reverse("appeals:list"), {"tab": "sweep_failed"}).content.decode()
+    assert reverse("appeals:sweep_clear") in page
+    assert client.get(reverse("appeals:sweep_clear")).status_code == 405
+    response = client.post(reverse("appeals:sweep_clear"), follow=True)
+    assert response.redirect_chain[-1][0].endswith("?tab=sweep_failed")
+    assert "1 条诉求已交回后台任务处理。" in response.content.decode()
+    assert failure(bad) == ("", False)
+    assert list(client.get(reverse("appeals:list"), {"tab": "sweep_failed"}).context["page"]) == []

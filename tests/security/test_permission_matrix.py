@@ -251,6 +251,12 @@ RULES: dict[str, Rule] = {
         post=_scoped({OK}, {NOT_FOUND}, {LOGIN}),
         post_data={"petition": "{tracking_no}"},
     ),
+    # The district centre gives its own sweep failures back to the sweeps: other staff are refused.
+    "appeals:sweep_clear": Rule(
+        "list",
+        _scoped({NOT_ALLOWED}, {NOT_ALLOWED}, {LOGIN}),
+        post=_scoped({DENIED, ANY_REDIRECT}, {NOT_FOUND}, {LOGIN}),
+    ),
     # Bulk 分派 of the outside petition: department leaders only (403 for other staff), refused per
     # case without echoing it, back home.
     "workbench-assign": Rule(

@@ -18,5 +18,6 @@ urlpatterns = [
     path("people/<int:resident_id>/leave/", views.resident_leave, name="resident_leave"),
     path("people/<int:resident_id>/tags/", views.resident_tags, name="resident_tags"),
     path("tags/", views.tags, name="tags"),
+    path("party/", views.party, name="party"),
     path("tags/<int:tag_id>/active/", views.tag_active, name="tag_active"),
 ]

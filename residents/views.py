@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
@@ -44,13 +44,14 @@ from residents.forms import (
     ResidentForm,
     TagForm,
 )
-from residents.models import Building, House, Resident, ResidentStatus, Tag, TagKind
+from residents.models import Building, House, PartyGroup, PartyHousehold, Resident, ResidentStatus, Tag, TagKind
 from residents.policy import (
     VIEW_ROLES,
     may_manage_tags,
     microgrids_editable_by,
     record_access,
     record_get_for_user,
+    records_visible_to,
     tag_managed_communities,
 )
 
@@ -536,3 +537,35 @@ def tag_active(request: HttpRequest, tag_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Saved."))
     return redirect("residents:tags")
+
+
+@login_required
+def party(request: HttpRequest) -> HttpResponse:
+    """The last two links of the Party's chain in the user's subtree: building party groups (楼院党小组)
+    with their buildings and leader, and party-member households (党员中心户) with the households
+    they look after. Names masked; each links to the record's own page (where a full look is logged)."""
+    _require_records_role(request)
+    visible_groups = records_visible_to(request.user, PartyGroup.objects.all())
+    groups = list(
+        visible_groups.select_related("leader", "grid", "microgrid")
+        .prefetch_related(Prefetch("buildings", queryset=Building.objects.only("pk", "name").order_by("name")))
+        .annotate(household_count=Count("households", distinct=True))
+        .order_by("area_path", "name")[:PAGE_SIZE]
+    )
+    households = _page(
+        request,
+        records_visible_to(request.user, PartyHousehold.objects.all())
+        .select_related("house", "member", "group", "grid", "microgrid")
+        .annotate(linked_count=Count("linked_houses", distinct=True))
+        .order_by("area_path", "house__address"),
+    )
+    return render(
+        request,
+        "residents/party.html",
+        {
+            "groups": [(group, mask_name(group.leader.name) if group.leader else "") for group in groups],
+            "group_count": visible_groups.count(),
+            "households": households,
+            "household_rows": [(row, mask_name(row.member.name)) for row in households],
+        },
+    )

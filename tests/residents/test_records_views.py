@@ -161,3 +161,35 @@ def test_staff_with_an_area_find_the_records_from_the_header(records):
     assert 'href="/records/"' in body
     client = client_for(records.users["department_handler"])
     assert 'href="/records/"' not in client.get(reverse("appeals:list")).content.decode()
+
+
+def _party(records):
+    from residents.models import PartyGroup, PartyHousehold
+
+    mine = PartyGroup(name="幸福路12号楼党小组", leader=records.adult)
+    mine.locate(records.tree["DS0C0G0M0"])
+    mine.save()
+    mine.buildings.add(records.building)
+    theirs = PartyGroup(name="和平路党小组", leader=records.outsider)
+    theirs.locate(records.tree["DS1C1G1M1"])
+    theirs.save()
+    for house, member, group in ((records.house, records.adult, mine), (records.other_house, records.outsider, theirs)):
+        household = PartyHousehold(house=house, member=member, group=group)
+        household.locate(house.microgrid)
+        household.save()
+    PartyHousehold.objects.get(house=records.house).linked_houses.add(records.other_house)
+
+
+def test_the_party_page_lists_the_subtree_groups_and_households_masked(records):
+    _party(records)
+    body = page(client_for(records.users["community_worker"]), reverse("residents:party"))
+    assert "幸福路12号楼党小组" in body and "幸福路12号楼" in body and "幸福路12号1单元101" in body
+    assert "王**" in body and "王建国" not in body
+    assert "和平路党小组" not in body and "和平路8号2单元202" not in body and "欧阳" not in body
+    assert not AccessLog.objects.exists()
+
+    body = page(client_for(records.users["district_centre"]), reverse("residents:party"))
+    assert "幸福路12号楼党小组" in body and "和平路党小组" in body
+
+    for role in ("department_handler", "resident"):
+        assert client_for(records.users[role]).get(reverse("residents:party")).status_code == 403

@@ -367,6 +367,7 @@ RULES: dict[str, Rule] = {
         "object", HTML_OBJECT, post=HTML_OBJECT, post_data={"house": "外街道1号1单元101", "on": "2020-01-01"}
     ),
     # Tags: area staff list those of their communities (and the district's); an empty name is refused.
+    "residents:party": Rule("list", _scoped({OK, DENIED}, {DENIED}, {LOGIN})),
     "residents:tags": Rule(
         "list",
         _scoped({OK, DENIED}, {DENIED}, {LOGIN}),

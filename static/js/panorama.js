@@ -12,7 +12,22 @@
   function text(value) { var s = document.createElement("span"); s.textContent = value == null ? "" : String(value); return s; }
   function colour(p) { return p.overdue ? "#ff4d4f" : (p.urgency !== "normal" ? "#fd7e14" : "#3b8eea"); }
   var map = L.map(el, { attributionControl: false, preferCanvas: true, maxZoom: 19 });
-  var cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
+  // A cluster takes the colour of its most pressing case: red if any is overdue, orange if any is urgent.
+  function clusterIcon(group) {
+    var children = group.getAllChildMarkers(), late = 0, urgent = 0;
+    children.forEach(function (m) {
+      var p = m.feature && m.feature.properties;
+      if (!p) return;
+      if (p.overdue) late += 1; else if (p.urgency !== "normal") urgent += 1;
+    });
+    var tone = late ? "late" : (urgent ? "urgent" : "calm");
+    var size = children.length < 10 ? 30 : (children.length < 100 ? 36 : 44);
+    var label = document.createElement("span");
+    label.textContent = String(children.length);
+    label.title = (el.dataset.lateLabel || "超期") + " " + late;
+    return L.divIcon({ html: label, className: "pano-cluster pano-cluster-" + tone, iconSize: L.point(size, size) });
+  }
+  var cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40, iconCreateFunction: clusterIcon });
   map.addLayer(cluster);
   function popup(p) {
     var box = document.createElement("div");

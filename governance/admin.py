@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 
 from governance.models import Department, Heartbeat, StaffPost
+from governance.reference_selectors import staff_posts_visible_to
 from governance.scoping import scope_for
 
 
@@ -84,17 +85,8 @@ class StaffPostAdmin(AdministratorWriteMixin, ScopedAdminMixin, admin.ModelAdmin
     list_select_related = ["user", "area", "department"]
 
     def get_queryset(self, request: HttpRequest):
-        queryset = admin.ModelAdmin.get_queryset(self, request)
-        scope = scope_for(request.user)
-        if scope.sees_all:
-            return queryset
-        condition = Q(pk__in=[])
-        area_q = scope.area_condition("area__path")
-        if area_q is not None:
-            condition |= area_q
-        if scope.department_ids:
-            condition |= Q(department_id__in=scope.department_ids)
-        return queryset.filter(condition)
+        # The same rows as the 设置 staff page (one scoping rule for both).
+        return staff_posts_visible_to(request.user)
 
 
 @admin.register(Heartbeat)

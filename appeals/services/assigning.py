@@ -14,8 +14,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from appeals import policy
-from appeals.models import Assignment, AssignmentStatus, EventType, Petition
+from appeals.models import Assignment, EventType, Petition
 from appeals.services import _base
+from appeals.services.dispatch import assignment_for_update
 from appeals.services.notifications import notification_create
 from governance.errors import Conflict, DomainError
 from governance.identity import person_name
@@ -72,14 +73,7 @@ def assignment_assign_handler(
         policy.require(actor, "assign_handler", petition, **context)
         if department_id is None:
             department_id = _department_for(actor, petition, handler_id)
-        assignment = (
-            Assignment.objects.select_for_update()
-            .filter(petition=petition, department_id=department_id)
-            .exclude(status=AssignmentStatus.CANCELLED)
-            .first()
-        )
-        if assignment is None:
-            raise DomainError(_("This department holds no part of the petition."), code="not_assigned")
+        assignment = assignment_for_update(petition, department_id)
         if assignment.status not in policy.OPEN_PARTS:
             raise Conflict(_("This department has already replied for its part."), code="already_replied")
         handler = department_staff([department_id]).filter(pk=handler_id).first()

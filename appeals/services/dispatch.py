@@ -83,7 +83,8 @@ def petition_whistle(
     return petition
 
 
-def _assignment(petition: Petition, department_id: int) -> Assignment:
+def assignment_for_update(petition: Petition, department_id: int) -> Assignment:
+    """The department's live part of the petition, locked; refused when it holds none."""
     assignment = (
         Assignment.objects.select_for_update()
         .filter(petition=petition, department_id=department_id)
@@ -100,7 +101,7 @@ def assignment_report_in(*, petition_id: int, department_id: int, actor: Any) ->
     with transaction.atomic():
         petition, _move = _base.begin(petition_id, "report_in")
         policy.require(actor, "report_in", petition, department_id=department_id)
-        assignment = _assignment(petition, department_id)
+        assignment = assignment_for_update(petition, department_id)
         if assignment.status != AssignmentStatus.DISPATCHED:
             raise DomainError(_("This department has already reported in."), code="already_reported")
         now = _base.now()
@@ -133,7 +134,7 @@ def assignment_reply(*, petition_id: int, department_id: int, actor: Any, reply:
     with transaction.atomic():
         petition, _move = _base.begin(petition_id, "department_reply")
         policy.require(actor, "department_reply", petition, department_id=department_id)
-        assignment = _assignment(petition, department_id)
+        assignment = assignment_for_update(petition, department_id)
         if assignment.status == AssignmentStatus.DISPATCHED:
             raise DomainError(_("Report in before replying."), code="not_reported_in")
         if assignment.status == AssignmentStatus.REPLIED:

@@ -834,6 +834,19 @@ def _template_manager(request: HttpRequest) -> list[int]:
     return districts
 
 
+def _reply_template_posted(request: HttpRequest, form: f.ReplyTemplateForm, template_id: int | None = None):
+    """Save a posted template form: a redirect to the list when saved, else None (the form holds why)."""
+    if form.is_valid():
+        try:
+            reply_template_save(actor=request.user, template_id=template_id, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The reply template was saved."))
+            return redirect("appeals:reply_templates")
+    return None
+
+
 @login_required
 def reply_templates(request: HttpRequest) -> HttpResponse:
     """The district centre's reply templates: the list and a form for a new one."""
@@ -845,14 +858,8 @@ def reply_templates(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = f.ReplyTemplateForm(request.POST, districts=districts, sees_all=sees_all)
-        if form.is_valid():
-            try:
-                reply_template_save(actor=request.user, **form.cleaned_data)
-            except DomainError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, _("The reply template was saved."))
-                return redirect("appeals:reply_templates")
+        if saved := _reply_template_posted(request, form):
+            return saved
         status = 400
     templates = list(reply_templates_managed_by(request.user))
     return render(
@@ -881,14 +888,8 @@ def reply_template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = f.ReplyTemplateForm(request.POST, districts=districts, sees_all=sees_all)
-        if form.is_valid():
-            try:
-                reply_template_save(actor=request.user, template_id=template.pk, **form.cleaned_data)
-            except DomainError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, _("The reply template was saved."))
-                return redirect("appeals:reply_templates")
+        if saved := _reply_template_posted(request, form, template.pk):
+            return saved
         status = 400
     return render(request, "appeals/reply_template_edit.html", {"template": template, "form": form}, status=status)
 

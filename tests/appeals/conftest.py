@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.urls import reverse
 
 from appeals.models import Category, CategoryKind, Channel
-from appeals.services import petition_route, petition_submit
+from appeals.services import petition_escalate, petition_route, petition_submit
 
 # A point inside micro-grid DS0C0G0M0 (the unit square at 120.00–120.01, 36.00–36.01).
 POINT_A = (120.005, 36.005)
@@ -71,3 +72,20 @@ def resident_form(tree, category):
         }
 
     return _form
+
+
+def act(client, user, petition, action, data=None):
+    """POST one action's short form on the petition page as `user` (fields without their prefix)."""
+    client.force_login(user)
+    payload = {f"{action}-{key}": value for key, value in (data or {}).items()}
+    return client.post(reverse("appeals:act", args=[petition.tracking_no, action]), payload)
+
+
+@pytest.fixture
+def at_street(submit, grid_worker_a, community_secretary):
+    """A petition escalated by its grid and its community: at the street."""
+    petition = submit()
+    petition_escalate(petition_id=petition.pk, actor=grid_worker_a, note="需要社区协调")
+    petition_escalate(petition_id=petition.pk, actor=community_secretary, note="需要街道吹哨")
+    petition.refresh_from_db()
+    return petition

@@ -11,7 +11,6 @@ from appeals.models import EventType, Petition, PetitionNote, PetitionRating, Ra
 from appeals.page_selectors import local_minute
 from appeals.services import (
     petition_accept,
-    petition_escalate,
     petition_handle,
     petition_rate,
     petition_reply,
@@ -20,6 +19,7 @@ from appeals.services import (
 from appeals.services.notes import petition_note_add
 from governance.errors import DomainError, Forbidden
 from governance.models import DepartmentKind, Role
+from tests.appeals.conftest import act
 from tests.factories import make_department, make_user
 
 SECRET_NOTE = "内部备注：住户情绪激动，勿在群里提"
@@ -35,21 +35,6 @@ def page(client, user, petition, status=200):
     response = client.get(reverse("appeals:detail", args=[petition.tracking_no]))
     assert response.status_code == status
     return response
-
-
-def act(client, user, petition, action, data=None):
-    client.force_login(user)
-    payload = {f"{action}-{key}": value for key, value in (data or {}).items()}
-    return client.post(reverse("appeals:act", args=[petition.tracking_no, action]), payload)
-
-
-@pytest.fixture
-def at_street(submit, grid_worker_a, community_secretary):
-    petition = submit()
-    petition_escalate(petition_id=petition.pk, actor=grid_worker_a, note="需要社区协调")
-    petition_escalate(petition_id=petition.pk, actor=community_secretary, note="需要街道吹哨")
-    petition.refresh_from_db()
-    return petition
 
 
 # --- Map, timeline, ratings ----------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.utils import timezone
 from appeals.models import Assignment, Petition, Status, Tier
 from appeals.services import petition_accept, petition_escalate, petition_handle, petition_reply, petition_whistle
 from governance.models import AccessLog
-from tests.appeals.conftest import POINT_OTHER_STREET
+from tests.appeals.conftest import POINT_OTHER_STREET, act
 
 
 @pytest.fixture(autouse=True)
@@ -26,21 +26,6 @@ def listed(client, user, **params):
     response = client.get(reverse("appeals:list"), {"tab": "all", **params})
     assert response.status_code == 200
     return {p.tracking_no for p in response.context["page"]}
-
-
-def act(client, user, petition, action, data=None):
-    client.force_login(user)
-    payload = {f"{action}-{key}": value for key, value in (data or {}).items()}
-    return client.post(reverse("appeals:act", args=[petition.tracking_no, action]), payload)
-
-
-@pytest.fixture
-def at_street(submit, grid_worker_a, community_secretary):
-    petition = submit()
-    petition_escalate(petition_id=petition.pk, actor=grid_worker_a, note="需要社区协调")
-    petition_escalate(petition_id=petition.pk, actor=community_secretary, note="需要街道吹哨")
-    petition.refresh_from_db()
-    return petition
 
 
 # --- Lists ---------------------------------------------------------------------------------------

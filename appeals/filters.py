@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -9,7 +10,9 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
@@ -245,6 +248,23 @@ class KeptHidden(KeptRender, forms.HiddenInput):
     pass
 
 
+# A request naming only these is a tab's plain view (its pages, order and page size): it needs no
+# filter form, only the tab's own condition.
+PLAIN_PARAMS = frozenset({"tab", "page", "sort", "per_page"})
+_TAB_VALUES = frozenset(value for value, _label in WORKLIST_TABS)
+
+
+def plain_tab(data: QueryDict) -> str | None:
+    """The tab of a query naming no filter (an empty tab is 待办), else None (a filter, or a tab
+    the form would refuse: the form then says why)."""
+    if any(name not in PLAIN_PARAMS for name in data):
+        return None
+    tab = data.get("tab", "")
+    if not tab:
+        return "todo"
+    return tab if tab in _TAB_VALUES else None
+
+
 def _select(**attrs: str) -> forms.Select:
     return KeptSelect(attrs={"class": "form-select form-select-sm", **attrs})
 
@@ -313,13 +333,40 @@ class WorklistFilter(django_filters.FilterSet):
         model = Petition
         fields: list[str] = []
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Every list page builds this: the per-process category cache saves a query each time.
-        choices = category_filter_choices()
-        self.filters["category"].extra["choices"] = choices
-        self.form.fields["category"].choices = choices
+    def __init__(
+        self, data: QueryDict | None = None, queryset: QuerySet[Petition] | None = None, *, request: Any = None
+    ) -> None:
+        # django-filter's own __init__ deep-copies every filter, then its form every field, widget
+        # and choice list (~2 ms a page): here both wait until something asks for them (`filters`,
+        # `form`). A tab's plain view (`plain_tab`) filters by the tab alone and never does.
+        self.is_bound = data is not None
+        self.data = data if data is not None else QueryDict()
+        self.queryset = queryset if queryset is not None else Petition.objects.all()
+        self.request = request
+        self.form_prefix = None
         self.area_chosen = None
+        self.plain_tab = plain_tab(self.data)
+
+    @cached_property
+    def filters(self) -> dict[str, django_filters.Filter]:  # type: ignore[override]
+        filters = copy.deepcopy(self.base_filters)
+        for filter_ in filters.values():
+            filter_.model = Petition
+            filter_.parent = self
+        # Every list page builds this: the per-process category cache saves a query each time.
+        filters["category"].extra["choices"] = category_filter_choices()
+        return filters
+
+    @property
+    def shown_tab(self) -> str:
+        """The tab shown: the plain view's, else the form's when valid, else 待办."""
+        if self.plain_tab is not None:
+            return self.plain_tab
+        return (self.form.cleaned_data.get("tab") if self.form.is_valid() else "") or "todo"
+
+    @property
+    def has_errors(self) -> bool:
+        return self.plain_tab is None and bool(self.form.errors)
 
     # --- validation that needs the user ---------------------------------------------------------
 
@@ -330,6 +377,9 @@ class WorklistFilter(django_filters.FilterSet):
     @property
     def qs(self) -> QuerySet[Petition]:
         if not hasattr(self, "_qs"):
+            if self.plain_tab is not None:
+                self._qs = self.filter_tab(self.queryset.all(), "tab", self.plain_tab)
+                return self._qs
             self._check_area()
             self._check_dates()
         return super().qs
@@ -419,7 +469,7 @@ class WorklistFilter(django_filters.FilterSet):
     @property
     def chips(self) -> list[Any]:
         """The labels of the valid hidden filters in use (the page shows each with a clear link)."""
-        if not self.form.is_valid():
+        if self.plain_tab is not None or not self.form.is_valid():
             return []
         chosen = []
         for name in ("pending", "due", "handler"):

@@ -6,8 +6,10 @@ them: every query here starts from `recipient=user`.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -54,5 +56,18 @@ def unread_count(user: Any) -> int:
     """How many are unread, counted up to UNREAD_CAP + 1 (the partial index keeps it one probe)."""
     if not (user and user.is_authenticated):
         return 0
-    ids = Notification.objects.filter(recipient=user, read_at__isnull=True).values_list("pk", flat=True)
-    return len(ids[: UNREAD_CAP + 1])
+    # Every staff page's header asks this: the statement is written once, not compiled by the ORM
+    # per request (~0.4 ms). It is `filter(recipient=user, read_at__isnull=True)[:cap + 1].count()`.
+    with connections[Notification.objects.db].cursor() as cursor:
+        cursor.execute(_unread_sql(), [user.pk])
+        return cursor.fetchone()[0]
+
+
+@cache
+def _unread_sql() -> str:
+    meta, quote = Notification._meta, connections[Notification.objects.db].ops.quote_name
+    recipient, read_at = meta.get_field("recipient").column, meta.get_field("read_at").column
+    return (
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {quote(meta.db_table)} WHERE {quote(recipient)} = %s"
+        f" AND {quote(read_at)} IS NULL LIMIT {UNREAD_CAP + 1}) unread"
+    )

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -577,15 +579,34 @@ def todo_filter(user: Any) -> Q:
         duties.append(Q(status__in=sorted(TIMED_STATUSES), deadline_at__lt=timezone.now()) & below)
         # Few rows wait for a decision at any time: their ids, read first, keep this branch on the
         # primary key (a subquery inside an OR would be checked row by row).
-        pending = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING)
-        if getattr(user, "pk", None):
-            pending = pending.exclude(requested_by_id=user.pk)
-        if pending_ids := list(pending.values_list("petition_id", flat=True)):
+        if pending_ids := _pending_extension_petition_ids(getattr(user, "pk", None)):
             duties.append(Q(pk__in=pending_ids, status__in=[*IN_HAND, Status.DISPATCHED]) & below)
     condition = duties[0]
     for duty in duties[1:]:
         condition |= duty
     return condition
+
+
+def _pending_extension_petition_ids(user_pk: int | None) -> list[int]:
+    """The petitions with an extension request waiting for a decision, but the user's own requests.
+
+    `ExtensionRequest.objects.filter(status=PENDING).exclude(requested_by_id=user_pk)`'s ids, the
+    statement written once (every 待办 page of a tier above asks; the ORM compiled it each time)."""
+    with connections[ExtensionRequest.objects.db].cursor() as cursor:
+        cursor.execute(_pending_extensions_sql(), [str(ExtensionStatus.PENDING.value), user_pk, user_pk])
+        return [row[0] for row in cursor.fetchall()]
+
+
+@cache
+def _pending_extensions_sql() -> str:
+    meta, quote = ExtensionRequest._meta, connections[ExtensionRequest.objects.db].ops.quote_name
+    petition, status, requested_by = (
+        quote(meta.get_field(name).column) for name in ("petition", "status", "requested_by")
+    )
+    return (
+        f"SELECT {petition} FROM {quote(meta.db_table)} WHERE {status} = %s"
+        f" AND ({requested_by} IS NULL OR %s IS NULL OR {requested_by} <> %s)"
+    )
 
 
 # --- Personal data -------------------------------------------------------------------------------

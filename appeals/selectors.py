@@ -44,6 +44,32 @@ from grids.models import Area, AreaLevel
 # What a list page never shows, kept out of its query: the handling area's boundary (a polygon of
 # kilobytes, decoded for every row) and the long texts.
 LIST_DEFERRED = ("description", "reply", "handler_area__boundary")
+# What a worklist page's rows read (`appeals.worklist.row_html` and `sla_for`, the policy's 签收
+# rule): these columns, and the handling area's path and name through its one join. The category's
+# and the department's names come from the per-process caches (`categories_by_id`,
+# `governance.selectors.department_names`): 1 join and 20 columns instead of 4 joins and 80 save
+# ~2 ms of query building and row loading a page.
+WORKLIST_ROW_FIELDS = (
+    "tracking_no",
+    "title",
+    "status",
+    "tier",
+    "category",
+    "urgency",
+    "handler_area__path",
+    "handler_area__name",
+    "handler_department",
+    "grid",
+    "microgrid",
+    "clock_started_at",
+    "deadline_at",
+    "escalated_on_deadline",
+    "supervised",
+    "repeat_count",
+    "sweep_error",
+    "sweep_failed_at",
+    "created_at",
+)
 
 
 def petitions_visible_to(user: Any) -> QuerySet[Petition]:
@@ -291,6 +317,23 @@ def categories_by_code() -> dict[str, Category]:
         _category_cache = (time.monotonic(), loaded)
         _category_version += 1
         return loaded
+
+
+_category_by_id: tuple[dict[str, Category], dict[int, Category]] | None = None
+
+
+def categories_by_id(wanted: Any = ()) -> dict[int, Category]:
+    """`categories_by_code()` by primary key (the same objects); re-read when one of the `wanted`
+    ids is missing (a category created by another process). Do not modify the objects."""
+    global _category_by_id
+    by_code = categories_by_code()
+    cached = _category_by_id
+    if cached is None or cached[0] is not by_code:
+        cached = _category_by_id = (by_code, {c.pk: c for c in by_code.values()})
+    if any(pk not in cached[1] for pk in wanted):
+        categories_cache_clear()
+        return categories_by_id()
+    return cached[1]
 
 
 def categories_version() -> int:

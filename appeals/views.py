@@ -18,11 +18,12 @@ from django.db import transaction
 from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from appeals import forms as f
@@ -50,8 +51,11 @@ from appeals.privacy import contact_access, contact_fields_for, text_masker
 from appeals.selectors import (
     DISTRICT_TABS,
     LIST_DEFERRED,
+    WORKLIST_ROW_FIELDS,
     WORKLIST_TABS,
     areas_for_picker,
+    categories_by_id,
+    categories_version,
     list_ordered,
     petition_get_by_token,
     petition_get_for_user,
@@ -76,6 +80,7 @@ from governance.limits import rate_limit
 from governance.pagination import COUNT_CAP, capped_count
 from governance.privacy import mask_text, reveals_personal_data
 from governance.scoping import scope_for
+from governance.selectors import department_names
 from grids.models import Area
 
 logger = logging.getLogger(__name__)
@@ -359,22 +364,58 @@ class CappedPaginator(Paginator):
         return min(counted, COUNT_CAP)
 
 
-def _worklist(request: HttpRequest) -> tuple[WorklistFilter, QuerySet[Petition], str]:
-    """The filtered, scoped, sorted list and its filter (for the page, the map and the export)."""
+def _worklist(request: HttpRequest, *, rows: bool = False) -> tuple[WorklistFilter, QuerySet[Petition], str]:
+    """The filtered, scoped, sorted list and its filter (for the page, the map and the export).
+
+    `rows`: only what the page's rows read (WORKLIST_ROW_FIELDS); else the petitions with their
+    category, handling area and department joined (the export)."""
     filterset = WorklistFilter(request.GET, queryset=petitions_listed_for(request.user), request=request)
     sort = request.GET.get("sort") or "-created"
     if sort not in SORTS:
         sort = "-created"
-    petitions = (
-        filterset.qs.select_related("category__parent", "handler_area", "handler_department")
-        .defer(*LIST_DEFERRED)
-        .order_by(*SORTS[sort])
-    )
-    return filterset, list_ordered(request.user, petitions), sort
+    if rows:
+        petitions = filterset.qs.select_related("handler_area").only(*WORKLIST_ROW_FIELDS)
+    else:
+        petitions = filterset.qs.select_related("category__parent", "handler_area", "handler_department").defer(
+            *LIST_DEFERRED
+        )
+    return filterset, list_ordered(request.user, petitions.order_by(*SORTS[sort])), sort
 
 
 def _tab(filterset: WorklistFilter) -> str:
-    return (filterset.form.cleaned_data.get("tab") if filterset.form.is_valid() else "") or "todo"
+    return filterset.shown_tab
+
+
+# The filter box of a tab's plain view (no filter named) is the same HTML for everyone with the same
+# tab, order, page size, language and categories: kept per process (a handful of variants).
+_PLAIN_FILTER_BOXES: dict[tuple, str] = {}
+_PLAIN_FILTER_BOXES_MAX = 256
+
+
+def filter_boxes_clear() -> None:
+    _PLAIN_FILTER_BOXES.clear()
+
+
+def _filter_box(request: HttpRequest, filterset: WorklistFilter, context: dict[str, Any], view: str) -> str:
+    """The worklist's filter form (`_worklist_filters.html`) as HTML; a plain view's from the keep."""
+    context = {**context, "view": view}
+    if filterset.plain_tab is None:
+        return render_to_string("appeals/_worklist_filters.html", context, request)
+    key = (
+        get_language(),
+        view,
+        filterset.data.get("tab", ""),
+        context.get("sort"),
+        context.get("per_page"),
+        categories_version(),
+    )
+    html = _PLAIN_FILTER_BOXES.get(key)
+    if html is None:
+        html = render_to_string("appeals/_worklist_filters.html", context, request)
+        if len(_PLAIN_FILTER_BOXES) >= _PLAIN_FILTER_BOXES_MAX:
+            _PLAIN_FILTER_BOXES.clear()
+        _PLAIN_FILTER_BOXES[key] = html
+    return html
 
 
 def _page_size(request: HttpRequest) -> int:
@@ -388,7 +429,8 @@ def _list_context(request: HttpRequest, filterset: WorklistFilter, sort: str) ->
     tab = _tab(filterset)
     return {
         "filter": filterset,
-        "form": filterset.form,
+        # Built when read: a tab's plain view draws its filter box from the keep (`_filter_box`).
+        "form": SimpleLazyObject(lambda: filterset.form),
         "tab": tab,
         "tabs": [
             (value, label)
@@ -425,7 +467,7 @@ def _list_context(request: HttpRequest, filterset: WorklistFilter, sort: str) ->
 def petition_list(request: HttpRequest) -> HttpResponse:
     if not scope_for(request.user).is_staff_member:
         return redirect("appeals:mine")
-    filterset, petitions, sort = _worklist(request)
+    filterset, petitions, sort = _worklist(request, rows=True)
     page = CappedPaginator(petitions, _page_size(request)).get_page(request.GET.get("page"))
     now = timezone.now()
     labels = row_labels()
@@ -434,7 +476,10 @@ def petition_list(request: HttpRequest) -> HttpResponse:
     rows = []
     user = request.user
     accept_sources = TRANSITIONS["accept"].sources
-    for petition in page:
+    petitions_shown = list(page)
+    categories = categories_by_id({p.category_id for p in petitions_shown if p.category_id})
+    departments = department_names({p.handler_department_id for p in petitions_shown if p.handler_department_id})
+    for petition in petitions_shown:
         # 签收 is offered where the policy allows it; its rule reads no department parts or
         # extensions, so the row's empty Facts cost no query (the service asks again when acting).
         # A state that does not allow the move is ruled out first: `decide` would say the same
@@ -443,7 +488,16 @@ def petition_list(request: HttpRequest) -> HttpResponse:
             petition.status in accept_sources and policy.decide(user, "accept", petition, facts=policy.Facts()).allowed
         )
         sla = sla_for(petition, now)
-        html = row_html(petition, sla, can_accept=can_accept, labels=labels, detail_prefix=detail_prefix, tab=tab)
+        html = row_html(
+            petition,
+            sla,
+            can_accept=can_accept,
+            labels=labels,
+            detail_prefix=detail_prefix,
+            tab=tab,
+            categories=categories,
+            departments=departments,
+        )
         rows.append({"petition": petition, "sla": sla, "can_accept": can_accept, "html": html})
     context = _list_context(request, filterset, sort)
     context.update(
@@ -456,6 +510,7 @@ def petition_list(request: HttpRequest) -> HttpResponse:
             "count_text": f"{page.paginator.count:,}",
         }
     )
+    context["filter_box"] = _filter_box(request, filterset, context, "list")
     return render(request, "appeals/petition_list.html", context)
 
 
@@ -499,6 +554,7 @@ def petition_map(request: HttpRequest) -> HttpResponse:
             "boundary_url": reverse("grids:area_children_geojson", args=[code]) if code else "",
         }
     )
+    context["filter_box"] = _filter_box(request, filterset, context, "map")
     return render(request, "appeals/petition_map.html", context)
 
 
@@ -508,7 +564,7 @@ def petition_export(request: HttpRequest) -> HttpResponse:
     if not scope_for(request.user).is_staff_member:
         raise Http404
     filterset, petitions, _sort = _worklist(request)
-    if filterset.form.errors:
+    if filterset.has_errors:
         messages.error(request, _("Correct the filter before exporting."))
         return redirect(f"{reverse('appeals:list')}?{request.GET.urlencode()}")
     count, exact = capped_count(petitions, EXPORT_MAX_ROWS)

@@ -203,6 +203,11 @@ def worklist_xlsx(user: Any, petitions: Iterable[Petition], *, request: Any = No
 
 
 def row_labels() -> dict[str, str]:
+    """The column labels `row_html` repeats in every cell (`data-label`), HTML-escaped once."""
+    return {key: esc(label) for key, label in _row_labels().items()}
+
+
+def _row_labels() -> dict[str, str]:
     return {
         "no": _("Tracking number"),
         "title": _("Title"),
@@ -221,9 +226,21 @@ def _short_time(moment: datetime | None) -> str:
     return moment.astimezone(CALENDAR_TZ).strftime("%m-%d %H:%M") if moment else ""
 
 
-def row_html(petition: Petition, sla: Sla, *, can_accept: bool, labels: dict[str, str], detail_prefix: str, tab: str):
+def row_html(
+    petition: Petition,
+    sla: Sla,
+    *,
+    can_accept: bool,
+    labels: dict[str, str],
+    detail_prefix: str,
+    tab: str,
+    categories: dict[int, Any],
+    departments: dict[int, str],
+):
     """One `<tr>` of the worklist table (petition_list.html explains the columns). Every value is
-    escaped with `html.escape` (quotes too); the result is marked safe once."""
+    escaped with `html.escape` (quotes too; `labels` come escaped from `row_labels`); the result is
+    marked safe once. The category and the department are looked up in `categories` (id → Category
+    with its parent) and `departments` (id → name): the page's query does not join them."""
     from django.utils.safestring import mark_safe
 
     from governance.privacy import mask_text
@@ -238,13 +255,13 @@ def row_html(petition: Petition, sla: Sla, *, can_accept: bool, labels: dict[str
     )
     title = esc(mask_text(p.title))
     if p.supervised:
-        title += f' <span class="badge text-bg-warning">{esc(labels["supervised"])}</span>'
+        title += f' <span class="badge text-bg-warning">{labels["supervised"]}</span>'
     if p.repeat_count:
         repeats = ngettext("%(n)s repeat", "%(n)s repeats", p.repeat_count) % {"n": p.repeat_count}
         title += f' <span class="badge text-bg-light border">{esc(repeats)}</span>'
     if p.sweep_failed_at and tab == "sweep_failed":
         title += f'<br><small class="sweep-error">{esc(_short_time(p.sweep_failed_at))} {esc(p.sweep_error)}</small>'
-    category = p.category
+    category = categories.get(p.category_id) if p.category_id else None
     if category is None:
         category_html = "—"
     elif category.parent is not None:
@@ -252,7 +269,7 @@ def row_html(petition: Petition, sla: Sla, *, can_accept: bool, labels: dict[str
     else:
         category_html = esc(category.name)
     if p.status == "dispatched" and p.handler_department_id:
-        handler = p.handler_department.name
+        handler = departments.get(p.handler_department_id, "—")
     else:
         handler = p.handler_area.name if p.handler_area_id else "—"
     left = (
@@ -271,7 +288,7 @@ def row_html(petition: Petition, sla: Sla, *, can_accept: bool, labels: dict[str
         ("created", "created", esc(_short_time(p.created_at))),
     )
     row_class = f"sla-row sla-row-{sla.level}" + (" overdue" if p.overdue else "")
-    tds = "".join(_td(css, esc(labels[key]), content) for css, key, content in cells)
+    tds = "".join(_td(css, labels[key], content) for css, key, content in cells)
     return mark_safe(f'<tr class="{row_class}"><td class="sel">{checkbox}</td>{tds}</tr>')
 
 

@@ -11,7 +11,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from governance.models import Role, StaffPost
+from governance.models import Department, Role, StaffPost
 from governance.scoping import get_in_scope, scope_for
 from grids.models import PATH_SEPARATOR, Area
 
@@ -111,3 +111,37 @@ def areas_cache_clear() -> None:
 @receiver([post_save, post_delete], sender=Area, dispatch_uid="grids.areas_cache_clear")
 def _area_changed(**_kwargs: Any) -> None:
     areas_cache_clear()
+
+
+# --- Department names, per process ----------------------------------------------------------------
+# Every worklist row names the department holding a dispatched case: each process keeps the names
+# (a few hundred rows) and re-reads them after DEPARTMENT_CACHE_SECONDS, at once when this process
+# saved or deleted a department, or when asked for an id it does not hold (one created elsewhere).
+DEPARTMENT_CACHE_SECONDS = 60
+
+_department_names: tuple[float, dict[int, str]] | None = None
+
+
+def department_names(wanted: Any = ()) -> dict[int, str]:
+    """Every department's name by id; re-read when one of the `wanted` ids is missing."""
+    global _department_names
+    cached = _department_names
+    if (
+        cached is not None
+        and time.monotonic() - cached[0] < DEPARTMENT_CACHE_SECONDS
+        and all(pk in cached[1] for pk in wanted)
+    ):
+        return cached[1]
+    names = dict(Department.objects.values_list("pk", "name"))
+    _department_names = (time.monotonic(), names)
+    return names
+
+
+def department_names_clear() -> None:
+    global _department_names
+    _department_names = None
+
+
+@receiver([post_save, post_delete], sender=Department, dispatch_uid="governance.department_names_clear")
+def _department_changed(**_kwargs: Any) -> None:
+    department_names_clear()

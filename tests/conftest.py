@@ -9,9 +9,11 @@ import pytest
 from appeals.selectors import categories_cache_clear
 from appeals.services._base import broker_breaker_reset
 from appeals.services.deadlines import limits_cache_clear
+from appeals.views import filter_boxes_clear
 from governance.cache import cache_breaker_reset
 from governance.models import Role
-from governance.selectors import areas_cache_clear
+from governance.selectors import areas_cache_clear, department_names_clear
+from governance.templatetags.keep import keep_clear
 from governance.workcalendar import calendar_cache_clear
 from grids.spatial import invalidate_index
 from tests.factories import Tree, build_tree, make_department, make_user
@@ -29,6 +31,9 @@ def _fresh_process_caches():
         cache_breaker_reset,
         categories_cache_clear,
         areas_cache_clear,
+        department_names_clear,
+        keep_clear,
+        filter_boxes_clear,
     )
     for clear in caches:
         clear()

@@ -103,3 +103,14 @@ def test_the_name_caches_see_changes_and_rows_made_elsewhere(department):
     child = Category.objects.get(code="Z0101")
     found = categories_by_id({child.pk})[child.pk]
     assert (found.name, found.parent.name) == ("停水", "供水")
+
+
+def test_the_kept_fragments_follow_the_language(client, settings, grid_worker_a):
+    client.force_login(grid_worker_a)
+    assert "退出" in menu(client.get(reverse("appeals:list")).content.decode())
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(reverse("appeals:list")).content.decode()
+    assert "Log out" in menu(english) and "退出" not in menu(english)
+    assert ">All</a>" in english  # the tabs, kept per language too
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    assert "退出" in menu(client.get(reverse("appeals:list")).content.decode())

@@ -114,3 +114,16 @@ def test_the_kept_fragments_follow_the_language(client, settings, grid_worker_a)
     assert ">All</a>" in english  # the tabs, kept per language too
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     assert "退出" in menu(client.get(reverse("appeals:list")).content.decode())
+
+
+def test_a_fragment_without_a_request_is_drawn_afresh_and_not_kept():
+    from django.template import Context, Template
+
+    from governance.templatetags import keep
+
+    template = Template('{% load keep %}{% keep "x" n %}[{{ n }}{% csrf_token %}]{% endkeep %}')
+    assert template.render(Context({"n": 1})) == "[1]"
+    assert not keep._kept
+    kept = Template('{% load keep %}{% keep "x" %}[{{ n }}]{% endkeep %}')
+    assert kept.render(Context({"n": 1, "csrf_token": "abc"})) == "[1]"
+    assert kept.render(Context({"n": 2, "csrf_token": "abc"})) == "[1]"  # only the values named count

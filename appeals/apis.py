@@ -41,6 +41,7 @@ from appeals.selectors import (
     list_ordered,
     petition_get_for_user,
     petition_resident_view,
+    petitions_listed_counted,
     petitions_listed_for,
     petitions_visible_to,
 )
@@ -119,7 +120,12 @@ class CreateThrottle(SettingRateThrottle):
 
 
 class PetitionListPagination(CappedCountPagination):
-    """`CappedCountPagination` of the staff list, its page read as the list rows' values (`s.LIST_ROW_VALUES`)."""
+    """`CappedCountPagination` of the staff list: counted as cheaply as the list allows
+    (`petitions_listed_counted`: a department's whole list on its parts), its page read as the list
+    rows' values (`s.LIST_ROW_VALUES`)."""
+
+    def get_count(self, queryset: QuerySet[Petition]) -> int:
+        return super().get_count(petitions_listed_counted(self.request.user, queryset))
 
     def paginate_queryset(self, queryset: QuerySet[Petition], request: Request, view: Any = None) -> list:
         # DRF's LimitOffsetPagination.paginate_queryset, with the page read as values: the count

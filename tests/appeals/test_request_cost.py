@@ -13,6 +13,8 @@ from rest_framework.test import APIClient, APIRequestFactory
 
 from appeals import privacy, selectors, serializers
 from appeals.models import (
+    Assignment,
+    AssignmentStatus,
     Category,
     CategoryKind,
     Channel,
@@ -21,7 +23,7 @@ from appeals.models import (
     Status,
     Tier,
 )
-from appeals.services import intake, petition_submit, petition_whistle
+from appeals.services import intake, petition_escalate, petition_submit, petition_whistle
 from governance import pagination
 from governance.models import AccessLog, Role
 from governance.scoping import forget_scope
@@ -212,6 +214,26 @@ def test_it_renders_a_page_read_as_values_exactly_as_the_generic_serializer_woul
     assert shown["grid_a"] == ({"13800138000", "13700137000", "", "138******00"}, 4)  # the street handles one
     assert shown["micro"][0] >= {"13800138000"} and shown["handler"] == ({"13800138000"}, 1)
     assert shown["street0"] == ({"138******00", "137******00", ""}, 0)
+
+
+@pytest.mark.postgres  # elsewhere a department's list is its scope's id list (`petitions_listed_for`)
+def test_it_counts_a_departments_whole_list_on_its_parts(submit, grid_worker_a, community_secretary, street_command,
+                                                         department, department_handler):  # fmt: skip
+    for _ in range(3):
+        petition = submit()
+        petition_escalate(petition_id=petition.pk, actor=grid_worker_a, note="社区协调")
+        petition_escalate(petition_id=petition.pk, actor=community_secretary, note="街道吹哨")
+        petition_whistle(petition_id=petition.pk, actor=street_command, lead_department_id=department.pk)
+    Assignment.objects.filter(petition_id=petition.pk).update(status=AssignmentStatus.CANCELLED)  # not listed
+    submit()  # not dispatched
+    client = APIClient()
+    client.force_login(department_handler)
+    for params, counted_on in [({}, "appeals_assignment"), ({"channel": "mobile"}, "appeals_petition")]:
+        with CaptureQueriesContext(connection) as captured:
+            body = client.get(LIST, params).json()
+        assert body["count"] == len(body["results"]) == 2 and body["count_exact"]
+        [count] = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+        assert f'FROM (SELECT "{counted_on}"."id"' in count, count
 
 
 def test_it_asks_the_policy_about_a_values_row_without_guessing_what_it_did_not_read(submit):

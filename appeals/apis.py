@@ -54,7 +54,7 @@ from governance.clientip import client_ip
 from governance.errors import DomainError
 from governance.limits import SettingRateThrottle
 from governance.models import AccessReason
-from governance.pagination import CappedCountPagination
+from governance.pagination import CappedCountPagination, values_page
 from governance.scoping import scope_for
 from governance.selectors import area_at_path
 from governance.sessions import request_user
@@ -128,8 +128,9 @@ class PetitionListPagination(CappedCountPagination):
         return super().get_count(petitions_listed_counted(self.request.user, queryset))
 
     def paginate_queryset(self, queryset: QuerySet[Petition], request: Request, view: Any = None) -> list:
-        # DRF's LimitOffsetPagination.paginate_queryset, with the page read as values: the count
-        # stays on the model queryset (a values queryset's capped count would select every column).
+        # DRF's LimitOffsetPagination.paginate_queryset, with the page read as values (its SQL
+        # compiled once per shape, `values_page`): the count stays on the model queryset (a values
+        # queryset's capped count would select every column).
         self.request = request
         self.limit = self.get_limit(request)
         self.count = self.get_count(queryset)
@@ -138,7 +139,7 @@ class PetitionListPagination(CappedCountPagination):
             self.display_page_controls = True
         if self.count == 0 or self.offset > self.count:
             return []
-        return list(queryset.values(*s.LIST_ROW_VALUES)[self.offset : self.offset + self.limit])
+        return values_page(queryset, s.LIST_ROW_VALUES, self.offset, self.limit)
 
 
 class PetitionListCreateApi(ListAPIView):

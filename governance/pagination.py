@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 from django.db.models import QuerySet
 from rest_framework.response import Response
@@ -40,6 +41,79 @@ def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
     if counted <= cap:
         return counted, True
     return max(cap + 1, estimated_count(queryset) or 0), False
+
+
+# --- A page's SQL, compiled once per query shape ------------------------------------------------
+# Django compiles a queryset's SQL at every evaluation: for a list page of ~25 columns over three
+# joins, resolving the names of `values()` and `as_sql` cost ~0.4 ms of a ~4 ms API request, and
+# give the same text for every request of one shape (a grid's workers differ only in the grid's id,
+# a parameter). `values_page` keeps the text per shape: the WHERE clause as SQL with placeholders,
+# the joins, the order, the columns and the slice. A shape is kept only when the statement's
+# parameters are exactly its WHERE clause's and no column needs a Python converter, so running the
+# kept text with this request's WHERE parameters sends what the ORM would have sent.
+PAGE_SQL_SHAPES = 256
+_page_sql: dict[tuple, tuple[str, tuple[str, ...]] | None] = {}
+
+
+def values_page(queryset: QuerySet, names: tuple[str, ...], offset: int, limit: int) -> list[dict[str, Any]]:
+    """`list(queryset.values(*names)[offset : offset + limit])`, its SQL compiled once per shape."""
+    connection = connections[queryset.db]
+    shape = _page_shape(queryset, connection, names, offset, limit)
+    if shape is None:
+        return list(queryset.values(*names)[offset : offset + limit])
+    key, where_params = shape
+    if key not in _page_sql:
+        if len(_page_sql) >= PAGE_SQL_SHAPES:
+            _page_sql.clear()
+        _page_sql[key] = _compiled_page(queryset, connection, names, offset, limit, where_params)
+    compiled = _page_sql[key]
+    if compiled is None:
+        return list(queryset.values(*names)[offset : offset + limit])
+    sql, columns = compiled
+    with connection.cursor() as cursor:
+        cursor.execute(sql, where_params)
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _page_shape(queryset: QuerySet, connection: Any, names: tuple[str, ...], offset: int, limit: int):
+    """(the shape's key, the WHERE clause's parameters), or None for a query this cache does not take."""
+    query = queryset.query
+    if (
+        query.annotations
+        or query.extra
+        or query.distinct
+        or query.combinator
+        or query.group_by is not None
+        or query.is_sliced
+        or query.values_select
+        or query.select_for_update
+        or query.extra_order_by
+    ):
+        return None
+    try:
+        where_sql, where_params = query.get_compiler(connection=connection).compile(query.where)
+    except (EmptyResultSet, FullResultSet):
+        return None
+    joins = tuple(
+        (alias, type(join), join.table_name, getattr(join, "join_type", None), getattr(join, "join_field", None))
+        for alias, join in query.alias_map.items()
+        if query.alias_refcount[alias]
+    )
+    if any(getattr(join, "filtered_relation", None) for join in query.alias_map.values()):
+        return None
+    order = (tuple(query.order_by), query.default_ordering, query.standard_ordering)
+    key = (connection.alias, query.model, names, offset, limit, where_sql, len(where_params), joins, order)
+    return key, tuple(where_params)
+
+
+def _compiled_page(queryset, connection, names, offset, limit, where_params) -> tuple[str, tuple[str, ...]] | None:
+    query = queryset.values(*names)[offset : offset + limit].query
+    compiler = query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    if tuple(params) != where_params or compiler.get_converters([col for col, _, _ in compiler.select]):
+        return None
+    columns = tuple(query.selected) if query.selected else (*query.extra_select, *query.values_select)
+    return sql, columns
 
 
 class CappedCountPagination(BoundedLimitOffsetPagination):

@@ -124,8 +124,11 @@ class PetitionListPagination(CappedCountPagination):
     (`petitions_listed_counted`: a department's whole list on its parts), its page read as the list
     rows' values (`s.LIST_ROW_VALUES`)."""
 
+    def __init__(self, listed: QuerySet[Petition]) -> None:
+        self.listed = listed  # the caller's whole list (`petitions_listed_for`), before any filter
+
     def get_count(self, queryset: QuerySet[Petition]) -> int:
-        return super().get_count(petitions_listed_counted(self.request.user, queryset))
+        return super().get_count(petitions_listed_counted(self.request.user, queryset, listed=self.listed))
 
     def paginate_queryset(self, queryset: QuerySet[Petition], request: Request, view: Any = None) -> list:
         # DRF's LimitOffsetPagination.paginate_queryset, with the page read as values (its SQL
@@ -180,8 +183,9 @@ class PetitionListCreateApi(ListAPIView):
             return super().list(request, *args, **kwargs)
         # Staff: the page is read as values and rendered by `s.list_rows`, PetitionListSerializer's
         # rows without a model instance per row (tests/appeals/test_request_cost.py compares them).
-        paginator = PetitionListPagination()
-        values = paginator.paginate_queryset(self.filter_queryset(self.get_queryset()), request, view=self)
+        listed = self.get_queryset()
+        paginator = PetitionListPagination(listed)
+        values = paginator.paginate_queryset(self.filter_queryset(listed), request, view=self)
         # DRF sets the authenticated user on the HttpRequest too (the session's, behind its lazy proxy).
         rows = s.list_rows(values, user=request_user(request._request), access_log=self.access_log)
         return paginator.get_paginated_response(rows)

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.db.models.signals import post_init, pre_init
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient, APIRequestFactory
@@ -245,6 +246,8 @@ def test_it_asks_the_policy_about_a_values_row_without_guessing_what_it_did_not_
     # A field the policy does not read today cannot be read from it: no silent stale answer.
     with pytest.raises(Petition.DoesNotExist):
         _ = subject.area_path
+    # It is built without Model.__init__: nothing listens to a petition's or an area's creation.
+    assert not any(signal.has_listeners(model) for signal in (pre_init, post_init) for model in (Petition, Area))
 
 
 def test_its_display_labels_match_djangos(submit):

@@ -35,9 +35,14 @@ def estimated_count(queryset: QuerySet) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """(count, exact): exact up to `cap`; above it the planner's estimate, at least cap + 1."""
-    counted = queryset.order_by()[: cap + 1].count()
+def capped_count(queryset: QuerySet, cap: int = COUNT_CAP, *, kept: bool = False) -> tuple[int, bool]:
+    """(count, exact): exact up to `cap`; above it the planner's estimate, at least cap + 1.
+
+    `kept`: the count's SQL is compiled once per query shape, as `values_page` keeps a page's.
+    """
+    counted = _kept_count(queryset, cap + 1) if kept else None
+    if counted is None:
+        counted = queryset.order_by()[: cap + 1].count()
     if counted <= cap:
         return counted, True
     return max(cap + 1, estimated_count(queryset) or 0), False
@@ -53,6 +58,7 @@ def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
 # kept text with this request's WHERE parameters sends what the ORM would have sent.
 PAGE_SQL_SHAPES = 256
 _page_sql: dict[tuple, tuple[str, tuple[str, ...]] | None] = {}
+_count_sql: dict[tuple, str | None] = {}
 
 
 def values_page(queryset: QuerySet, names: tuple[str, ...], offset: int, limit: int) -> list[dict[str, Any]]:
@@ -73,6 +79,38 @@ def values_page(queryset: QuerySet, names: tuple[str, ...], offset: int, limit: 
     with connection.cursor() as cursor:
         cursor.execute(sql, where_params)
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _kept_count(queryset: QuerySet, limit: int) -> int | None:
+    """`queryset.order_by()[:limit].count()` by its kept SQL; None when the shape is not kept.
+
+    The first count of a shape runs through the ORM, which builds the statement inside `count()`:
+    Django's execute_wrapper hands over the text it sends, kept if its parameters are the WHERE's.
+    """
+    connection = connections[queryset.db]
+    shape = _page_shape(queryset, connection, ("COUNT(*)",), 0, limit)
+    if shape is None:
+        return None
+    key, where_params = shape
+    if key in _count_sql:
+        sql = _count_sql[key]
+        if sql is None:
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(sql, where_params)
+            return cursor.fetchone()[0]
+    sent: list[tuple[str, tuple]] = []
+
+    def record(execute, sql, params, many, context):
+        sent.append((sql, tuple(params or ())))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        counted = queryset.order_by()[:limit].count()
+    if len(_count_sql) >= PAGE_SQL_SHAPES:
+        _count_sql.clear()
+    _count_sql[key] = sent[0][0] if len(sent) == 1 and sent[0][1] == where_params else None
+    return counted
 
 
 def _page_shape(queryset: QuerySet, connection: Any, names: tuple[str, ...], offset: int, limit: int):
@@ -123,7 +161,7 @@ class CappedCountPagination(BoundedLimitOffsetPagination):
     count_exact = True
 
     def get_count(self, queryset: QuerySet) -> int:
-        count, self.count_exact = capped_count(queryset, self.count_cap)
+        count, self.count_exact = capped_count(queryset, self.count_cap, kept=True)
         return count
 
     def get_paginated_response(self, data: Any) -> Response:

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from appeals.models import Petition
 from governance import pagination
-from governance.pagination import values_page
+from governance.pagination import capped_count, values_page
 
 NAMES = ("id", "tracking_no", "status", "created_at", "handler_area__code", "category__name")
 
@@ -18,8 +18,10 @@ NAMES = ("id", "tracking_no", "status", "created_at", "handler_area__code", "cat
 @pytest.fixture(autouse=True)
 def _no_kept_shapes():
     pagination._page_sql.clear()
+    pagination._count_sql.clear()
     yield
     pagination._page_sql.clear()
+    pagination._count_sql.clear()
 
 
 def orm_page(queryset, offset=0, limit=3):
@@ -65,3 +67,16 @@ def test_it_leaves_to_the_orm_what_it_cannot_keep(submit):
     for queryset in (annotated, ordered_by_expression, Petition.objects.none()):
         assert page(queryset) == orm_page(queryset)
     assert all(kept is None for kept in pagination._page_sql.values())
+
+
+def test_it_counts_by_the_kept_text_what_the_orm_counts(submit):
+    petitions = [submit() for _ in range(3)]
+    grid = Petition.objects.get(pk=petitions[0].pk).grid_id
+    for queryset in (Petition.objects.filter(grid_id=grid), Petition.objects.filter(grid_id=-1)):
+        with CaptureQueriesContext(connection) as orm:
+            expected = capped_count(queryset, 2)
+        for _ in range(2):  # compiled, then kept
+            with CaptureQueriesContext(connection) as kept:
+                assert capped_count(queryset, 2, kept=True) == expected
+            assert [q["sql"] for q in kept.captured_queries][:1] == [q["sql"] for q in orm.captured_queries][:1]
+    assert capped_count(Petition.objects.filter(grid_id=grid), 2, kept=True)[1] is False  # 3 > 2: estimated

@@ -17,6 +17,7 @@ data is written to the access log (`governance.accesslog`: user, petition, field
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from django.db.models import Model
@@ -113,6 +114,7 @@ CONTACT_ACCESS_COLUMNS = (
 )
 CONTACT_ACCESS_VALUES = (*CONTACT_ACCESS_COLUMNS, "handler_area__path")
 _PETITION_LABEL = Petition._meta.label_lower
+_access_key = itemgetter(*CONTACT_ACCESS_VALUES)
 
 
 class RowMasking:
@@ -131,7 +133,7 @@ class RowMasking:
         self._areas: dict[tuple[int, str], Area] = {}
 
     def access(self, row: dict[str, Any]) -> str:
-        key = tuple(row[name] for name in CONTACT_ACCESS_VALUES)
+        key = _access_key(row)
         answer = self._answers.get(key)
         if answer is None:
             answer = self._answers[key] = contact_access(self.user, self._subject(key))

@@ -225,10 +225,18 @@ def _values_of(petition: Petition) -> _Values:
     return values
 
 
-def _code_name(values: _Values, relation: str) -> dict[str, str] | None:
-    if values[f"{relation}_id"] is None:
+def _code_name(values: _Values, relation: tuple[str, str, str]) -> dict[str, str] | None:
+    """`CodeNameSerializer` of a related object, from its (id, code, name) values."""
+    related_id, code, name = relation
+    if values[related_id] is None:
         return None
-    return {"code": values[f"{relation}__code"], "name": values[f"{relation}__name"]}
+    return {"code": values[code], "name": values[name]}
+
+
+_CATEGORY, _HANDLER_AREA, _HANDLER_DEPARTMENT = (
+    (f"{relation}_id", f"{relation}__code", f"{relation}__name")
+    for relation in ("category", "handler_area", "handler_department")
+)
 
 
 class _Rows:
@@ -263,10 +271,10 @@ class _Rows:
             "status_display": label,
             "channel": values["channel"],
             "tier": values["tier"],
-            "category": _code_name(values, "category"),
+            "category": _code_name(values, _CATEGORY),
             "urgency": values["urgency"],
-            "handler_area": _code_name(values, "handler_area"),
-            "handler_department": _code_name(values, "handler_department"),
+            "handler_area": _code_name(values, _HANDLER_AREA),
+            "handler_department": _code_name(values, _HANDLER_DEPARTMENT),
             "contact_phone": values["contact_phone"],
             "deadline_at": self.datetime(values["deadline_at"]),
             "overdue": Petition.overdue.fget(values),  # type: ignore[attr-defined]

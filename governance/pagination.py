@@ -113,12 +113,16 @@ def _kept_count(queryset: QuerySet, limit: int) -> int | None:
     return counted
 
 
+_JOIN_KEY = ("parent_alias", "join_type", "join_field", "nullable")
+
+
 def _page_shape(queryset: QuerySet, connection: Any, names: tuple[str, ...], offset: int, limit: int):
     """(the shape's key, the WHERE clause's parameters), or None for a query this cache does not take."""
     query = queryset.query
     if (
         query.annotations
         or query.extra
+        or query.extra_tables
         or query.distinct
         or query.combinator
         or query.group_by is not None
@@ -133,7 +137,7 @@ def _page_shape(queryset: QuerySet, connection: Any, names: tuple[str, ...], off
     except (EmptyResultSet, FullResultSet):
         return None
     joins = tuple(
-        (alias, type(join), join.table_name, getattr(join, "join_type", None), getattr(join, "join_field", None))
+        (alias, type(join), join.table_name, *(getattr(join, name, None) for name in _JOIN_KEY))
         for alias, join in query.alias_map.items()
         if query.alias_refcount[alias]
     )

@@ -41,6 +41,7 @@ from appeals.selectors import (
     list_ordered,
     petition_get_for_user,
     petition_resident_view,
+    petitions_listed_counted,
     petitions_listed_for,
     petitions_visible_to,
 )
@@ -53,9 +54,10 @@ from governance.clientip import client_ip
 from governance.errors import DomainError
 from governance.limits import SettingRateThrottle
 from governance.models import AccessReason
-from governance.pagination import CappedCountPagination
+from governance.pagination import CappedCountPagination, values_page
 from governance.scoping import scope_for
 from governance.selectors import area_at_path
+from governance.sessions import request_user
 from grids.models import AreaLevel
 
 LIST_RELATED = ("category", "handler_area", "handler_department")
@@ -117,6 +119,32 @@ class CreateThrottle(SettingRateThrottle):
     rate_setting = "RATE_API_CREATE"
 
 
+class PetitionListPagination(CappedCountPagination):
+    """`CappedCountPagination` of the staff list: counted as cheaply as the list allows
+    (`petitions_listed_counted`: a department's whole list on its parts), its page read as the list
+    rows' values (`s.LIST_ROW_VALUES`)."""
+
+    def __init__(self, listed: QuerySet[Petition]) -> None:
+        self.listed = listed  # the caller's whole list (`petitions_listed_for`), before any filter
+
+    def get_count(self, queryset: QuerySet[Petition]) -> int:
+        return super().get_count(petitions_listed_counted(self.request.user, queryset, listed=self.listed))
+
+    def paginate_queryset(self, queryset: QuerySet[Petition], request: Request, view: Any = None) -> list:
+        # DRF's LimitOffsetPagination.paginate_queryset, with the page read as values (its SQL
+        # compiled once per shape, `values_page`): the count stays on the model queryset (a values
+        # queryset's capped count would select every column).
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.count = self.get_count(queryset)
+        self.offset = self.get_offset(request)
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        if self.count == 0 or self.offset > self.count:
+            return []
+        return values_page(queryset, s.LIST_ROW_VALUES, self.offset, self.limit)
+
+
 class PetitionListCreateApi(ListAPIView):
     serializer_class = s.PetitionListSerializer
     pagination_class = CappedCountPagination
@@ -126,7 +154,10 @@ class PetitionListCreateApi(ListAPIView):
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self) -> QuerySet[Petition]:
-        return petitions_listed_for(self.request.user).select_related(*LIST_RELATED).defer(*LIST_DEFERRED)
+        queryset = petitions_listed_for(self.request.user)
+        if self.get_serializer_class() is s.PetitionListSerializer:
+            return queryset  # read as values (`list`): nothing to select or defer
+        return queryset.select_related(*LIST_RELATED).defer(*LIST_DEFERRED)
 
     def filter_queryset(self, queryset: QuerySet[Petition]) -> QuerySet[Petition]:
         # A request naming none of the filters (the list's first page) skips django-filter: its
@@ -146,6 +177,18 @@ class PetitionListCreateApi(ListAPIView):
         if request is not None and request.method == "GET" and not scope_for(request.user).is_staff_member:
             return s.ResidentPetitionListSerializer
         return s.PetitionListSerializer
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if self.get_serializer_class() is not s.PetitionListSerializer:
+            return super().list(request, *args, **kwargs)
+        # Staff: the page is read as values and rendered by `s.list_rows`, PetitionListSerializer's
+        # rows without a model instance per row (tests/appeals/test_request_cost.py compares them).
+        listed = self.get_queryset()
+        paginator = PetitionListPagination(listed)
+        values = paginator.paginate_queryset(self.filter_queryset(listed), request, view=self)
+        # DRF sets the authenticated user on the HttpRequest too (the session's, behind its lazy proxy).
+        rows = s.list_rows(values, user=request_user(request._request), access_log=self.access_log)
+        return paginator.get_paginated_response(rows)
 
     def get_serializer_context(self) -> dict[str, Any]:
         # The page's unmasked values are access-logged in one statement after rendering.

@@ -109,6 +109,26 @@ def petitions_listed_for(user: Any) -> QuerySet[Petition]:
     return Petition.objects.filter(assignments__department_id=department_id, assignments__status__in=LIVE_PARTS)
 
 
+def petitions_listed_counted(
+    user: Any, queryset: QuerySet[Petition], *, listed: QuerySet[Petition] | None = None
+) -> QuerySet:
+    """What counts as many rows as `queryset` (a list from `petitions_listed_for`) at the least cost.
+
+    A department's whole list, unfiltered (the same WHERE as `petitions_listed_for(user)`), is
+    counted on its live parts: at most one per petition (the constraint
+    `appeals_assignment_one_active_per_department`), each joined to exactly one petition, so as
+    many parts as listed petitions, counted from the index appeals_assign_dept_status alone instead
+    of probing the petition for each part. Any other queryset counts itself. `listed` is
+    `petitions_listed_for(user)` when the caller has it at hand.
+    """
+    department_id = _list_department(user)
+    if department_id is None:
+        return queryset
+    if queryset.query.where != (listed if listed is not None else petitions_listed_for(user)).query.where:
+        return queryset
+    return Assignment.objects.filter(department_id=department_id, status__in=LIVE_PARTS)
+
+
 def _list_department(user: Any) -> int | None:
     """The one department whose parts are the whole of the user's list (PostgreSQL), else None."""
     scope = scope_for(user)

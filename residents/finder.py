@@ -22,6 +22,7 @@ The count and the page come from that queryset; nothing is counted twice.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -163,6 +164,21 @@ def open_petition_condition_available() -> bool:
     return _open_petition_source is not None
 
 
+# What PostgreSQL's array input reads as part of an element's syntax (or trims around it).
+_ARRAY_SYNTAX = re.compile(r'[{}",\\\s]')
+
+
+def array_literal(values: list[str]) -> str | list[str]:
+    """`values` as one PostgreSQL array literal (`{a,b,c}`) when every value can stand unquoted in
+    it, else the list itself (psycopg then quotes each value). Address keys (letters and digits)
+    and phone digests (hex) always can: one string to send instead of thousands of elements
+    checked and quoted one by one (~2 ms per 1,000)."""
+    joined = "".join(values)
+    if not values or _ARRAY_SYNTAX.search(joined) or any(not v or v.upper() == "NULL" for v in values):
+        return values
+    return "{" + ",".join(values) + "}"
+
+
 @CharField.register_lookup
 class AnyOf(Lookup):
     """`col = ANY(%s)` with the list as one array parameter on PostgreSQL (thousands of address keys
@@ -175,7 +191,7 @@ class AnyOf(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         values = sorted(str(v) for v in self.rhs)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::text[])", [*lhs_params, values]
+            return f"{lhs} = ANY(%s::text[])", [*lhs_params, array_literal(values)]
         if not values:
             return "1 = 0", list(lhs_params)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]

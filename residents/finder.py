@@ -166,6 +166,8 @@ def open_petition_condition_available() -> bool:
 
 # What PostgreSQL's array input reads as part of an element's syntax (or trims around it).
 _ARRAY_SYNTAX = re.compile(r'[{}",\\\s]')
+# An element that is empty or NULL (any case): unquoted, the first is an error and the second NULL.
+_ARRAY_BARE_NULL_OR_EMPTY = re.compile(r"(?:^|,)(?:null)?(?:,|$)", re.IGNORECASE)
 
 
 def array_literal(values: list[str]) -> str | list[str]:
@@ -173,10 +175,10 @@ def array_literal(values: list[str]) -> str | list[str]:
     it, else the list itself (psycopg then quotes each value). Address keys (letters and digits)
     and phone digests (hex) always can: one string to send instead of thousands of elements
     checked and quoted one by one (~2 ms per 1,000)."""
-    joined = "".join(values)
-    if not values or _ARRAY_SYNTAX.search(joined) or any(not v or v.upper() == "NULL" for v in values):
+    joined = ",".join(values)
+    if not values or _ARRAY_SYNTAX.search("".join(values)) or _ARRAY_BARE_NULL_OR_EMPTY.search(joined):
         return values
-    return "{" + ",".join(values) + "}"
+    return "{" + joined + "}"
 
 
 @CharField.register_lookup
@@ -189,7 +191,7 @@ class AnyOf(Lookup):
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = sorted(str(v) for v in self.rhs)
+        values = sorted(map(str, self.rhs))
         if connection.vendor == "postgresql":
             return f"{lhs} = ANY(%s::text[])", [*lhs_params, array_literal(values)]
         if not values:
@@ -385,6 +387,26 @@ def finder_residents(
             | Q(InArray("house_id", houses))
         )
     return queryset
+
+
+def found_by_lookup_lists(query: FinderQuery) -> bool:
+    """Whether the query's matches come from lists of index lookups ORed together (the open
+    petitions' houses and phones; a keyword's names, notes and addresses): a pass over them costs
+    the same whatever is asked of it, and no index hands them over in the list's id order."""
+    return query.open_petition or bool(query.keyword)
+
+
+def count_and_page_ids(residents: QuerySet[Resident], start: int, size: int) -> tuple[int, list[int]]:
+    """The number of `residents` and the ids of `size` of them from `start` in id order, in one pass
+    (PostgreSQL): `COUNT(*)` and the sorted ids' slice of one aggregate over the same rows, where
+    a count and a page would each find them again. Every matching id is sorted, so this is for
+    queries that match few (`found_by_lookup_lists`)."""
+    inner, params = residents.order_by().values("pk").query.sql_with_params()
+    sql = f"SELECT COUNT(*), (ARRAY_AGG(matching.id ORDER BY matching.id))[%s:%s] FROM ({inner}) matching(id)"
+    with connections[residents.db].cursor() as cursor:
+        cursor.execute(sql, [start + 1, start + size, *params])
+        count, ids = cursor.fetchone()
+    return count, list(ids or [])
 
 
 def _houses(user: Any, area: Area | None) -> QuerySet[House]:

@@ -38,9 +38,11 @@ from governance.scoping import Scope, scope_for
 from residents.finder import (
     FinderQuery,
     conditions_as_query_data,
+    count_and_page_ids,
     describe_query,
     finder_allowed,
     finder_residents,
+    found_by_lookup_lists,
     policies_visible_to,
     policy_contacted,
     policy_get_for_user,
@@ -74,28 +76,34 @@ def _scope_or_403(request: HttpRequest) -> Scope:
     return scope_for(request.user)
 
 
+def _requested_page(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
 def _page_number(request: HttpRequest, count: int) -> tuple[int, int]:
     pages = max(1, math.ceil(count / PAGE_SIZE))
-    try:
-        number = int(request.GET.get("page", "1"))
-    except ValueError:
-        number = 1
-    return min(max(1, number), pages), pages
+    return min(_requested_page(request), pages), pages
 
 
 def _rows(
-    request: HttpRequest, residents: QuerySet[Resident], *, count: int
+    request: HttpRequest, residents: QuerySet[Resident], *, count: int, page_ids: list[int] | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """One page of residents as shown to this reader, and the pager's facts.
+    """One page of residents as shown to this reader, and the pager's facts; `page_ids`, when
+    given, are the page's ids already found (residents.finder.count_and_page_ids).
 
     Masked unless the page was asked to reveal (`reveal=1`) and the reader may see the resident
     unmasked (residents.policy); each row then shown in full is access-logged, in one statement."""
     asked = request.GET.get("reveal") == "1"
     number, pages = _page_number(request, count)
     start = (number - 1) * PAGE_SIZE
-    # The page's ids first (a subquery the planner may answer from an index alone: over a district
-    # the matches of a house condition are thousands of rows sorted for 20), then those 20 rows.
-    page_ids = residents.order_by("pk").values("pk")[start : start + PAGE_SIZE]
+    if page_ids is None:
+        # The page's ids in a subquery (the planner may answer it from an index alone: over a
+        # district the matches of a house condition are thousands of rows sorted for 20), then
+        # those 20 rows.
+        page_ids = residents.order_by("pk").values("pk")[start : start + PAGE_SIZE]
     page_query = Resident.objects.filter(pk__in=page_ids).select_related("house").defer("id_number").order_by("pk")
     if connections[page_query.db].vendor == "postgresql":
         # The page's tags from the residents' own copy of their tag ids (migration 0007) and the
@@ -234,8 +242,16 @@ def finder(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             query = FinderQuery.from_cleaned(form.cleaned_data)
             residents = finder_residents(request.user, query)
-            count = residents.count()
-            rows, pager = _rows(request, residents, count=count)
+            page_ids = None
+            if connections[residents.db].vendor == "postgresql" and found_by_lookup_lists(query):
+                # Few matches, each pass over them costly: the count and the page's ids at once.
+                start = (_requested_page(request) - 1) * PAGE_SIZE
+                count, page_ids = count_and_page_ids(residents, start, PAGE_SIZE)
+                if start and start >= count:  # past the last page: _rows shows the last one
+                    page_ids = None
+            else:
+                count = residents.count()
+            rows, pager = _rows(request, residents, count=count, page_ids=page_ids)
             context.update(
                 count=count, rows=rows, rows_html=rows_html(rows), pager=pager, query=_query_string(request.GET)
             )

@@ -292,6 +292,9 @@ def test_many_open_petitions_match_every_house_and_phone(fworld, district_user):
         (["{a}"], None),
         (["a\\b"], None),
         (["null"], None),
+        (["x", "NuLl", "y"], None),
+        (["x", "", "y"], None),
+        (["nullx", "xnull"], "{nullx,xnull}"),
         ([""], None),
         ([], None),
     ],
@@ -309,3 +312,26 @@ def test_any_of_finds_values_that_need_quoting(fworld, district_user):
     House.objects.filter(pk=house.pk).update(address_key='a,b "c" {d}\\e NULL')
     for keys in (['a,b "c" {d}\\e NULL'], ['a,b "c" {d}\\e NULL', "NULL", ""]):
         assert list(House.objects.filter(address_key__finder_any=keys).values_list("pk", flat=True)) == [house.pk]
+
+
+def test_a_keyword_list_counts_and_pages_in_one_pass_like_plain_sql(fworld, district_user):
+    """A keyword (a condition found through lists of index lookups) counts and takes its page's ids
+    in one aggregate (residents.finder.count_and_page_ids): the same count and rows as plain SQL,
+    on each page and past the last one."""
+    client = Client()
+    client.force_login(district_user)
+    where = "(POSITION('幸福' IN r.name) > 0 OR POSITION('幸福' IN r.notes) > 0 OR POSITION('幸福' IN h.address) > 0)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT r.id FROM residents_resident r JOIN residents_house h ON h.id = r.house_id "
+            f"WHERE r.status = 'active' AND {where} ORDER BY r.id"
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    assert len(ids) > 40
+    last = (len(ids) + 19) // 20
+    for number, shown in ((1, 1), (2, 2), (last, last), (last + 3, last), ("x", 1)):
+        response = client.get(reverse("finder:search"), {"q": "幸福", "page": number})
+        assert response.status_code == 200
+        assert response.context["count"] == len(ids)
+        assert response.context["pager"]["number"] == shown
+        assert [row["pk"] for row in response.context["rows"]] == ids[(shown - 1) * 20 : shown * 20]

@@ -164,10 +164,9 @@ def open_petition_condition_available() -> bool:
     return _open_petition_source is not None
 
 
-# What PostgreSQL's array input reads as part of an element's syntax (or trims around it).
-_ARRAY_SYNTAX = re.compile(r'[{}",\\\s]')
-# An element that is empty or NULL (any case): unquoted, the first is an error and the second NULL.
-_ARRAY_BARE_NULL_OR_EMPTY = re.compile(r"(?:^|,)(?:null)?(?:,|$)", re.IGNORECASE)
+# What PostgreSQL's array input reads as part of an element's syntax (or trims around it), but
+# for the comma, which array_literal counts instead.
+_ARRAY_SYNTAX = re.compile(r'[{}"\\\s]')
 
 
 def array_literal(values: list[str]) -> str | list[str]:
@@ -175,8 +174,15 @@ def array_literal(values: list[str]) -> str | list[str]:
     it, else the list itself (psycopg then quotes each value). Address keys (letters and digits)
     and phone digests (hex) always can: one string to send instead of thousands of elements
     checked and quoted one by one (~2 ms per 1,000)."""
+    if not values:
+        return values
     joined = ",".join(values)
-    if not values or _ARRAY_SYNTAX.search("".join(values)) or _ARRAY_BARE_NULL_OR_EMPTY.search(joined):
+    if (
+        joined.count(",") != len(values) - 1  # a value holds a comma
+        or _ARRAY_SYNTAX.search(joined)
+        or not all(values)  # an empty value: an error unquoted
+        or ("null" in joined.lower() and any(value.upper() == "NULL" for value in values))  # NULL unquoted
+    ):
         return values
     return "{" + joined + "}"
 

@@ -65,6 +65,24 @@ TAG_IDS_SQL = '"residents_resident"."tag_ids"'
 EXPORT_MAX = 20_000
 EXPORT_BATCH = 2_000
 TABS = ("left", "contacted", "all")
+# What a row of the list reads: what it shows, and what residents.policy decides revealing by
+# (the level columns, the path, the birth date).
+ROW_FIELDS = (
+    "name",
+    "gender",
+    "birth_date",
+    "phone",
+    "registration",
+    "living_alone",
+    "notes",
+    "microgrid",
+    "grid",
+    "community",
+    "street",
+    "area_path",
+    "house",
+    "house__address",
+)
 # What a revealed row of the finder's list shows in full (the access log's `fields`).
 REVEALED_FIELDS = ("name", "phone", "notes")
 EXPORT_FULL_FIELDS = ("name", "id_number", "phone", "notes")
@@ -104,7 +122,7 @@ def _rows(
         # district the matches of a house condition are thousands of rows sorted for 20), then
         # those 20 rows.
         page_ids = residents.order_by("pk").values("pk")[start : start + PAGE_SIZE]
-    page_query = Resident.objects.filter(pk__in=page_ids).select_related("house").defer("id_number").order_by("pk")
+    page_query = Resident.objects.filter(pk__in=page_ids).select_related("house").only(*ROW_FIELDS).order_by("pk")
     if connections[page_query.db].vendor == "postgresql":
         # The page's tags from the residents' own copy of their tag ids (migration 0007) and the
         # per-process tag names: no query for them.

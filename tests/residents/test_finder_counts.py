@@ -335,3 +335,23 @@ def test_a_keyword_list_counts_and_pages_in_one_pass_like_plain_sql(fworld, dist
         assert response.context["count"] == len(ids)
         assert response.context["pager"]["number"] == shown
         assert [row["pk"] for row in response.context["rows"]] == ids[(shown - 1) * 20 : shown * 20]
+
+
+def test_remembered_phone_digests_follow_the_blind_index_key():
+    """appeals.resident_links remembers each open petition's phone digest per process; a new
+    blind-index key forgets them, so a digest is never one of the old key's."""
+    from django.test import override_settings
+
+    from appeals import resident_links
+    from governance.crypto import blind_index
+
+    resident_links._phone_digests.clear()
+    assert resident_links._remembered(resident_links._phone_digests, lambda v: blind_index("phone", v), "13700000001")
+    old = resident_links._phone_digests["13700000001"]
+    with override_settings(PERSONAL_DATA_HASH_KEY="another-key-for-this-test"):
+        assert resident_links._phone_digests == {}
+        new = resident_links._remembered(
+            resident_links._phone_digests, lambda v: blind_index("phone", v), "13700000001"
+        )
+        assert new != old
+    assert resident_links._phone_digests == {}  # the key changed back

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import (
     BooleanField,
@@ -407,7 +408,10 @@ def count_and_page_ids(residents: QuerySet[Resident], start: int, size: int) -> 
     (PostgreSQL): `COUNT(*)` and the sorted ids' slice of one aggregate over the same rows, where
     a count and a page would each find them again. Every matching id is sorted, so this is for
     queries that match few (`found_by_lookup_lists`)."""
-    inner, params = residents.order_by().values("pk").query.sql_with_params()
+    try:
+        inner, params = residents.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a query that can match nobody (`.none()`, an empty scope)
+        return 0, []
     sql = f"SELECT COUNT(*), (ARRAY_AGG(matching.id ORDER BY matching.id))[%s:%s] FROM ({inner}) matching(id)"
     with connections[residents.db].cursor() as cursor:
         cursor.execute(sql, [start + 1, start + size, *params])

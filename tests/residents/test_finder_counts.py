@@ -355,3 +355,11 @@ def test_remembered_phone_digests_follow_the_blind_index_key():
         )
         assert new != old
     assert resident_links._phone_digests == {}  # the key changed back
+
+
+def test_one_pass_count_of_a_query_that_matches_nobody():
+    from residents.finder import count_and_page_ids
+    from residents.models import Resident
+
+    assert count_and_page_ids(Resident.objects.none(), 0, 20) == (0, [])
+    assert count_and_page_ids(Resident.objects.filter(pk__in=[]), 20, 20) == (0, [])

@@ -53,7 +53,7 @@ from residents.finder import (
 from residents.finder_cache import tag_names
 from residents.finder_forms import ContactForm, FinderForm, PolicyForm, finder_choices
 from residents.finder_services import policy_contact_record, policy_create
-from residents.models import Resident, ResidentTag, age_on
+from residents.models import Gender, Registration, Resident, ResidentTag, age_on
 from residents.models.policy import PolicyContact
 from residents.policy import UNMASK_ROLES
 
@@ -65,6 +65,10 @@ TAG_IDS_SQL = '"residents_resident"."tag_ids"'
 EXPORT_MAX = 20_000
 EXPORT_BATCH = 2_000
 TABS = ("left", "contacted", "all")
+# get_gender_display() and get_registration_display() hash every (lazy) choice label on each call;
+# a page calls them for every row. The same labels from dicts built once (translated when shown).
+GENDER_LABELS = dict(Gender.choices)
+REGISTRATION_LABELS = dict(Registration.choices)
 # What a row of the list reads: what it shows, and what residents.policy decides revealing by
 # (the level columns, the path, the birth date).
 ROW_FIELDS = (
@@ -163,11 +167,11 @@ def _row(resident: Resident, revealed: bool, today) -> dict[str, Any]:
     return {
         "pk": resident.pk,
         "name": resident.name if revealed else mask_name(resident.name),
-        "gender": resident.get_gender_display() if resident.gender else "",
+        "gender": str(GENDER_LABELS.get(resident.gender, resident.gender)) if resident.gender else "",
         "age": age,
         "address": resident.house.address if resident.house_id else "",
         "phone": (resident.phone if revealed else mask_phone(resident.phone)) if resident.phone else "",
-        "registration": resident.get_registration_display(),
+        "registration": str(REGISTRATION_LABELS.get(resident.registration, resident.registration)),
         "living_alone": resident.living_alone,
         "tags": resident.finder_tags,
         "notes": resident.notes if revealed else mask_text(resident.notes),

@@ -369,6 +369,15 @@ class Petition(models.Model):
                 )
                 for name, level in (("recent", []), ("street", ["street"]), ("community", ["community"]))
             ),
+            # 政策找人's "has an open petition" (appeals.resident_links): the open petitions of a scope
+            # with the address and phone residents are matched by, read from the index alone.
+            models.Index(
+                fields=["area_path"],
+                opclasses=["varchar_pattern_ops"],
+                name="appeals_pet_open_contacts",
+                include=["contact_phone", "address", "street", "community", "grid", "microgrid"],
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+            ),
             # A resident's own petitions.
             models.Index(fields=["submitter", "-created_at"], name="appeals_pet_submitter"),
             # The staff list's "sweep failures" tab: rows a sweep could not process, newest first.

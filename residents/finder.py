@@ -22,10 +22,12 @@ The count and the page come from that queryset; nothing is counted twice.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import (
     BooleanField,
@@ -163,6 +165,29 @@ def open_petition_condition_available() -> bool:
     return _open_petition_source is not None
 
 
+# What PostgreSQL's array input reads as part of an element's syntax (or trims around it), but
+# for the comma, which array_literal counts instead.
+_ARRAY_SYNTAX = re.compile(r'[{}"\\\s]')
+
+
+def array_literal(values: list[str]) -> str | list[str]:
+    """`values` as one PostgreSQL array literal (`{a,b,c}`) when every value can stand unquoted in
+    it, else the list itself (psycopg then quotes each value). Address keys (letters and digits)
+    and phone digests (hex) always can: one string to send instead of thousands of elements
+    checked and quoted one by one (~2 ms per 1,000)."""
+    if not values:
+        return values
+    joined = ",".join(values)
+    if (
+        joined.count(",") != len(values) - 1  # a value holds a comma
+        or _ARRAY_SYNTAX.search(joined)
+        or not all(values)  # an empty value: an error unquoted
+        or ("null" in joined.lower() and any(value.upper() == "NULL" for value in values))  # NULL unquoted
+    ):
+        return values
+    return "{" + joined + "}"
+
+
 @CharField.register_lookup
 class AnyOf(Lookup):
     """`col = ANY(%s)` with the list as one array parameter on PostgreSQL (thousands of address keys
@@ -173,9 +198,9 @@ class AnyOf(Lookup):
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = sorted(str(v) for v in self.rhs)
+        values = sorted(map(str, self.rhs))
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::text[])", [*lhs_params, values]
+            return f"{lhs} = ANY(%s::text[])", [*lhs_params, array_literal(values)]
         if not values:
             return "1 = 0", list(lhs_params)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
@@ -369,6 +394,29 @@ def finder_residents(
             | Q(InArray("house_id", houses))
         )
     return queryset
+
+
+def found_by_lookup_lists(query: FinderQuery) -> bool:
+    """Whether the query's matches come from lists of index lookups ORed together (the open
+    petitions' houses and phones; a keyword's names, notes and addresses): a pass over them costs
+    the same whatever is asked of it, and no index hands them over in the list's id order."""
+    return query.open_petition or bool(query.keyword)
+
+
+def count_and_page_ids(residents: QuerySet[Resident], start: int, size: int) -> tuple[int, list[int]]:
+    """The number of `residents` and the ids of `size` of them from `start` in id order, in one pass
+    (PostgreSQL): `COUNT(*)` and the sorted ids' slice of one aggregate over the same rows, where
+    a count and a page would each find them again. Every matching id is sorted, so this is for
+    queries that match few (`found_by_lookup_lists`)."""
+    try:
+        inner, params = residents.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a query that can match nobody (`.none()`, an empty scope)
+        return 0, []
+    sql = f"SELECT COUNT(*), (ARRAY_AGG(matching.id ORDER BY matching.id))[%s:%s] FROM ({inner}) matching(id)"
+    with connections[residents.db].cursor() as cursor:
+        cursor.execute(sql, [start + 1, start + size, *params])
+        count, ids = cursor.fetchone()
+    return count, list(ids or [])
 
 
 def _houses(user: Any, area: Area | None) -> QuerySet[House]:

@@ -38,9 +38,11 @@ from governance.scoping import Scope, scope_for
 from residents.finder import (
     FinderQuery,
     conditions_as_query_data,
+    count_and_page_ids,
     describe_query,
     finder_allowed,
     finder_residents,
+    found_by_lookup_lists,
     policies_visible_to,
     policy_contacted,
     policy_get_for_user,
@@ -51,7 +53,7 @@ from residents.finder import (
 from residents.finder_cache import tag_names
 from residents.finder_forms import ContactForm, FinderForm, PolicyForm, finder_choices
 from residents.finder_services import policy_contact_record, policy_create
-from residents.models import Resident, ResidentTag, age_on
+from residents.models import Gender, Registration, Resident, ResidentTag, age_on
 from residents.models.policy import PolicyContact
 from residents.policy import UNMASK_ROLES
 
@@ -63,6 +65,28 @@ TAG_IDS_SQL = '"residents_resident"."tag_ids"'
 EXPORT_MAX = 20_000
 EXPORT_BATCH = 2_000
 TABS = ("left", "contacted", "all")
+# get_gender_display() and get_registration_display() hash every (lazy) choice label on each call;
+# a page calls them for every row. The same labels from dicts built once (translated when shown).
+GENDER_LABELS = dict(Gender.choices)
+REGISTRATION_LABELS = dict(Registration.choices)
+# What a row of the list reads: what it shows, and what residents.policy decides revealing by
+# (the level columns, the path, the birth date).
+ROW_FIELDS = (
+    "name",
+    "gender",
+    "birth_date",
+    "phone",
+    "registration",
+    "living_alone",
+    "notes",
+    "microgrid",
+    "grid",
+    "community",
+    "street",
+    "area_path",
+    "house",
+    "house__address",
+)
 # What a revealed row of the finder's list shows in full (the access log's `fields`).
 REVEALED_FIELDS = ("name", "phone", "notes")
 EXPORT_FULL_FIELDS = ("name", "id_number", "phone", "notes")
@@ -74,37 +98,46 @@ def _scope_or_403(request: HttpRequest) -> Scope:
     return scope_for(request.user)
 
 
+def _requested_page(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
 def _page_number(request: HttpRequest, count: int) -> tuple[int, int]:
     pages = max(1, math.ceil(count / PAGE_SIZE))
-    try:
-        number = int(request.GET.get("page", "1"))
-    except ValueError:
-        number = 1
-    return min(max(1, number), pages), pages
+    return min(_requested_page(request), pages), pages
 
 
 def _rows(
-    request: HttpRequest, residents: QuerySet[Resident], *, count: int
+    request: HttpRequest, residents: QuerySet[Resident], *, count: int, page_ids: list[int] | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """One page of residents as shown to this reader, and the pager's facts.
+    """One page of residents as shown to this reader, and the pager's facts; `page_ids`, when
+    given, are the page's ids already found (residents.finder.count_and_page_ids).
 
     Masked unless the page was asked to reveal (`reveal=1`) and the reader may see the resident
     unmasked (residents.policy); each row then shown in full is access-logged, in one statement."""
     asked = request.GET.get("reveal") == "1"
     number, pages = _page_number(request, count)
     start = (number - 1) * PAGE_SIZE
-    page_query = residents.select_related("house").defer("id_number").order_by("pk")
+    if page_ids is None:
+        # The page's ids in a subquery (the planner may answer it from an index alone: over a
+        # district the matches of a house condition are thousands of rows sorted for 20), then
+        # those 20 rows.
+        page_ids = residents.order_by("pk").values("pk")[start : start + PAGE_SIZE]
+    page_query = Resident.objects.filter(pk__in=page_ids).select_related("house").only(*ROW_FIELDS).order_by("pk")
     if connections[page_query.db].vendor == "postgresql":
         # The page's tags from the residents' own copy of their tag ids (migration 0007) and the
         # per-process tag names: no query for them.
-        page = list(page_query.extra(select={"finder_tag_ids": TAG_IDS_SQL})[start : start + PAGE_SIZE])
+        page = list(page_query.extra(select={"finder_tag_ids": TAG_IDS_SQL}))
         for resident in page:
             resident.finder_tags = tag_names(resident.finder_tag_ids)
     else:
         page = list(
             page_query.prefetch_related(
                 Prefetch("tags", queryset=ResidentTag.objects.select_related("tag").order_by("tag__sort_order"))
-            )[start : start + PAGE_SIZE]
+            )
         )
         for resident in page:
             resident.finder_tags = [link.tag.name for link in resident.tags.all()]
@@ -134,11 +167,11 @@ def _row(resident: Resident, revealed: bool, today) -> dict[str, Any]:
     return {
         "pk": resident.pk,
         "name": resident.name if revealed else mask_name(resident.name),
-        "gender": resident.get_gender_display() if resident.gender else "",
+        "gender": str(GENDER_LABELS.get(resident.gender, resident.gender)) if resident.gender else "",
         "age": age,
         "address": resident.house.address if resident.house_id else "",
         "phone": (resident.phone if revealed else mask_phone(resident.phone)) if resident.phone else "",
-        "registration": resident.get_registration_display(),
+        "registration": str(REGISTRATION_LABELS.get(resident.registration, resident.registration)),
         "living_alone": resident.living_alone,
         "tags": resident.finder_tags,
         "notes": resident.notes if revealed else mask_text(resident.notes),
@@ -231,8 +264,16 @@ def finder(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             query = FinderQuery.from_cleaned(form.cleaned_data)
             residents = finder_residents(request.user, query)
-            count = residents.count()
-            rows, pager = _rows(request, residents, count=count)
+            page_ids = None
+            if connections[residents.db].vendor == "postgresql" and found_by_lookup_lists(query):
+                # Few matches, each pass over them costly: the count and the page's ids at once.
+                start = (_requested_page(request) - 1) * PAGE_SIZE
+                count, page_ids = count_and_page_ids(residents, start, PAGE_SIZE)
+                if start and start >= count:  # past the last page: _rows shows the last one
+                    page_ids = None
+            else:
+                count = residents.count()
+            rows, pager = _rows(request, residents, count=count, page_ids=page_ids)
             context.update(
                 count=count, rows=rows, rows_html=rows_html(rows), pager=pager, query=_query_string(request.GET)
             )

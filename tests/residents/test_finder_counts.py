@@ -191,3 +191,175 @@ def test_keyword_letters_ignore_case(fworld, district_user):
     Resident.objects.filter(pk=target.pk).update(notes="接触过 COVID 病例")
     found = finder_residents(district_user, FinderQuery(keyword="covid")).values_list("pk", flat=True)
     assert list(found) == [target.pk]
+
+
+def test_every_page_of_the_list_is_the_next_twenty_by_record_id(fworld, district_user):
+    """The page is its 20 ids first (a subquery), then those rows: the same rows, in the same order,
+    as plain SQL's ORDER BY id with LIMIT and OFFSET, on each page and past the last one."""
+    client = Client()
+    client.force_login(district_user)
+    where = f"r.gender = 'female' AND {AGE} >= 18"
+    expected = sql_count(where, [TODAY])
+    assert expected > 40
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT r.id FROM residents_resident r JOIN residents_house h ON h.id = r.house_id "
+            f"WHERE r.status = 'active' AND {where} ORDER BY r.id",
+            [TODAY],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    last = (expected + 19) // 20
+    for number, shown in ((1, 1), (2, 2), (last, last), (last + 5, last)):
+        response = client.get(reverse("finder:search"), {"gender": "female", "age_min": 18, "page": number})
+        assert response.status_code == 200
+        assert response.context["count"] == expected
+        assert [row["pk"] for row in response.context["rows"]] == ids[(shown - 1) * 20 : shown * 20]
+
+
+def test_many_open_petitions_match_every_house_and_phone(fworld, district_user):
+    """Many address keys and phone digests travel as one array literal each
+    (residents.finder.array_literal): the residents of every such house and phone, nobody else."""
+    from appeals.models import Petition
+    from appeals.resident_links import open_petition_contacts
+    from governance.scoping import scope_for
+    from residents.finder import array_literal
+
+    mine = [r for r in fworld.residents if r.status == "active"]
+    houses = {r.house_id: r.house.address for r in mine[::7]}
+    phoned = [r for r in mine[3::11] if r.phone]
+    rows = [
+        Petition(
+            tracking_no=f"FT{i:08d}",
+            access_token=f"finder-{i}",
+            title="楼道漏水",
+            description="楼道漏水",
+            address=address,
+            contact_phone="13700000001",
+            area_path=fworld.tree.district.path,
+            status="processing",
+            handler_area=fworld.tree.district,
+            created_at=NOON,
+        )
+        for i, address in enumerate(houses.values())
+    ]
+    rows += [
+        Petition(
+            tracking_no=f"FP{i:08d}",
+            access_token=f"finder-phone-{i}",
+            title="噪音",
+            description="噪音",
+            address="",
+            contact_phone=r.phone,
+            area_path=fworld.tree.district.path,
+            status="assigned",
+            handler_area=fworld.tree.district,
+            created_at=NOON,
+        )
+        for i, r in enumerate(phoned)
+    ]
+    rows += [  # a closed one matches nobody
+        Petition(
+            tracking_no="FC00000001",
+            access_token="finder-closed",
+            title="噪音",
+            description="噪音",
+            address=mine[1].house.address,
+            contact_phone="",
+            area_path=fworld.tree.district.path,
+            status="closed",
+            handler_area=fworld.tree.district,
+            created_at=NOON,
+            resolved_at=NOON,
+        )
+    ]
+    Petition.objects.bulk_create(rows)
+    contacts = open_petition_contacts(scope_for(district_user))
+    assert array_literal(sorted(contacts.address_keys)).startswith("{")
+    assert array_literal(sorted(contacts.phone_hashes)).startswith("{")
+    found = set(finder_residents(district_user, FinderQuery(open_petition=True)).values_list("pk", flat=True))
+    expected = {r.pk for r in mine if r.house_id in houses} | {r.pk for r in phoned}
+    assert len(houses) > 20 and len(phoned) > 10
+    assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "literal"),
+    [
+        (["华阳路1号1户", "abc123"], "{华阳路1号1户,abc123}"),
+        (["a,b"], None),
+        (['a"b'], None),
+        (["a b"], None),
+        (["{a}"], None),
+        (["a\\b"], None),
+        (["null"], None),
+        (["x", "NuLl", "y"], None),
+        (["x", "", "y"], None),
+        (["nullx", "xnull"], "{nullx,xnull}"),
+        ([""], None),
+        ([], None),
+    ],
+)
+def test_array_literal_only_where_no_value_needs_quoting(values, literal):
+    from residents.finder import array_literal
+
+    assert array_literal(values) == (literal if literal is not None else values)
+
+
+def test_any_of_finds_values_that_need_quoting(fworld, district_user):
+    from residents.models import House
+
+    house = fworld.houses[0]
+    House.objects.filter(pk=house.pk).update(address_key='a,b "c" {d}\\e NULL')
+    for keys in (['a,b "c" {d}\\e NULL'], ['a,b "c" {d}\\e NULL', "NULL", ""]):
+        assert list(House.objects.filter(address_key__finder_any=keys).values_list("pk", flat=True)) == [house.pk]
+
+
+def test_a_keyword_list_counts_and_pages_in_one_pass_like_plain_sql(fworld, district_user):
+    """A keyword (a condition found through lists of index lookups) counts and takes its page's ids
+    in one aggregate (residents.finder.count_and_page_ids): the same count and rows as plain SQL,
+    on each page and past the last one."""
+    client = Client()
+    client.force_login(district_user)
+    where = "(POSITION('幸福' IN r.name) > 0 OR POSITION('幸福' IN r.notes) > 0 OR POSITION('幸福' IN h.address) > 0)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT r.id FROM residents_resident r JOIN residents_house h ON h.id = r.house_id "
+            f"WHERE r.status = 'active' AND {where} ORDER BY r.id"
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    assert len(ids) > 40
+    last = (len(ids) + 19) // 20
+    for number, shown in ((1, 1), (2, 2), (last, last), (last + 3, last), ("x", 1)):
+        response = client.get(reverse("finder:search"), {"q": "幸福", "page": number})
+        assert response.status_code == 200
+        assert response.context["count"] == len(ids)
+        assert response.context["pager"]["number"] == shown
+        assert [row["pk"] for row in response.context["rows"]] == ids[(shown - 1) * 20 : shown * 20]
+
+
+def test_remembered_phone_digests_follow_the_blind_index_key():
+    """appeals.resident_links remembers each open petition's phone digest per process; a new
+    blind-index key forgets them, so a digest is never one of the old key's."""
+    from django.test import override_settings
+
+    from appeals import resident_links
+    from governance.crypto import blind_index
+
+    resident_links._phone_digests.clear()
+    assert resident_links._remembered(resident_links._phone_digests, lambda v: blind_index("phone", v), "13700000001")
+    old = resident_links._phone_digests["13700000001"]
+    with override_settings(PERSONAL_DATA_HASH_KEY="another-key-for-this-test"):
+        assert resident_links._phone_digests == {}
+        new = resident_links._remembered(
+            resident_links._phone_digests, lambda v: blind_index("phone", v), "13700000001"
+        )
+        assert new != old
+    assert resident_links._phone_digests == {}  # the key changed back
+
+
+def test_one_pass_count_of_a_query_that_matches_nobody():
+    from residents.finder import count_and_page_ids
+    from residents.models import Resident
+
+    assert count_and_page_ids(Resident.objects.none(), 0, 20) == (0, [])
+    assert count_and_page_ids(Resident.objects.filter(pk__in=[]), 20, 20) == (0, [])

@@ -77,7 +77,7 @@ from governance.clientip import client_ip
 from governance.errors import DomainError, RateLimited
 from governance.identity import normalize_phone
 from governance.limits import rate_limit
-from governance.pagination import COUNT_CAP, capped_count
+from governance.pagination import COUNT_CAP, capped_count, count_up_to
 from governance.privacy import mask_text, reveals_personal_data
 from governance.scoping import scope_for
 from governance.selectors import department_names
@@ -358,8 +358,9 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:  # type: ignore[override]
-        # `SELECT count(*) FROM (… LIMIT cap + 1)`: reads at most cap + 1 rows, no estimate query.
-        counted = self.object_list.order_by()[: COUNT_CAP + 1].count()
+        # `SELECT count(*) FROM (… LIMIT cap + 1)`: reads at most cap + 1 rows, no estimate query;
+        # its SQL compiled once per query shape (`governance.pagination.count_up_to`).
+        counted = count_up_to(self.object_list, COUNT_CAP + 1)
         self.count_exact = counted <= COUNT_CAP
         return min(counted, COUNT_CAP)
 

@@ -40,9 +40,7 @@ def capped_count(queryset: QuerySet, cap: int = COUNT_CAP, *, kept: bool = False
 
     `kept`: the count's SQL is compiled once per query shape, as `values_page` keeps a page's.
     """
-    counted = _kept_count(queryset, cap + 1) if kept else None
-    if counted is None:
-        counted = queryset.order_by()[: cap + 1].count()
+    counted = count_up_to(queryset, cap + 1) if kept else queryset.order_by()[: cap + 1].count()
     if counted <= cap:
         return counted, True
     return max(cap + 1, estimated_count(queryset) or 0), False
@@ -79,6 +77,12 @@ def values_page(queryset: QuerySet, names: tuple[str, ...], offset: int, limit: 
     with connection.cursor() as cursor:
         cursor.execute(sql, where_params)
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def count_up_to(queryset: QuerySet, limit: int) -> int:
+    """`queryset.order_by()[:limit].count()`, its SQL compiled once per query shape when it can be."""
+    counted = _kept_count(queryset, limit)
+    return queryset.order_by()[:limit].count() if counted is None else counted
 
 
 def _kept_count(queryset: QuerySet, limit: int) -> int | None:

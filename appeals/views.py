@@ -18,12 +18,11 @@ from django.db import transaction
 from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject, cached_property
-from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from appeals import forms as f
@@ -383,42 +382,6 @@ def _worklist(request: HttpRequest, *, rows: bool = False) -> tuple[WorklistFilt
     return filterset, list_ordered(request.user, petitions.order_by(*SORTS[sort])), sort
 
 
-def _tab(filterset: WorklistFilter) -> str:
-    return filterset.shown_tab
-
-
-# The filter box of a tab's plain view (no filter named) is the same HTML for everyone with the same
-# tab, order, page size, language and categories: kept per process (a handful of variants).
-_PLAIN_FILTER_BOXES: dict[tuple, str] = {}
-_PLAIN_FILTER_BOXES_MAX = 256
-
-
-def filter_boxes_clear() -> None:
-    _PLAIN_FILTER_BOXES.clear()
-
-
-def _filter_box(request: HttpRequest, filterset: WorklistFilter, context: dict[str, Any], view: str) -> str:
-    """The worklist's filter form (`_worklist_filters.html`) as HTML; a plain view's from the keep."""
-    context = {**context, "view": view}
-    if filterset.plain_tab is None:
-        return render_to_string("appeals/_worklist_filters.html", context, request)
-    key = (
-        get_language(),
-        view,
-        filterset.data.get("tab", ""),
-        context.get("sort"),
-        context.get("per_page"),
-        categories_version(),
-    )
-    html = _PLAIN_FILTER_BOXES.get(key)
-    if html is None:
-        html = render_to_string("appeals/_worklist_filters.html", context, request)
-        if len(_PLAIN_FILTER_BOXES) >= _PLAIN_FILTER_BOXES_MAX:
-            _PLAIN_FILTER_BOXES.clear()
-        _PLAIN_FILTER_BOXES[key] = html
-    return html
-
-
 def _page_size(request: HttpRequest) -> int:
     raw = request.GET.get("per_page", "")
     return int(raw) if raw.isdigit() and int(raw) in PAGE_SIZES else PAGE_SIZES[0]
@@ -427,11 +390,12 @@ def _page_size(request: HttpRequest) -> int:
 def _list_context(request: HttpRequest, filterset: WorklistFilter, sort: str) -> dict[str, Any]:
     params = request.GET.copy()
     params.pop("page", None)
-    tab = _tab(filterset)
+    tab = filterset.shown_tab
     return {
         "filter": filterset,
-        # Built when read: a tab's plain view draws its filter box from the keep (`_filter_box`).
+        # Built when read: a tab's plain view draws its filter box from the keep (_worklist_head.html).
         "form": SimpleLazyObject(lambda: filterset.form),
+        "categories_version": categories_version(),
         "tab": tab,
         "tabs": [
             (value, label)
@@ -473,7 +437,7 @@ def petition_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     labels = row_labels()
     detail_prefix = reverse("appeals:list")
-    tab = _tab(filterset)
+    tab = filterset.shown_tab
     rows = []
     user = request.user
     accept_sources = TRANSITIONS["accept"].sources
@@ -511,7 +475,6 @@ def petition_list(request: HttpRequest) -> HttpResponse:
             "count_text": f"{page.paginator.count:,}",
         }
     )
-    context["filter_box"] = _filter_box(request, filterset, context, "list")
     return render(request, "appeals/petition_list.html", context)
 
 
@@ -555,7 +518,6 @@ def petition_map(request: HttpRequest) -> HttpResponse:
             "boundary_url": reverse("grids:area_children_geojson", args=[code]) if code else "",
         }
     )
-    context["filter_box"] = _filter_box(request, filterset, context, "map")
     return render(request, "appeals/petition_map.html", context)
 
 

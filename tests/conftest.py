@@ -9,7 +9,6 @@ import pytest
 from appeals.selectors import categories_cache_clear
 from appeals.services._base import broker_breaker_reset
 from appeals.services.deadlines import limits_cache_clear
-from appeals.views import filter_boxes_clear
 from governance.cache import cache_breaker_reset
 from governance.models import Role
 from governance.selectors import areas_cache_clear, department_names_clear
@@ -33,7 +32,6 @@ def _fresh_process_caches():
         areas_cache_clear,
         department_names_clear,
         keep_clear,
-        filter_boxes_clear,
     )
     for clear in caches:
         clear()

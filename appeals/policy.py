@@ -18,8 +18,9 @@ never a resident's. Web callers always pass `request.user` (an AnonymousUser whe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -535,8 +536,13 @@ def note_decide(user: Any, petition: Petition) -> Decision:
 # --- 待办: what the user can act on now, as one indexed filter -----------------------------------
 
 
-def todo_filter(user: Any) -> Q:
+def todo_filter(user: Any, *, now: datetime | None = None, pending_ids: Sequence[int] | None = None) -> Q:
     """The petitions waiting for this user, as a condition on `Petition` (add the visibility scope).
+
+    `now` (default: the clock) is the moment deadlines are compared with; `pending_ids` the
+    petitions waiting for an extension decision as `todo_pending_ids(user)` reads them (default:
+    read here). A caller that keeps the compiled statement (`governance.pagination.kept_list`)
+    passes both: `now` is then the statement's only varying parameter.
 
     Each branch is a duty the rules above let the user discharge:
 
@@ -576,15 +582,26 @@ def todo_filter(user: Any) -> Q:
         # Two branches, each matching a partial index (appeals_pet_attention, appeals_pet_deadline_open),
         # so PostgreSQL can OR bitmaps instead of scanning the scope.
         duties.append(Q(status__in=sorted(ACTIVE)) & (Q(escalated_on_deadline=True) | Q(supervised=True)) & below)
-        duties.append(Q(status__in=sorted(TIMED_STATUSES), deadline_at__lt=timezone.now()) & below)
+        duties.append(Q(status__in=sorted(TIMED_STATUSES), deadline_at__lt=now or timezone.now()) & below)
         # Few rows wait for a decision at any time: their ids, read first, keep this branch on the
         # primary key (a subquery inside an OR would be checked row by row).
-        if pending_ids := _pending_extension_petition_ids(getattr(user, "pk", None)):
+        if pending_ids is None:
+            pending_ids = _pending_extension_petition_ids(getattr(user, "pk", None))
+        if pending_ids:
+            pending_ids = list(pending_ids)
             duties.append(Q(pk__in=pending_ids, status__in=[*IN_HAND, Status.DISPATCHED]) & below)
     condition = duties[0]
     for duty in duties[1:]:
         condition |= duty
     return condition
+
+
+def todo_pending_ids(user: Any) -> tuple[int, ...]:
+    """The pending extension decisions `todo_filter(user)` reads: empty where that branch is not
+    its (staff at grid tier and below, non-staff)."""
+    if not scope_for(user).is_staff_member or actor_tier(user) <= Tier.GRID:
+        return ()
+    return tuple(_pending_extension_petition_ids(getattr(user, "pk", None)))
 
 
 def _pending_extension_petition_ids(user_pk: int | None) -> list[int]:

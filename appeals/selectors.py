@@ -410,8 +410,9 @@ def sees_sweep_failures(user: Any) -> bool:
     return scope.sees_all or scope.has_role(Role.DISTRICT_CENTRE)
 
 
-def worklist_tab_condition(tab: str, user: Any) -> Q:
-    """The tabs of the staff list; 待办 is the policy's own filter (`appeals.policy.todo_filter`)."""
+def worklist_tab_condition(tab: str, user: Any, **todo: Any) -> Q:
+    """The tabs of the staff list; 待办 is the policy's own filter (`appeals.policy.todo_filter`,
+    `todo` its `now` and `pending_ids`)."""
     if tab == "pending":
         return Q(status__in=[Status.ASSIGNED, Status.INTAKE, Status.RETURNED])
     if tab == "done":
@@ -422,7 +423,7 @@ def worklist_tab_condition(tab: str, user: Any) -> Q:
         return Q(sweep_failed_at__isnull=False) if sees_sweep_failures(user) else Q(pk__in=[])
     if tab == "all":
         return Q()
-    return todo_condition(user)
+    return todo_condition(user, **todo)
 
 
 # Scopes at these levels hold thousands of open petitions: their 待办 is shaped for the open
@@ -430,8 +431,8 @@ def worklist_tab_condition(tab: str, user: Any) -> Q:
 WIDE_LEVELS = frozenset({AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY})
 
 
-def todo_condition(user: Any) -> Q:
-    """`appeals.policy.todo_filter`, the same rows, in the shape PostgreSQL serves fastest.
+def todo_condition(user: Any, **todo: Any) -> Q:
+    """`appeals.policy.todo_filter(user, **todo)`, the same rows, in the shape PostgreSQL serves fastest.
 
     The policy's branches are an OR whose row count the planner underestimates a hundredfold (an
     open petition past its deadline: status and deadline are correlated), so it would read every
@@ -444,7 +445,7 @@ def todo_condition(user: Any) -> Q:
     """
     from appeals.policy import OPEN_PARTS, todo_filter  # the policy reads selectors
 
-    condition = todo_filter(user)
+    condition = todo_filter(user, **todo)
     scope = scope_for(user)
     wide = scope.sees_all or any(level in WIDE_LEVELS for _path, level, _id in scope.areas)
     if not wide and not scope.department_ids:

@@ -63,6 +63,7 @@ from appeals.selectors import (
     petitions_listed_for,
     petitions_visible_to,
     sees_sweep_failures,
+    worklist_tab_condition,
 )
 from appeals.services import notes as note_services
 from appeals.services import (
@@ -76,7 +77,7 @@ from governance.clientip import client_ip
 from governance.errors import DomainError, RateLimited
 from governance.identity import normalize_phone
 from governance.limits import rate_limit
-from governance.pagination import COUNT_CAP, capped_count, count_up_to
+from governance.pagination import COUNT_CAP, KeptRows, capped_count, count_up_to, kept_list
 from governance.privacy import mask_text, reveals_personal_data
 from governance.scoping import scope_for
 from governance.selectors import department_names
@@ -358,8 +359,12 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:  # type: ignore[override]
         # `SELECT count(*) FROM (… LIMIT cap + 1)`: reads at most cap + 1 rows, no estimate query;
-        # its SQL compiled once per query shape (`governance.pagination.count_up_to`).
-        counted = count_up_to(self.object_list, COUNT_CAP + 1)
+        # its SQL compiled once per query shape (`governance.pagination.count_up_to`), or kept
+        # with the page's (`KeptRows`).
+        if isinstance(self.object_list, KeptRows):
+            counted = self.object_list.count_up_to(COUNT_CAP + 1)
+        else:
+            counted = count_up_to(self.object_list, COUNT_CAP + 1)
         self.count_exact = counted <= COUNT_CAP
         return min(counted, COUNT_CAP)
 
@@ -370,9 +375,7 @@ def _worklist(request: HttpRequest, *, rows: bool = False) -> tuple[WorklistFilt
     `rows`: only what the page's rows read (WORKLIST_ROW_FIELDS); else the petitions with their
     category, handling area and department joined (the export)."""
     filterset = WorklistFilter(request.GET, queryset=petitions_listed_for(request.user), request=request)
-    sort = request.GET.get("sort") or "-created"
-    if sort not in SORTS:
-        sort = "-created"
+    sort = _sort(request)
     if rows:
         petitions = filterset.qs.select_related("handler_area").only(*WORKLIST_ROW_FIELDS)
     else:
@@ -380,6 +383,33 @@ def _worklist(request: HttpRequest, *, rows: bool = False) -> tuple[WorklistFilt
             *LIST_DEFERRED
         )
     return filterset, list_ordered(request.user, petitions.order_by(*SORTS[sort])), sort
+
+
+def _sort(request: HttpRequest) -> str:
+    sort = request.GET.get("sort") or "-created"
+    return sort if sort in SORTS else "-created"
+
+
+def _tab_rows(user: Any, tab: str, sort: str, **todo: Any) -> QuerySet[Petition]:
+    """A tab's plain view (`appeals.filters.plain_tab`) as `_worklist(rows=True)` lists it:
+    the scoped list, the tab's condition (`todo`: its `now` and `pending_ids`), the rows' fields."""
+    petitions = petitions_listed_for(user).filter(worklist_tab_condition(tab, user, **todo))
+    return list_ordered(user, petitions.select_related("handler_area").only(*WORKLIST_ROW_FIELDS).order_by(*SORTS[sort]))
+
+
+def _kept_tab_rows(user: Any, tab: str, sort: str, now: Any) -> KeptRows | None:
+    """The plain view's rows by their kept statements (`governance.pagination.kept_list`): the same
+    rows as `_tab_rows`, without building and compiling its condition at every request. Keyed by
+    what the condition is built from: the user, their scope, the tab, the order and, for 待办, the
+    pending extension decisions it reads (`policy.todo_pending_ids`)."""
+    pending = policy.todo_pending_ids(user) if tab == "todo" else ()
+
+    def build(moment: Any) -> QuerySet[Petition]:
+        todo = {"now": moment, "pending_ids": pending} if tab == "todo" else {}
+        return _tab_rows(user, tab, sort, **todo)
+
+    kept = kept_list(("worklist", user.pk, scope_for(user), tab, sort, pending), build, now, count_limit=COUNT_CAP + 1)
+    return None if kept is None else KeptRows(kept, now)
 
 
 def _page_size(request: HttpRequest) -> int:
@@ -432,9 +462,15 @@ def _list_context(request: HttpRequest, filterset: WorklistFilter, sort: str) ->
 def petition_list(request: HttpRequest) -> HttpResponse:
     if not scope_for(request.user).is_staff_member:
         return redirect("appeals:mine")
-    filterset, petitions, sort = _worklist(request, rows=True)
-    page = CappedPaginator(petitions, _page_size(request)).get_page(request.GET.get("page"))
     now = timezone.now()
+    filterset = WorklistFilter(request.GET, request=request)
+    sort = _sort(request)
+    petitions: Any = None
+    if filterset.plain_tab is not None:
+        petitions = _kept_tab_rows(request.user, filterset.plain_tab, sort, now)
+    if petitions is None:
+        filterset, petitions, sort = _worklist(request, rows=True)
+    page = CappedPaginator(petitions, _page_size(request)).get_page(request.GET.get("page"))
     labels = row_labels()
     detail_prefix = reverse("appeals:list")
     tab = filterset.shown_tab

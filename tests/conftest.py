@@ -11,6 +11,7 @@ from appeals.services._base import broker_breaker_reset
 from appeals.services.deadlines import limits_cache_clear
 from governance.cache import cache_breaker_reset
 from governance.models import Role
+from governance.pagination import kept_lists_clear
 from governance.selectors import areas_cache_clear, department_names_clear
 from governance.templatetags.keep import keep_clear
 from governance.workcalendar import calendar_cache_clear
@@ -32,6 +33,7 @@ def _fresh_process_caches():
         areas_cache_clear,
         department_names_clear,
         keep_clear,
+        kept_lists_clear,
     )
     for clear in caches:
         clear()

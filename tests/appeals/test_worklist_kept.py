@@ -1,0 +1,134 @@
+"""A tab's plain view by its kept statements (`governance.pagination.kept_list`): the rows and the
+count the ORM gives for the same tab, order and moment, with the clock its only varying parameter."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from appeals import policy
+from appeals.models import Petition
+from appeals.services import petition_accept, petition_ask_extension, petition_escalate, petition_whistle
+from appeals.views import SORTS, _kept_tab_rows, _tab_rows
+from governance import pagination
+from tests.appeals.conftest import POINT_OTHER_STREET
+
+# SQLite's datetimes need a converter: its lists are never kept (the ORM lists them, as before).
+pytestmark = pytest.mark.postgres
+
+TABS = ("todo", "pending", "done", "supervised", "sweep_failed", "all")
+
+
+@pytest.fixture
+def states(submit, grid_worker_a, community_secretary, street_command, department):
+    """Petitions in the states the tabs tell apart: waiting, late, escalated, supervised, dispatched, elsewhere."""
+    submit(title="待签收")
+    late = submit(title="超期")
+    petition_accept(petition_id=late.pk, actor=grid_worker_a)
+    Petition.objects.filter(pk=late.pk).update(deadline_at=timezone.now() - timedelta(hours=2))
+    escalated = submit(title="上报")
+    petition_escalate(petition_id=escalated.pk, actor=grid_worker_a, note="需要社区")
+    supervised = submit(title="督办")
+    Petition.objects.filter(pk=supervised.pk).update(supervised=True)
+    submit(POINT_OTHER_STREET, title="别处")
+    whistled = submit(title="吹哨")
+    petition_escalate(petition_id=whistled.pk, actor=grid_worker_a, note="需要社区")
+    petition_escalate(petition_id=whistled.pk, actor=community_secretary, note="需要街道")
+    petition_whistle(petition_id=whistled.pk, actor=street_command, lead_department_id=department.pk)
+    done = submit(title="办结")
+    Petition.objects.filter(pk=done.pk).update(status="resolved", resolved_at=timezone.now())
+    return late
+
+
+def orm_rows(user, tab, sort, now):
+    todo = {"now": now} if tab == "todo" else {}
+    petitions = _tab_rows(user, tab, sort, **todo)
+    return petitions.order_by().count(), [p.pk for p in petitions]
+
+
+def kept_rows(user, tab, sort, now):
+    rows = _kept_tab_rows(user, tab, sort, now)
+    assert rows is not None, (user, tab, sort)
+    return rows.count_up_to(10_001), [p.pk for p in rows[0:50]]
+
+
+def test_the_kept_statements_list_what_the_orm_lists_for_every_role_tab_and_order(
+    states, grid_worker_a, community_secretary, street_command, district_centre, department_handler, administrator
+):
+    now = timezone.now()
+    users = (grid_worker_a, community_secretary, street_command, district_centre, department_handler, administrator)
+    for user in users:
+        for tab in TABS:
+            for sort in SORTS:
+                for _ in range(2):  # compiled, then kept
+                    assert kept_rows(user, tab, sort, now) == orm_rows(user, tab, sort, now), (user, tab, sort)
+    # Something lies in every role's 待办, so the comparison above compared rows, not two empty lists.
+    assert all(orm_rows(user, "todo", "-created", now)[0] for user in users)
+
+
+def test_the_rows_are_models_with_their_handling_area(states, community_secretary):
+    now = timezone.now()
+    kept = _kept_tab_rows(community_secretary, "all", "-created", now)
+    first = kept[0:1][0]
+    with CaptureQueriesContext(connection) as captured:
+        assert first.handler_area.name and first.tracking_no and first.status
+    assert not captured.captured_queries
+
+
+def test_the_clock_is_read_at_every_request_not_kept(submit, grid_worker_a, community_secretary):
+    """A petition falling due after the statements were kept enters the tier above's 待办 when it does."""
+    petition = submit(title="将要超期")
+    petition_accept(petition_id=petition.pk, actor=grid_worker_a)
+    due = timezone.now() + timedelta(minutes=5)
+    Petition.objects.filter(pk=petition.pk).update(deadline_at=due)
+    before, after = due - timedelta(minutes=1), due + timedelta(minutes=1)
+    assert petition.pk not in kept_rows(community_secretary, "todo", "-created", before)[1]
+    kept_before = dict(pagination._kept_lists)
+    assert petition.pk in kept_rows(community_secretary, "todo", "-created", after)[1]
+    assert dict(pagination._kept_lists) == kept_before  # the same kept statements, a later clock
+
+
+def test_a_new_extension_request_is_a_new_key(submit, grid_worker_a, community_secretary):
+    petition = submit(title="申请延期")
+    petition_accept(petition_id=petition.pk, actor=grid_worker_a)
+    now = timezone.now()
+    assert petition.pk not in kept_rows(community_secretary, "todo", "-created", now)[1]
+    petition.refresh_from_db()
+    petition_ask_extension(
+        petition_id=petition.pk,
+        actor=grid_worker_a,
+        reason="需要协调",
+        new_deadline=petition.deadline_at + timedelta(days=5),
+    )
+    assert policy.todo_pending_ids(community_secretary) == (petition.pk,)
+    assert petition.pk in kept_rows(community_secretary, "todo", "-created", timezone.now())[1]
+    assert len(pagination._kept_lists) == 2
+
+
+def test_a_statement_whose_other_parameters_move_with_the_clock_is_not_kept(submit):
+    submit()
+    now = timezone.now()
+
+    def build(moment):  # a day window around the moment: more than the clock moves
+        return Petition.objects.filter(created_at__gte=moment - timedelta(days=1)).order_by("-id")
+
+    assert pagination.kept_list(("test", 1), build, now, count_limit=10) is None
+    assert pagination.kept_list(("test", 2), lambda moment: Petition.objects.filter(pk__in=[]), now, count_limit=10)
+    nothing = pagination.kept_list(("test", 2), lambda moment: Petition.objects.none(), now, count_limit=10)
+    assert nothing.count(now) == 0 and nothing.page(now, 0, 20) == []
+
+
+def test_the_page_shows_the_kept_rows_as_the_filtered_view_does(client, states, community_secretary):
+    """The plain view (kept statements) and the same tab with an empty filter (the ORM) list the same petitions."""
+    client.force_login(community_secretary)
+    url = reverse("appeals:list")
+    plain = client.get(url, {"tab": "todo"}).content.decode()
+    filtered = client.get(url, {"tab": "todo", "q": ""}).content.decode()
+    shown = [p.tracking_no for p in Petition.objects.all() if p.tracking_no in plain]
+    assert shown and shown == [p.tracking_no for p in Petition.objects.all() if p.tracking_no in filtered]
+    assert states.tracking_no in plain

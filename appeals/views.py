@@ -394,7 +394,9 @@ def _tab_rows(user: Any, tab: str, sort: str, **todo: Any) -> QuerySet[Petition]
     """A tab's plain view (`appeals.filters.plain_tab`) as `_worklist(rows=True)` lists it:
     the scoped list, the tab's condition (`todo`: its `now` and `pending_ids`), the rows' fields."""
     petitions = petitions_listed_for(user).filter(worklist_tab_condition(tab, user, **todo))
-    return list_ordered(user, petitions.select_related("handler_area").only(*WORKLIST_ROW_FIELDS).order_by(*SORTS[sort]))
+    return list_ordered(
+        user, petitions.select_related("handler_area").only(*WORKLIST_ROW_FIELDS).order_by(*SORTS[sort])
+    )
 
 
 def _kept_tab_rows(user: Any, tab: str, sort: str, now: Any) -> KeptRows | None:

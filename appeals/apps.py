@@ -12,3 +12,9 @@ class AppealsConfig(AppConfig):
         from residents.finder import register_open_petition_source
 
         register_open_petition_source(open_petition_contacts)
+
+        # The bell's unread count, read by the session's own statement (one round trip less a page).
+        from appeals.inbox import BELL_READ, unread_subquery
+        from governance.sessions import register_session_read
+
+        register_session_read(BELL_READ, unread_subquery)

@@ -6,6 +6,7 @@ them: every query here starts from `recipient=user`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -34,6 +35,8 @@ KIND_LABELS = {
 }
 # The header shows at most this; beyond it "99+".
 UNREAD_CAP = 99
+# Its name among the figures the session's statement reads (`governance.sessions.register_session_read`).
+BELL_READ = "bell_unread"
 
 
 def kind_label(kind: str) -> str:
@@ -61,6 +64,16 @@ def unread_count(user: Any) -> int:
     with connections[Notification.objects.db].cursor() as cursor:
         cursor.execute(_unread_sql(), [user.pk])
         return cursor.fetchone()[0]
+
+
+def unread_subquery(quote: Callable[[str], str]) -> str:
+    """`_unread_sql` over the session statement's `s."user_id"` (`governance.sessions.register_session_read`)."""
+    meta = Notification._meta
+    recipient, read_at = meta.get_field("recipient").column, meta.get_field("read_at").column
+    return (
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {quote(meta.db_table)} n WHERE n.{quote(recipient)} = s.{quote('user_id')}"
+        f" AND n.{quote(read_at)} IS NULL LIMIT {UNREAD_CAP + 1}) unread"
+    )
 
 
 @cache

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -536,12 +536,13 @@ def note_decide(user: Any, petition: Petition) -> Decision:
 # --- 待办: what the user can act on now, as one indexed filter -----------------------------------
 
 
-def todo_filter(user: Any, *, now: datetime | None = None, pending_ids: Sequence[int] | None = None) -> Q:
+def todo_filter(user: Any, *, now: datetime | None = None, pending_ids: Sequence[int] | QuerySet | None = None) -> Q:
     """The petitions waiting for this user, as a condition on `Petition` (add the visibility scope).
 
-    `now` (default: the clock) is the moment deadlines are compared with; `pending_ids` the
-    petitions waiting for an extension decision as `todo_pending_ids(user)` reads them (default:
-    read here). A caller that keeps the compiled statement (`governance.pagination.kept_list`)
+    `now` (default: the clock) is the moment deadlines are compared with. `pending_ids` are the
+    petitions waiting for an extension decision: their ids as `todo_pending_ids(user)` reads them
+    (the default: read here), or `pending_extensions(user)`, the same as a subquery of the
+    statement. A caller that keeps the compiled statement (`governance.pagination.kept_list`)
     passes both: `now` is then the statement's only varying parameter.
 
     Each branch is a duty the rules above let the user discharge:
@@ -587,8 +588,8 @@ def todo_filter(user: Any, *, now: datetime | None = None, pending_ids: Sequence
         # primary key (a subquery inside an OR would be checked row by row).
         if pending_ids is None:
             pending_ids = _pending_extension_petition_ids(getattr(user, "pk", None))
-        if pending_ids:
-            pending_ids = list(pending_ids)
+        if isinstance(pending_ids, QuerySet) or pending_ids:
+            pending_ids = pending_ids if isinstance(pending_ids, QuerySet) else list(pending_ids)
             duties.append(Q(pk__in=pending_ids, status__in=[*IN_HAND, Status.DISPATCHED]) & below)
     condition = duties[0]
     for duty in duties[1:]:
@@ -602,6 +603,15 @@ def todo_pending_ids(user: Any) -> tuple[int, ...]:
     if not scope_for(user).is_staff_member or actor_tier(user) <= Tier.GRID:
         return ()
     return tuple(_pending_extension_petition_ids(getattr(user, "pk", None)))
+
+
+def pending_extensions(user: Any) -> QuerySet:
+    """The petitions with an extension request waiting for a decision, but the user's own, as a
+    subquery (`_pending_extension_petition_ids` reads the same ids)."""
+    requests = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING)
+    if getattr(user, "pk", None) is not None:
+        requests = requests.exclude(requested_by_id=user.pk)
+    return requests.values("petition_id")
 
 
 def _pending_extension_petition_ids(user_pk: int | None) -> list[int]:

@@ -431,8 +431,26 @@ def worklist_tab_condition(tab: str, user: Any, **todo: Any) -> Q:
 WIDE_LEVELS = frozenset({AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY})
 
 
-def todo_condition(user: Any, **todo: Any) -> Q:
-    """`appeals.policy.todo_filter(user, **todo)`, the same rows, in the shape PostgreSQL serves fastest.
+def _wide(scope: Any) -> bool:
+    return scope.sees_all or any(level in WIDE_LEVELS for _path, level, _id in scope.areas)
+
+
+def todo_pending(user: Any) -> QuerySet | tuple[int, ...]:
+    """What 待办's branch of pending extension decisions reads, in `todo_condition`'s shape: in a
+    wide scope's (each row's CASE checked as the scope is walked) a subquery of the same statement
+    (PostgreSQL hashes its few ids once); elsewhere the ids, read first, which keep the plain OR
+    on bitmaps (`policy.todo_pending_ids`)."""
+    from appeals.policy import pending_extensions, todo_pending_ids  # the policy reads selectors
+
+    scope = scope_for(user)
+    if _wide(scope) and not scope.department_ids:
+        return pending_extensions(user)
+    return todo_pending_ids(user)
+
+
+def todo_condition(user: Any, *, now: Any = None, pending_ids: Any = None) -> Q:
+    """`appeals.policy.todo_filter`, the same rows, in the shape PostgreSQL serves fastest
+    (`now` and `pending_ids` as it takes them; `pending_ids` by default `todo_pending(user)`).
 
     The policy's branches are an OR whose row count the planner underestimates a hundredfold (an
     open petition past its deadline: status and deadline are correlated), so it would read every
@@ -445,10 +463,11 @@ def todo_condition(user: Any, **todo: Any) -> Q:
     """
     from appeals.policy import OPEN_PARTS, todo_filter  # the policy reads selectors
 
-    condition = todo_filter(user, **todo)
+    if pending_ids is None:
+        pending_ids = todo_pending(user)
+    condition = todo_filter(user, now=now, pending_ids=pending_ids)
     scope = scope_for(user)
-    wide = scope.sees_all or any(level in WIDE_LEVELS for _path, level, _id in scope.areas)
-    if not wide and not scope.department_ids:
+    if not _wide(scope) and not scope.department_ids:
         # A grid or a micro-grid: a few hundred petitions on their own index; the plain OR is best.
         return condition
     if not scope.department_ids:

@@ -63,6 +63,7 @@ from appeals.selectors import (
     petitions_listed_for,
     petitions_visible_to,
     sees_sweep_failures,
+    todo_pending,
     worklist_tab_condition,
 )
 from appeals.services import notes as note_services
@@ -399,19 +400,21 @@ def _tab_rows(user: Any, tab: str, sort: str, **todo: Any) -> QuerySet[Petition]
     )
 
 
-def _kept_tab_rows(user: Any, tab: str, sort: str, now: Any) -> KeptRows | None:
+def _kept_tab_rows(user: Any, tab: str, sort: str, now: Any, window: tuple[int, int] | None = None) -> KeptRows | None:
     """The plain view's rows by their kept statements (`governance.pagination.kept_list`): the same
     rows as `_tab_rows`, without building and compiling its condition at every request. Keyed by
     what the condition is built from: the user, their scope, the tab, the order and, for 待办, the
-    pending extension decisions it reads (`policy.todo_pending_ids`)."""
-    pending = policy.todo_pending_ids(user) if tab == "todo" else ()
+    pending extension decisions where it reads their ids first (`appeals.selectors.todo_pending`)."""
+    pending = todo_pending(user) if tab == "todo" else ()
+    pending_key = pending if isinstance(pending, tuple) else "subquery"
 
     def build(moment: Any) -> QuerySet[Petition]:
         todo = {"now": moment, "pending_ids": pending} if tab == "todo" else {}
         return _tab_rows(user, tab, sort, **todo)
 
-    kept = kept_list(("worklist", user.pk, scope_for(user), tab, sort, pending), build, now, count_limit=COUNT_CAP + 1)
-    return None if kept is None else KeptRows(kept, now)
+    key = ("worklist", user.pk, scope_for(user), tab, sort, pending_key)
+    kept = kept_list(key, build, now, count_limit=COUNT_CAP + 1)
+    return None if kept is None else KeptRows(kept, now, window)
 
 
 def _page_size(request: HttpRequest) -> int:
@@ -468,11 +471,16 @@ def petition_list(request: HttpRequest) -> HttpResponse:
     filterset = WorklistFilter(request.GET, request=request)
     sort = _sort(request)
     petitions: Any = None
+    per_page = _page_size(request)
     if filterset.plain_tab is not None:
-        petitions = _kept_tab_rows(request.user, filterset.plain_tab, sort, now)
+        # The page asked for is read with the count (one statement); another page on its own.
+        number = request.GET.get("page", "1")
+        in_range = number.isdigit() and 1 <= int(number) <= COUNT_CAP // per_page + 1
+        window = ((int(number) - 1) * per_page, per_page) if in_range else None
+        petitions = _kept_tab_rows(request.user, filterset.plain_tab, sort, now, window)
     if petitions is None:
         filterset, petitions, sort = _worklist(request, rows=True)
-    page = CappedPaginator(petitions, _page_size(request)).get_page(request.GET.get("page"))
+    page = CappedPaginator(petitions, per_page).get_page(request.GET.get("page"))
     labels = row_labels()
     detail_prefix = reverse("appeals:list")
     tab = filterset.shown_tab

@@ -207,7 +207,30 @@ class KeptList:
         params = _with_clock(self.alias, self.page_params, self.page_clock, now)
         with connections[self.alias].cursor() as cursor:
             cursor.execute(f"{self.page_sql} LIMIT {int(limit)} OFFSET {int(offset)}", params)
+            return self._models(cursor.fetchall())
+
+    def count_and_page(self, now: datetime, offset: int, limit: int) -> tuple[int, list[Model]]:
+        """The count and one page in one round trip (PostgreSQL: the page joined laterally to the
+        count, so an empty page still brings the count); elsewhere the two statements."""
+        if self.count_sql is None:
+            return 0, []
+        if connections[self.alias].vendor != "postgresql" or limit <= 0:
+            return self.count(now), self.page(now, offset, limit)
+        sql = (
+            f"SELECT listed.*, counted.n FROM ({self.count_sql}) counted(n)"
+            f" LEFT JOIN LATERAL ({self.page_sql} LIMIT {int(limit)} OFFSET {int(offset)}) listed ON true"
+        )
+        params = _with_clock(self.alias, self.count_params, self.count_clock, now) + _with_clock(
+            self.alias, self.page_params, self.page_clock, now
+        )
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
+        counted = rows[0][-1]
+        # No row on the page: the one row is the count's, its page columns NULL.
+        return counted, self._models([row[:-1] for row in rows if row[0] is not None])
+
+    def _models(self, rows: list[tuple]) -> list[Model]:
         objects = []
         for row in rows:  # as Django's ModelIterable builds them, less what no kept list uses
             obj = self.model.from_db(self.alias, self.init_list, row[self.fields])
@@ -218,16 +241,25 @@ class KeptList:
 
 
 class KeptRows:
-    """A `KeptList` at one moment as a paginator's object list: counted by `count_up_to`, sliced into models."""
+    """A `KeptList` at one moment as a paginator's object list: counted by `count_up_to`, sliced
+    into models. `window` (offset, limit), the page the request asks for, is read with the count
+    in one statement; another slice (a page number out of range) is read on its own."""
 
-    def __init__(self, kept: KeptList, now: datetime):
-        self.kept, self.now = kept, now
+    def __init__(self, kept: KeptList, now: datetime, window: tuple[int, int] | None = None):
+        self.kept, self.now, self.window = kept, now, window
+        self._rows: list[Model] | None = None
 
     def count_up_to(self, limit: int) -> int:
-        return self.kept.count(self.now)
+        if self.window is None:
+            return self.kept.count(self.now)
+        counted, self._rows = self.kept.count_and_page(self.now, *self.window)
+        return counted
 
     def __getitem__(self, window: slice) -> list[Model]:
         start = window.start or 0
+        # The paginator cuts the last page at the count: a shorter slice of the same window.
+        if self._rows is not None and self.window[0] == start and window.stop - start <= self.window[1]:
+            return self._rows[: window.stop - start]
         return self.kept.page(self.now, start, window.stop - start)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from functools import partial
 from typing import Any
@@ -115,7 +116,7 @@ class SessionStore(DBStore):
         without compiling it on every request: compiling the join and the JSON subquery cost more
         than running it.
         """
-        session_fields, user_fields, sql = _session_statement(alias)
+        session_fields, user_fields, read_names, sql = _session_statement(alias)
         with connections[alias].cursor() as cursor:
             cursor.execute(sql, [self.session_key, timezone.now()])
             row = cursor.fetchone()
@@ -125,11 +126,13 @@ class SessionStore(DBStore):
         width = len(session_fields)
         session = self.model.from_db(alias, session_fields, row[:width])
         if session.user_id is not None:
-            user = get_user_model().from_db(alias, user_fields, row[width + 1 :])
+            after_reads = width + 1 + len(read_names)
+            user = get_user_model().from_db(alias, user_fields, row[after_reads:])
             posts = row[width]
             if isinstance(posts, str):
                 posts = json.loads(posts)
             user._staff_posts = posts or []
+            user._read_with_session = dict(zip(read_names, row[width + 1 : after_reads], strict=True))
             self.preloaded_user = user
         return session
 
@@ -146,11 +149,28 @@ _POST_SQL = {
     "area__level": 'a."level"',
     "area_id": 'p."area_id"',
 }
-_STATEMENTS: dict[str, tuple[list[str], list[str], str]] = {}
+_STATEMENTS: dict[str, tuple[list[str], list[str], list[str], str]] = {}
+# Figures about the user that every page shows (the bell's unread count), read by the session's
+# own statement: one round trip less on every page. Registered by the app that owns the figure
+# (governance imports no app): a name and a function of the quoting function that gives a
+# scalar subquery over the session's `s."user_id"`. Read back with `read_with_session`.
+_SESSION_READS: dict[str, Callable[[Callable[[str], str]], str]] = {}
 
 
-def _session_statement(alias: str) -> tuple[list[str], list[str], str]:
-    """(session attnames, user attnames, SQL): the session's columns, its posts, the user's columns."""
+def register_session_read(name: str, subquery: Callable[[Callable[[str], str]], str]) -> None:
+    _SESSION_READS[name] = subquery
+    _STATEMENTS.clear()
+
+
+def read_with_session(user: Any, name: str) -> Any:
+    """The figure `name` as the session's statement read it for `user` this request, else None
+    (not registered, not PostgreSQL, a user not read with a session: ask the figure's owner)."""
+    return getattr(user, "_read_with_session", {}).get(name)
+
+
+def _session_statement(alias: str) -> tuple[list[str], list[str], list[str], str]:
+    """(session attnames, user attnames, read names, SQL): the session's columns, its posts, the
+    registered reads (`register_session_read`), the user's columns."""
     cached = _STATEMENTS.get(alias)
     if cached is not None:
         return cached
@@ -164,19 +184,22 @@ def _session_statement(alias: str) -> tuple[list[str], list[str], str]:
     session_fields = [field.attname for field in UserSession._meta.concrete_fields]
     user_fields = [field.attname for field in user_model._meta.concrete_fields]
     posts = ", ".join(_POST_SQL[column] for column in POST_COLUMNS)
+    read_names = sorted(_SESSION_READS)
+    reads = "".join(f", ({_SESSION_READS[name](quote)})" for name in read_names)
     sql = (
         "SELECT "
         + ", ".join(f"s.{quote(field.column)}" for field in UserSession._meta.concrete_fields)
         + f", (SELECT JSONB_AGG(JSONB_BUILD_ARRAY({posts})) FROM {quote(StaffPost._meta.db_table)} p"
         + f' LEFT OUTER JOIN {quote(Area._meta.db_table)} a ON p."area_id" = a."id"'
         + ' WHERE p."is_active" AND p."user_id" = s."user_id")'
+        + reads
         + ", "
         + ", ".join(f"u.{quote(field.column)}" for field in user_model._meta.concrete_fields)
         + f" FROM {session_table} s LEFT OUTER JOIN {quote(user_model._meta.db_table)} u"
         + f' ON s."user_id" = u.{quote(user_model._meta.pk.column)}'
         + ' WHERE s."session_key" = %s AND s."expire_date" > %s'
     )
-    _STATEMENTS[alias] = (session_fields, user_fields, sql)
+    _STATEMENTS[alias] = (session_fields, user_fields, read_names, sql)
     return _STATEMENTS[alias]
 
 

@@ -2,8 +2,13 @@
 
 from datetime import timedelta
 
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from appeals.context_processors import bell
+from appeals.inbox import BELL_READ
 from appeals.models import Notification
 from appeals.services.handling import petition_accept, petition_ask_extension, petition_decide_extension
 from appeals.services.notifications import notification_create
@@ -79,3 +84,27 @@ def test_extension_asked_and_decided_reach_the_bell(submit, grid_worker_a, commu
     petition_decide_extension(request_id=request.pk, actor=community_secretary, grant=True)
     granted = Notification.objects.get(recipient=grid_worker_a, kind="extension_granted")
     assert petition.tracking_no in granted.message
+
+
+@pytest.mark.postgres  # the session's joined read is PostgreSQL's
+def test_a_page_reads_the_bell_count_with_its_session(client, grid_worker_a):
+    _inbox(grid_worker_a, n=2)
+    client.force_login(grid_worker_a)
+    client.get(reverse("appeals:list"))
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(reverse("appeals:list")).content.decode()
+    assert 'bell-count">2<' in page
+    notification_reads = [q["sql"] for q in captured.captured_queries if "appeals_notification" in q["sql"]]
+    assert len(notification_reads) == 1 and "governance_usersession" in notification_reads[0]
+    _inbox(grid_worker_a, n=1)
+    assert 'bell-count">3<' in client.get(reverse("appeals:list")).content.decode()
+
+
+def test_only_a_page_read_takes_the_sessions_count(rf, grid_worker_a):
+    """A POST may have marked notifications read before it draws the page: it counts afresh."""
+    _inbox(grid_worker_a, n=2)
+    grid_worker_a._read_with_session = {BELL_READ: 7}  # as the session's statement read it earlier
+    for method, expected in (("get", 7), ("head", 7), ("post", 2)):
+        request = getattr(rf, method)("/petitions/")
+        request.user = grid_worker_a
+        assert bell(request)["bell_unread"]() == expected, method

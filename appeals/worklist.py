@@ -203,8 +203,14 @@ def worklist_xlsx(user: Any, petitions: Iterable[Petition], *, request: Any = No
 
 
 def row_labels() -> dict[str, str]:
-    """The column labels `row_html` repeats in every cell (`data-label`), HTML-escaped once."""
-    return {key: esc(label) for key, label in _row_labels().items()}
+    """The column labels `row_html` repeats in every cell (`data-label`), and the names of the
+    statuses and tiers and the tick box's label it repeats in rows, translated and HTML-escaped once."""
+    labels = {key: esc(label) for key, label in _row_labels().items()}
+    field = Petition._meta.get_field
+    labels.update({f"status:{value}": esc(label) for value, label in field("status").flatchoices})
+    labels.update({f"tier:{value}": esc(label) for value, label in field("tier").flatchoices})
+    labels["select"] = esc(_("Select %(no)s"))
+    return labels
 
 
 def _row_labels() -> dict[str, str]:
@@ -249,7 +255,7 @@ def row_html(
     number = esc(p.tracking_no)
     checkbox = (
         f'<input class="form-check-input" type="checkbox" name="petition" value="{number}" '
-        f'aria-label="{esc(_("Select %(no)s") % {"no": p.tracking_no})}">'
+        f'aria-label="{labels["select"] % {"no": number}}">'
         if can_accept
         else ""
     )
@@ -275,13 +281,14 @@ def row_html(
     left = (
         f'<span class="sla sla-{esc(sla.level)}" title="{esc(sla.label)}">{esc(sla.words)}</span>' if sla.words else ""
     )
-    status = f'<span class="status status-{esc(p.status)}">{esc(p.get_status_display())}</span>'
+    status_name = labels.get(f"status:{p.status}") or esc(p.get_status_display())
+    status = f'<span class="status status-{esc(p.status)}">{status_name}</span>'
     cells = (
         ("no", "no", f'<a href="{esc(detail_prefix)}{number}/">{number}</a>'),
         ("title", "title", title),
         ("", "category", category_html),
         ("", "status", status),
-        ("", "tier", esc(p.get_tier_display() or "—")),
+        ("", "tier", labels.get(f"tier:{p.tier}") or esc(p.get_tier_display() or "—")),
         ("", "handler", esc(handler)),
         ("deadline", "deadline", esc(_short_time(p.deadline_at))),
         ("left", "left", left),

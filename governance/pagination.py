@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
@@ -174,56 +174,83 @@ def _compiled_page(queryset, connection, names, offset, limit, where_params) -> 
 # queryset is built from, but the clock). The clock's positions among the parameters are found
 # by compiling twice, a microsecond apart: a statement whose text, or any other parameter,
 # changes with it is not kept. The page is compiled without its slice; LIMIT and OFFSET are added.
+#
+# With client-side binding (Django's default on psycopg 3) the driver merges the parameters into
+# the text at every execution, and re-parses any statement over 4 KB to do so (a 待办's CASE is
+# 6 KB). A kept statement is merged once (`mogrify`, the driver's own quoting) with a marker
+# moment in the clock's places, and split there: each request joins the parts with its own
+# moment's literal and sends the text without parameters, as the driver would have sent it.
 KEPT_LISTS = 512
 _kept_lists: dict[tuple, KeptList | None] = {}
+_MARKER = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    params: tuple
+    clock: tuple[int, ...]  # the positions in `params` that hold the clock
+    parts: tuple[str, ...] | None  # the text merged with its parameters, split at the clock
+
+    def at(self, cursor: Any, alias: str, now: datetime) -> tuple[str, tuple | None]:
+        """(SQL, parameters) to send at the moment `now` through `cursor` (Django's)."""
+        value = connections[alias].ops.adapt_datetimefield_value(now)
+        if self.parts is not None:
+            literal = cursor.cursor.mogrify("%s", [value]) if self.clock else ""
+            return literal.join(self.parts), None
+        if not self.clock:
+            return self.sql, self.params
+        fresh = list(self.params)
+        for position in self.clock:
+            fresh[position] = value
+        return self.sql, tuple(fresh)
 
 
 @dataclass(frozen=True)
 class KeptList:
-    """A list's count (up to `count_limit`) and page statements with the clock's parameter positions."""
+    """A list's count (up to `count_limit`) and page statements, with the clock's places in each."""
 
     alias: str
-    count_sql: str | None  # None: the condition matches nothing (Django's EmptyResultSet)
-    count_params: tuple
-    count_clock: tuple[int, ...]
-    page_sql: str
-    page_params: tuple
-    page_clock: tuple[int, ...]
+    counted: _Statement | None  # None: the condition matches nothing (Django's EmptyResultSet)
+    listed: _Statement | None
     model: type[Model]
     init_list: tuple[str, ...]
     fields: slice
     populators: tuple
 
     def count(self, now: datetime) -> int:
-        if self.count_sql is None:
+        if self.counted is None:
             return 0
         with connections[self.alias].cursor() as cursor:
-            cursor.execute(self.count_sql, _with_clock(self.alias, self.count_params, self.count_clock, now))
+            cursor.execute(*self.counted.at(cursor, self.alias, now))
             return cursor.fetchone()[0]
 
     def page(self, now: datetime, offset: int, limit: int) -> list[Model]:
-        if self.count_sql is None or limit <= 0:
+        if self.listed is None or limit <= 0:
             return []
-        params = _with_clock(self.alias, self.page_params, self.page_clock, now)
         with connections[self.alias].cursor() as cursor:
-            cursor.execute(f"{self.page_sql} LIMIT {int(limit)} OFFSET {int(offset)}", params)
+            sql, params = self.listed.at(cursor, self.alias, now)
+            cursor.execute(f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}", params)
             return self._models(cursor.fetchall())
 
     def count_and_page(self, now: datetime, offset: int, limit: int) -> tuple[int, list[Model]]:
         """The count and one page in one round trip (PostgreSQL: the page joined laterally to the
         count, so an empty page still brings the count); elsewhere the two statements."""
-        if self.count_sql is None:
+        if self.counted is None or self.listed is None:
             return 0, []
         if connections[self.alias].vendor != "postgresql" or limit <= 0:
             return self.count(now), self.page(now, offset, limit)
-        sql = (
-            f"SELECT listed.*, counted.n FROM ({self.count_sql}) counted(n)"
-            f" LEFT JOIN LATERAL ({self.page_sql} LIMIT {int(limit)} OFFSET {int(offset)}) listed ON true"
-        )
-        params = _with_clock(self.alias, self.count_params, self.count_clock, now) + _with_clock(
-            self.alias, self.page_params, self.page_clock, now
-        )
         with connections[self.alias].cursor() as cursor:
+            (count_sql, count_params), (page_sql, page_params) = (
+                statement.at(cursor, self.alias, now) for statement in (self.counted, self.listed)
+            )
+            sql = (
+                f"SELECT listed.*, counted.n FROM ({count_sql}) counted(n)"
+                f" LEFT JOIN LATERAL ({page_sql} LIMIT {int(limit)} OFFSET {int(offset)}) listed ON true"
+            )
+            params = (
+                None if count_params is None and page_params is None else (count_params or ()) + (page_params or ())
+            )
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         counted = rows[0][-1]
@@ -280,16 +307,6 @@ def kept_lists_clear() -> None:
     _kept_lists.clear()
 
 
-def _with_clock(alias: str, params: tuple, clock: tuple[int, ...], now: datetime) -> tuple:
-    if not clock:
-        return params
-    value = connections[alias].ops.adapt_datetimefield_value(now)
-    fresh = list(params)
-    for position in clock:
-        fresh[position] = value
-    return tuple(fresh)
-
-
 def _compile_kept(build: Callable[[datetime], QuerySet], now: datetime, count_limit: int) -> KeptList | None:
     later = now + timedelta(microseconds=1)
     first, second = build(now), build(later)
@@ -298,19 +315,21 @@ def _compile_kept(build: Callable[[datetime], QuerySet], now: datetime, count_li
     try:
         compiled = [_statements(queryset, connection, count_limit) for queryset in (first, second)]
     except EmptyResultSet:
-        return KeptList(alias, None, (), (), "", (), (), first.model, (), slice(0, 0), ())
+        return KeptList(alias, None, None, first.model, (), slice(0, 0), ())
     except _NotKept:
         return None
     (count_a, page_a, compiler), (count_b, page_b, _compiler) = compiled
-    clocks = []
-    for (sql_a, params_a), (sql_b, params_b) in ((count_a, count_b), (page_a, page_b)):
-        if sql_a != sql_b or len(params_a) != len(params_b):
+    now_value, later_value = (connection.ops.adapt_datetimefield_value(moment) for moment in (now, later))
+    statements = []
+    for (sql, params_a), (sql_b, params_b) in ((count_a, count_b), (page_a, page_b)):
+        if sql != sql_b or len(params_a) != len(params_b):
             return None
         clock = tuple(i for i, (a, b) in enumerate(zip(params_a, params_b, strict=True)) if a != b)
-        now_value, later_value = (connection.ops.adapt_datetimefield_value(moment) for moment in (now, later))
         if any(params_a[i] != now_value or params_b[i] != later_value for i in clock):
             return None  # something else than the clock moved: not a kept shape
-        clocks.append(clock)
+        statements.append(_Statement(sql, params_a, clock, _merged_parts(connection, sql, params_a, clock)))
+    if any(statement.parts is None for statement in statements):  # merged both or neither: joined below
+        statements = [_Statement(st.sql, st.params, st.clock, None) for st in statements]
     select, klass_info = compiler.select, compiler.klass_info
     if compiler.get_converters([column for column, _sql, _alias in select]) or compiler.annotation_col_map:
         return None
@@ -318,17 +337,30 @@ def _compile_kept(build: Callable[[datetime], QuerySet], now: datetime, count_li
     fields = slice(selected[0], selected[-1] + 1)
     return KeptList(
         alias=alias,
-        count_sql=count_a[0],
-        count_params=tuple(count_a[1]),
-        count_clock=clocks[0],
-        page_sql=page_a[0],
-        page_params=tuple(page_a[1]),
-        page_clock=clocks[1],
+        counted=statements[0],
+        listed=statements[1],
         model=klass_info["model"],
         init_list=tuple(column[0].target.attname for column in select[fields]),
         fields=fields,
         populators=tuple(get_related_populators(klass_info, select, alias)),
     )
+
+
+def _merged_parts(connection: Any, sql: str, params: tuple, clock: tuple[int, ...]) -> tuple[str, ...] | None:
+    """The statement merged with its parameters by the driver, split where the clock goes; None
+    where the driver binds on the server (no `mogrify`) or the marker is not found once per place."""
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        if not hasattr(raw, "mogrify"):
+            return None
+        marker = connection.ops.adapt_datetimefield_value(_MARKER)
+        filled = list(params)
+        for position in clock:
+            filled[position] = marker
+        parts = (
+            tuple(raw.mogrify(sql, filled).split(raw.mogrify("%s", [marker]))) if clock else (raw.mogrify(sql, filled),)
+        )
+    return parts if len(parts) == len(clock) + 1 else None
 
 
 class _NotKept(Exception):

@@ -435,17 +435,20 @@ def _wide(scope: Any) -> bool:
     return scope.sees_all or any(level in WIDE_LEVELS for _path, level, _id in scope.areas)
 
 
+def todo_reads_pending(user: Any) -> bool:
+    """Whether 待办's branch of pending extension decisions is read by its own statement: in a wide
+    scope's shape (each row's CASE checked as the scope is walked) as a subquery, whose few ids
+    PostgreSQL hashes once. Elsewhere the ids are read first (`policy.todo_pending_ids`): an id
+    list keeps the plain OR on bitmaps."""
+    scope = scope_for(user)
+    return _wide(scope) and not scope.department_ids
+
+
 def todo_pending(user: Any) -> QuerySet | tuple[int, ...]:
-    """What 待办's branch of pending extension decisions reads, in `todo_condition`'s shape: in a
-    wide scope's (each row's CASE checked as the scope is walked) a subquery of the same statement
-    (PostgreSQL hashes its few ids once); elsewhere the ids, read first, which keep the plain OR
-    on bitmaps (`policy.todo_pending_ids`)."""
+    """What 待办's branch of pending extension decisions reads (`todo_reads_pending`)."""
     from appeals.policy import pending_extensions, todo_pending_ids  # the policy reads selectors
 
-    scope = scope_for(user)
-    if _wide(scope) and not scope.department_ids:
-        return pending_extensions(user)
-    return todo_pending_ids(user)
+    return pending_extensions(user) if todo_reads_pending(user) else todo_pending_ids(user)
 
 
 def todo_condition(user: Any, *, now: Any = None, pending_ids: Any = None) -> Q:

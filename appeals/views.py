@@ -63,7 +63,7 @@ from appeals.selectors import (
     petitions_listed_for,
     petitions_visible_to,
     sees_sweep_failures,
-    todo_pending,
+    todo_reads_pending,
     worklist_tab_condition,
 )
 from appeals.services import notes as note_services
@@ -404,15 +404,17 @@ def _kept_tab_rows(user: Any, tab: str, sort: str, now: Any, window: tuple[int, 
     """The plain view's rows by their kept statements (`governance.pagination.kept_list`): the same
     rows as `_tab_rows`, without building and compiling its condition at every request. Keyed by
     what the condition is built from: the user, their scope, the tab, the order and, for 待办, the
-    pending extension decisions where it reads their ids first (`appeals.selectors.todo_pending`)."""
-    pending = todo_pending(user) if tab == "todo" else ()
-    pending_key = pending if isinstance(pending, tuple) else "subquery"
+    pending extension decisions where it reads their ids first (`appeals.selectors.todo_reads_pending`)."""
+    # The ids, where read first, are part of the key; a statement reading them itself is not.
+    pending = None if tab != "todo" or todo_reads_pending(user) else policy.todo_pending_ids(user)
 
     def build(moment: Any) -> QuerySet[Petition]:
-        todo = {"now": moment, "pending_ids": pending} if tab == "todo" else {}
+        todo = {"now": moment} if tab == "todo" else {}
+        if pending is not None:
+            todo["pending_ids"] = pending
         return _tab_rows(user, tab, sort, **todo)
 
-    key = ("worklist", user.pk, scope_for(user), tab, sort, pending_key)
+    key = ("worklist", user.pk, scope_for(user), tab, sort, pending)
     kept = kept_list(key, build, now, count_limit=COUNT_CAP + 1)
     return None if kept is None else KeptRows(kept, now, window)
 

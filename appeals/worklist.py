@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from html import escape as html_escape
 from typing import Any
 
@@ -204,7 +205,13 @@ def worklist_xlsx(user: Any, petitions: Iterable[Petition], *, request: Any = No
 
 def row_labels() -> dict[str, str]:
     """The column labels `row_html` repeats in every cell (`data-label`), and the names of the
-    statuses and tiers and the tick box's label it repeats in rows, translated and HTML-escaped once."""
+    statuses and tiers and the tick box's label it repeats in rows, translated and HTML-escaped
+    once per language and process (the catalogues do not change while it runs)."""
+    return _row_labels_in(get_language())
+
+
+@lru_cache(maxsize=8)
+def _row_labels_in(language: str | None) -> dict[str, str]:
     labels = {key: esc(label) for key, label in _row_labels().items()}
     field = Petition._meta.get_field
     labels.update({f"status:{value}": esc(label) for value, label in field("status").flatchoices})

@@ -7,6 +7,7 @@ rendered as `{"message", "code", "extra"}` by the project's exception handler.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
@@ -54,7 +55,7 @@ from governance.clientip import client_ip
 from governance.errors import DomainError
 from governance.limits import SettingRateThrottle
 from governance.models import AccessReason
-from governance.pagination import CappedCountPagination, values_page
+from governance.pagination import CappedCountPagination, KeptList, estimated_count, kept_list, values_page
 from governance.scoping import scope_for
 from governance.selectors import area_at_path
 from governance.sessions import request_user
@@ -124,8 +125,8 @@ class PetitionListPagination(CappedCountPagination):
     (`petitions_listed_counted`: a department's whole list on its parts), its page read as the list
     rows' values (`s.LIST_ROW_VALUES`)."""
 
-    def __init__(self, listed: QuerySet[Petition]) -> None:
-        self.listed = listed  # the caller's whole list (`petitions_listed_for`), before any filter
+    def __init__(self, listed: QuerySet[Petition] | None) -> None:
+        self.listed = listed  # the caller's whole list (`petitions_listed_for`), before any filter; None: kept
 
     def get_count(self, queryset: QuerySet[Petition]) -> int:
         return super().get_count(petitions_listed_counted(self.request.user, queryset, listed=self.listed))
@@ -143,6 +144,18 @@ class PetitionListPagination(CappedCountPagination):
         if self.count == 0 or self.offset > self.count:
             return []
         return values_page(queryset, s.LIST_ROW_VALUES, self.offset, self.limit)
+
+    def paginate_kept(self, kept: KeptList, request: Request, now: Any, estimate: Callable[[], int | None]) -> list:
+        """`paginate_queryset` of the list's kept statements: the count and the page in one."""
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        counted, rows = kept.count_and_page(now, self.offset, self.limit)
+        self.count_exact = counted <= self.count_cap
+        self.count = counted if self.count_exact else max(self.count_cap + 1, estimate() or 0)
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        return rows
 
 
 class PetitionListCreateApi(ListAPIView):
@@ -183,12 +196,37 @@ class PetitionListCreateApi(ListAPIView):
             return super().list(request, *args, **kwargs)
         # Staff: the page is read as values and rendered by `s.list_rows`, PetitionListSerializer's
         # rows without a model instance per row (tests/appeals/test_request_cost.py compares them).
+        user = request_user(request._request)  # DRF sets it on the HttpRequest too (the session's)
+        paginator, values = self._kept_page(request, user) if self._plain(request) else self._page(request)
+        rows = s.list_rows(values, user=user, access_log=self.access_log)
+        return paginator.get_paginated_response(rows)
+
+    def _page(self, request: Request) -> tuple[PetitionListPagination, list]:
         listed = self.get_queryset()
         paginator = PetitionListPagination(listed)
-        values = paginator.paginate_queryset(self.filter_queryset(listed), request, view=self)
-        # DRF sets the authenticated user on the HttpRequest too (the session's, behind its lazy proxy).
-        rows = s.list_rows(values, user=request_user(request._request), access_log=self.access_log)
-        return paginator.get_paginated_response(rows)
+        return paginator, paginator.paginate_queryset(self.filter_queryset(listed), request, view=self)
+
+    def _plain(self, request: Request) -> bool:
+        """The list with no filter and its own order: every request of a user the same statements."""
+        params = request.query_params
+        return "ordering" not in params and not any(name in params for name in PetitionFilter.base_filters)
+
+    def _kept_page(self, request: Request, user: Any) -> tuple[PetitionListPagination, list]:
+        """The plain list's page by its statements kept per user and scope (`kept_list`): the same
+        rows and count as `filter_queryset(get_queryset())` without building and compiling them."""
+
+        def build(moment: Any) -> tuple[QuerySet[Petition], QuerySet]:
+            listed = petitions_listed_for(user)
+            ordered = list_ordered(user, listed.order_by(*self.ordering))
+            return ordered, petitions_listed_counted(user, ordered, listed=listed)
+
+        now = timezone.now()
+        key = ("api-petitions", user.pk, scope_for(user))
+        kept = kept_list(key, build, now, count_limit=PetitionListPagination.count_cap + 1, values=s.LIST_ROW_VALUES)
+        if kept is None:
+            return self._page(request)
+        paginator = PetitionListPagination(None)
+        return paginator, paginator.paginate_kept(kept, request, now, lambda: estimated_count(build(now)[1]))
 
     def get_serializer_context(self) -> dict[str, Any]:
         # The page's unmasked values are access-logged in one statement after rendering.

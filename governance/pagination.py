@@ -217,6 +217,7 @@ class KeptList:
     init_list: tuple[str, ...]
     fields: slice
     populators: tuple
+    columns: tuple[str, ...] | None = None  # the page read as values: these names, a dict a row
 
     def count(self, now: datetime) -> int:
         if self.counted is None:
@@ -225,7 +226,7 @@ class KeptList:
             cursor.execute(*self.counted.at(cursor, self.alias, now))
             return cursor.fetchone()[0]
 
-    def page(self, now: datetime, offset: int, limit: int) -> list[Model]:
+    def page(self, now: datetime, offset: int, limit: int) -> list[Any]:
         if self.listed is None or limit <= 0:
             return []
         with connections[self.alias].cursor() as cursor:
@@ -233,7 +234,7 @@ class KeptList:
             cursor.execute(f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}", params)
             return self._models(cursor.fetchall())
 
-    def count_and_page(self, now: datetime, offset: int, limit: int) -> tuple[int, list[Model]]:
+    def count_and_page(self, now: datetime, offset: int, limit: int) -> tuple[int, list[Any]]:
         """The count and one page in one round trip (PostgreSQL: the page joined laterally to the
         count, so an empty page still brings the count); elsewhere the two statements."""
         if self.counted is None or self.listed is None:
@@ -245,8 +246,8 @@ class KeptList:
                 statement.at(cursor, self.alias, now) for statement in (self.counted, self.listed)
             )
             sql = (
-                f"SELECT listed.*, counted.n FROM ({count_sql}) counted(n)"
-                f" LEFT JOIN LATERAL ({page_sql} LIMIT {int(limit)} OFFSET {int(offset)}) listed ON true"
+                f"SELECT listed.*, counted.n FROM ({count_sql}) counted(n) LEFT JOIN LATERAL"
+                f" (SELECT true, page.* FROM ({page_sql} LIMIT {int(limit)} OFFSET {int(offset)}) page) listed ON true"
             )
             params = (
                 None if count_params is None and page_params is None else (count_params or ()) + (page_params or ())
@@ -254,10 +255,12 @@ class KeptList:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         counted = rows[0][-1]
-        # No row on the page: the one row is the count's, its page columns NULL.
-        return counted, self._models([row[:-1] for row in rows if row[0] is not None])
+        # No row on the page: the one row is the count's, its page columns (and the leading true) NULL.
+        return counted, self._models([row[1:-1] for row in rows if row[0] is not None])
 
-    def _models(self, rows: list[tuple]) -> list[Model]:
+    def _models(self, rows: list[tuple]) -> list[Any]:
+        if self.columns is not None:
+            return [dict(zip(self.columns, row, strict=True)) for row in rows]
         objects = []
         for row in rows:  # as Django's ModelIterable builds them, less what no kept list uses
             obj = self.model.from_db(self.alias, self.init_list, row[self.fields])
@@ -290,13 +293,21 @@ class KeptRows:
         return self.kept.page(self.now, start, window.stop - start)
 
 
-def kept_list(key: tuple, build: Callable[[datetime], QuerySet], now: datetime, *, count_limit: int) -> KeptList | None:
-    """The kept statements of `build(now)` (a model queryset, ordered, unsliced), or None when its
-    statements cannot be kept (run it through the ORM then). `key` names every input of `build`
-    but `now`; the count reads at most `count_limit` rows (`count_up_to`)."""
+def kept_list(
+    key: tuple,
+    build: Callable[[datetime], QuerySet | tuple[QuerySet, QuerySet]],
+    now: datetime,
+    *,
+    count_limit: int,
+    values: tuple[str, ...] | None = None,
+) -> KeptList | None:
+    """The kept statements of `build(now)` (a model queryset, ordered, unsliced; or the pair of it
+    and what counts as many rows more cheaply), or None when they cannot be kept (run the ORM
+    then). `key` names every input of `build` but `now`; the count reads at most `count_limit`
+    rows (`count_up_to`); `values`: the page is read as these values (`QuerySet.values`)."""
     if key in _kept_lists:
         return _kept_lists[key]
-    kept = _compile_kept(build, now, count_limit)
+    kept = _compile_kept(build, now, count_limit, values)
     if len(_kept_lists) >= KEPT_LISTS:
         _kept_lists.clear()
     _kept_lists[key] = kept
@@ -307,15 +318,17 @@ def kept_lists_clear() -> None:
     _kept_lists.clear()
 
 
-def _compile_kept(build: Callable[[datetime], QuerySet], now: datetime, count_limit: int) -> KeptList | None:
+def _compile_kept(build: Callable, now: datetime, count_limit: int, values: tuple[str, ...] | None) -> KeptList | None:
     later = now + timedelta(microseconds=1)
-    first, second = build(now), build(later)
-    alias = first.db
+    first, second = (_listed_and_counted(build(moment)) for moment in (now, later))
+    alias = first[0].db
     connection = connections[alias]
+    if first[1].db != alias:
+        return None
     try:
-        compiled = [_statements(queryset, connection, count_limit) for queryset in (first, second)]
+        compiled = [_statements(*pair, connection, count_limit, values) for pair in (first, second)]
     except EmptyResultSet:
-        return KeptList(alias, None, None, first.model, (), slice(0, 0), ())
+        return KeptList(alias, None, None, first[0].model, (), slice(0, 0), (), values)
     except _NotKept:
         return None
     (count_a, page_a, compiler), (count_b, page_b, _compiler) = compiled
@@ -331,7 +344,13 @@ def _compile_kept(build: Callable[[datetime], QuerySet], now: datetime, count_li
     if any(statement.parts is None for statement in statements):  # merged both or neither: joined below
         statements = [_Statement(st.sql, st.params, st.clock, None) for st in statements]
     select, klass_info = compiler.select, compiler.klass_info
-    if compiler.get_converters([column for column, _sql, _alias in select]) or compiler.annotation_col_map:
+    if compiler.get_converters([column for column, _sql, _alias in select]):
+        return None
+    if values is not None:
+        query = compiler.query
+        columns = tuple(query.selected) if query.selected else (*query.extra_select, *query.values_select)
+        return KeptList(alias, statements[0], statements[1], query.model, (), slice(0, 0), (), columns)
+    if compiler.annotation_col_map:
         return None
     selected = klass_info["select_fields"]
     fields = slice(selected[0], selected[-1] + 1)
@@ -367,13 +386,21 @@ class _NotKept(Exception):
     pass
 
 
-def _statements(queryset: QuerySet, connection: Any, count_limit: int):
-    """((count SQL, params), (page SQL, params), the page's compiler) of an unsliced model queryset."""
-    if queryset.query.is_sliced or queryset._fields is not None or queryset._prefetch_related_lookups:
-        raise _NotKept  # not a plain model list
-    counted = queryset.order_by().values_list("pk")[:count_limit].query
+def _listed_and_counted(built: QuerySet | tuple[QuerySet, QuerySet]) -> tuple[QuerySet, QuerySet]:
+    return built if isinstance(built, tuple) else (built, built)
+
+
+def _statements(queryset: QuerySet, counting: QuerySet, connection: Any, count_limit: int, values):
+    """((count SQL, params), (page SQL, params), the page's compiler) of an unsliced model queryset
+    (read as `values` when given) and the queryset that counts it."""
+    for plain in (queryset, counting):
+        if plain.query.is_sliced or plain._fields is not None or plain._prefetch_related_lookups:
+            raise _NotKept  # not a plain model list
+    counted = counting.order_by().values_list("pk")[:count_limit].query
     inner_sql, inner_params = counted.get_compiler(connection=connection).as_sql()
     count = (f"SELECT COUNT(*) FROM ({inner_sql}) counted", tuple(inner_params))
+    if values is not None:
+        queryset = queryset.values(*values)
     compiler = queryset.query.get_compiler(connection=connection)
     page_sql, page_params = compiler.as_sql()
     return count, (page_sql, tuple(page_params)), compiler

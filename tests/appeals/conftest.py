@@ -89,3 +89,32 @@ def at_street(submit, grid_worker_a, community_secretary):
     petition_escalate(petition_id=petition.pk, actor=community_secretary, note="需要街道吹哨")
     petition.refresh_from_db()
     return petition
+
+
+@pytest.fixture
+def todo_states(submit, grid_worker_a, community_secretary, street_command, department) -> dict:
+    """Petitions in the states the worklist's tabs and 待办 tell apart, by name: waiting, late
+    (accepted, past its deadline), escalated, supervised, elsewhere (another street), whistled
+    (dispatched to `department`), done (resolved)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from appeals.models import Petition
+    from appeals.services import petition_accept, petition_whistle
+
+    made = {"waiting": submit(title="待签收"), "late": submit(title="超期")}
+    petition_accept(petition_id=made["late"].pk, actor=grid_worker_a)
+    Petition.objects.filter(pk=made["late"].pk).update(deadline_at=timezone.now() - timedelta(hours=2))
+    made["escalated"] = submit(title="上报")
+    petition_escalate(petition_id=made["escalated"].pk, actor=grid_worker_a, note="需要社区")
+    made["supervised"] = submit(title="督办")
+    Petition.objects.filter(pk=made["supervised"].pk).update(supervised=True)
+    made["elsewhere"] = submit(POINT_OTHER_STREET, title="别处")
+    whistled = made["whistled"] = submit(title="吹哨")
+    petition_escalate(petition_id=whistled.pk, actor=grid_worker_a, note="需要社区")
+    petition_escalate(petition_id=whistled.pk, actor=community_secretary, note="需要街道")
+    petition_whistle(petition_id=whistled.pk, actor=street_command, lead_department_id=department.pk)
+    made["done"] = submit(title="办结")
+    Petition.objects.filter(pk=made["done"].pk).update(status="resolved", resolved_at=timezone.now())
+    return made

@@ -324,26 +324,12 @@ def test_every_todo_branch_lies_within_the_indexed_states(
 
 
 def test_the_indexed_todo_shape_selects_the_policys_rows(
-    client, submit, grid_worker_a, community_secretary, street_command, district_centre, department, department_handler
+    todo_states, grid_worker_a, community_secretary, street_command, district_centre, department_handler
 ):
     from appeals.policy import todo_filter
     from appeals.selectors import todo_condition
-    from appeals.services import petition_whistle
 
-    waiting = submit()
-    late = submit(title="超期")
-    petition_accept(petition_id=late.pk, actor=grid_worker_a)
-    Petition.objects.filter(pk=late.pk).update(deadline_at=timezone.now() - timedelta(hours=2))
-    escalated = submit(title="上报")
-    petition_escalate(petition_id=escalated.pk, actor=grid_worker_a, note="需要社区")
-    supervised = submit(title="督办")
-    Petition.objects.filter(pk=supervised.pk).update(supervised=True)
-    submit(POINT_OTHER_STREET, title="别处")
-    whistled = submit(title="吹哨")
-    petition_escalate(petition_id=whistled.pk, actor=grid_worker_a, note="需要社区")
-    petition_escalate(petition_id=whistled.pk, actor=community_secretary, note="需要街道")
-    petition_whistle(petition_id=whistled.pk, actor=street_command, lead_department_id=department.pk)
-
+    waiting, whistled = todo_states["waiting"], todo_states["whistled"]
     for user in (grid_worker_a, community_secretary, street_command, district_centre, department_handler):
         plain = set(Petition.objects.filter(todo_filter(user)).values_list("pk", flat=True))
         shaped = set(Petition.objects.filter(todo_condition(user)).values_list("pk", flat=True))

@@ -13,10 +13,9 @@ from django.utils import timezone
 
 from appeals import policy
 from appeals.models import Petition
-from appeals.services import petition_accept, petition_ask_extension, petition_escalate, petition_whistle
+from appeals.services import petition_accept, petition_ask_extension
 from appeals.views import SORTS, _kept_tab_rows, _tab_rows
 from governance import pagination
-from tests.appeals.conftest import POINT_OTHER_STREET
 
 # SQLite's datetimes need a converter: its lists are never kept (the ORM lists them, as before).
 pytestmark = pytest.mark.postgres
@@ -25,24 +24,13 @@ TABS = ("todo", "pending", "done", "supervised", "sweep_failed", "all")
 
 
 @pytest.fixture
-def states(submit, grid_worker_a, community_secretary, street_command, department):
-    """Petitions in the states the tabs tell apart: waiting, late, escalated, supervised, dispatched, elsewhere."""
-    submit(title="待签收")
-    late = submit(title="超期")
-    petition_accept(petition_id=late.pk, actor=grid_worker_a)
-    Petition.objects.filter(pk=late.pk).update(deadline_at=timezone.now() - timedelta(hours=2))
-    escalated = submit(title="上报")
-    petition_escalate(petition_id=escalated.pk, actor=grid_worker_a, note="需要社区")
-    supervised = submit(title="督办")
-    Petition.objects.filter(pk=supervised.pk).update(supervised=True)
-    submit(POINT_OTHER_STREET, title="别处")
-    whistled = submit(title="吹哨")
-    petition_escalate(petition_id=whistled.pk, actor=grid_worker_a, note="需要社区")
-    petition_escalate(petition_id=whistled.pk, actor=community_secretary, note="需要街道")
-    petition_whistle(petition_id=whistled.pk, actor=street_command, lead_department_id=department.pk)
-    done = submit(title="办结")
-    Petition.objects.filter(pk=done.pk).update(status="resolved", resolved_at=timezone.now())
-    return late
+def states(todo_states):
+    return todo_states["late"]
+
+
+@pytest.fixture
+def roles(grid_worker_a, community_secretary, street_command, district_centre, department_handler, administrator):
+    return (grid_worker_a, community_secretary, street_command, district_centre, department_handler, administrator)
 
 
 def orm_rows(user, tab, sort, now):
@@ -57,18 +45,15 @@ def kept_rows(user, tab, sort, now):
     return rows.count_up_to(10_001), [p.pk for p in rows[0:50]]
 
 
-def test_the_kept_statements_list_what_the_orm_lists_for_every_role_tab_and_order(
-    states, grid_worker_a, community_secretary, street_command, district_centre, department_handler, administrator
-):
+def test_the_kept_statements_list_what_the_orm_lists_for_every_role_tab_and_order(states, roles):
     now = timezone.now()
-    users = (grid_worker_a, community_secretary, street_command, district_centre, department_handler, administrator)
-    for user in users:
+    for user in roles:
         for tab in TABS:
             for sort in SORTS:
                 for _ in range(2):  # compiled, then kept
                     assert kept_rows(user, tab, sort, now) == orm_rows(user, tab, sort, now), (user, tab, sort)
     # Something lies in every role's 待办, so the comparison above compared rows, not two empty lists.
-    assert all(orm_rows(user, "todo", "-created", now)[0] for user in users)
+    assert all(orm_rows(user, "todo", "-created", now)[0] for user in roles)
 
 
 def test_the_rows_are_models_with_their_handling_area(states, community_secretary):
@@ -161,20 +146,11 @@ def test_count_and_page_together_match_them_apart(states, community_secretary):
         assert counted == total and [p.pk for p in page] == pks[offset : offset + limit], (offset, limit)
 
 
-def test_the_apis_plain_list_answers_what_the_filtered_list_answers(
-    states, grid_worker_a, community_secretary, street_command, district_centre, department_handler, administrator
-):
+def test_the_apis_plain_list_answers_what_the_filtered_list_answers(states, roles):
     """The API's list without filters (kept statements) and with an empty filter (the ORM) agree."""
     from rest_framework.test import APIClient
 
-    for user in (
-        grid_worker_a,
-        community_secretary,
-        street_command,
-        district_centre,
-        department_handler,
-        administrator,
-    ):
+    for user in roles:
         client = APIClient()
         client.force_login(user)
         for window in ({}, {"limit": 2}, {"limit": 2, "offset": 2}, {"offset": 50}):

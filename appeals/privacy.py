@@ -18,19 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from operator import itemgetter
-from typing import Any, TypeVar
-
-from django.db.models import Model
-from django.db.models.base import ModelState
+from typing import Any
 
 from appeals.models import Petition
 from appeals.policy import HANDLER, MASKED, OWN, contact_access
 from governance.accesslog import AccessRecord, access_log_write, access_record
+from governance.loading import instance_loader
 from governance.models import AccessReason
 from governance.privacy import mask_name, mask_phone, mask_text, reveals_personal_data
 from grids.models import Area
-
-M = TypeVar("M", bound=Model)
 
 __all__ = ["HANDLER", "MASKED", "OWN", "contact_access", "contact_fields_for", "mask_name", "mask_phone"]
 
@@ -163,22 +159,6 @@ class RowMasking:
         return petition
 
 
-def _loader(model: type[M], names: tuple[str, ...]) -> Callable[[Iterable[Any]], M]:
-    """Builds instances of `model` holding only `names` (every other field deferred), from values in
-    that order, as Django's unpickling does: without `Model.__init__`, which walks every field of
-    the model (Petition has 51) and costs most of a policy question. The model has no pre_init or
-    post_init receiver to skip (tests/appeals/test_request_cost.py checks it)."""
-
-    def load(values: Iterable[Any]) -> M:
-        instance = model.__new__(model)
-        state = ModelState()
-        state.adding = False
-        instance.__dict__.update(zip(names, values, strict=True), _state=state)
-        return instance
-
-    return load
-
-
-_load_petition = _loader(Petition, ("id", *CONTACT_ACCESS_COLUMNS))
-_load_area = _loader(Area, ("id", "path"))
+_load_petition = instance_loader(Petition, ("id", *CONTACT_ACCESS_COLUMNS))
+_load_area = instance_loader(Area, ("id", "path"))
 _HANDLER_AREA = Petition._meta.get_field("handler_area")

@@ -21,6 +21,7 @@ from django.db.models.query import get_related_populators
 from rest_framework.response import Response
 
 from governance.api import BoundedLimitOffsetPagination
+from governance.loading import fast_loadable, instance_loader
 
 COUNT_CAP = 10_000
 
@@ -261,13 +262,39 @@ class KeptList:
     def _models(self, rows: list[tuple]) -> list[Any]:
         if self.columns is not None:
             return [dict(zip(self.columns, row, strict=True)) for row in rows]
+        # As Django's ModelIterable builds them (less what no kept list uses); without
+        # `Model.__init__` where nothing listens to it (`governance.loading`).
+        load = _loader(self.model, self.init_list, self.alias)
         objects = []
-        for row in rows:  # as Django's ModelIterable builds them, less what no kept list uses
-            obj = self.model.from_db(self.alias, self.init_list, row[self.fields])
+        for row in rows:
+            obj = load(row[self.fields])
             for populator in self.populators:
-                populator.populate(row, obj)
+                _populate(populator, row, obj, self.alias)
             objects.append(obj)
         return objects
+
+
+def _loader(model: type[Model], names: tuple[str, ...], alias: str) -> Callable[[Any], Model]:
+    if fast_loadable(model):
+        return instance_loader(model, names, db=alias)
+    return lambda values: model.from_db(alias, names, values)
+
+
+def _populate(populator: Any, row: tuple, from_obj: Model, alias: str) -> None:
+    """Django's `RelatedPopulator.populate`, its instance built by `_loader`."""
+    if populator.reorder_for_init:
+        data = populator.reorder_for_init(row)
+    else:
+        data = row[populator.cols_start : populator.cols_end]
+    if data[populator.pk_idx] is None:
+        obj = None
+    else:
+        obj = _loader(populator.model_cls, tuple(populator.init_list), alias)(data)
+        for nested in populator.related_populators:
+            _populate(nested, row, obj, alias)
+    populator.local_setter(from_obj, obj)
+    if obj is not None:
+        populator.remote_setter(obj, from_obj)
 
 
 class KeptRows:

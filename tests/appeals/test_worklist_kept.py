@@ -57,12 +57,20 @@ def test_the_kept_statements_list_what_the_orm_lists_for_every_role_tab_and_orde
 
 
 def test_the_rows_are_models_with_their_handling_area(states, community_secretary):
+    """Built without Model.__init__ (governance.loading): the same loaded values as the ORM's
+    instances, the handling area joined, the rest deferred."""
     now = timezone.now()
-    kept = _kept_tab_rows(community_secretary, "all", "-created", now)
-    first = kept[0:1][0]
+    kept = _kept_tab_rows(community_secretary, "all", "-created", now)[0:50]
+    orm = list(_tab_rows(community_secretary, "all", "-created"))
+    loaded = lambda p: {k: v for k, v in p.__dict__.items() if k != "_state"}  # noqa: E731
+    assert [loaded(p) for p in kept] == [loaded(p) for p in orm]
+    first = kept[0]
     with CaptureQueriesContext(connection) as captured:
         assert first.handler_area.name and first.tracking_no and first.status
+        assert first.handler_area == orm[0].handler_area and first.handler_area.path == orm[0].handler_area.path
     assert not captured.captured_queries
+    assert first._state.db == orm[0]._state.db and not first._state.adding
+    assert first.description == Petition.objects.get(pk=first.pk).description  # deferred: read when asked
 
 
 def test_the_clock_is_read_at_every_request_not_kept(submit, grid_worker_a, community_secretary):

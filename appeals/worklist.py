@@ -24,7 +24,13 @@ from appeals.privacy import MASKED, contact_access, contact_fields_for
 from governance.accesslog import AccessRecord, access_log_write, access_record
 from governance.exports import safe_row
 from governance.models import AccessReason
-from governance.workcalendar import CALENDAR_TZ, CalendarRangeError, working_periods, working_time_between
+from governance.workcalendar import (
+    CALENDAR_TZ,
+    CalendarRangeError,
+    working_periods,
+    working_time_between,
+    working_time_span,
+)
 
 # SLA levels, from the share of the time limit still left (Bootstrap colours in petitions.css).
 SLA_OK, SLA_WARN, SLA_URGENT, SLA_OVERDUE, SLA_NONE = "ok", "warn", "urgent", "overdue", "none"
@@ -104,7 +110,7 @@ def sla_for(petition: Petition, now: datetime | None = None) -> Sla:
     start = petition.clock_started_at or petition.created_at
     try:
         if working:
-            left, allowed = working_time_between(now, deadline), working_time_between(start, deadline)
+            left, allowed = working_time_between(now, deadline), working_time_span(start, deadline)
         else:
             left, allowed = deadline - now, deadline - start
     except CalendarRangeError:  # a deadline years away: a data error, shown without a share

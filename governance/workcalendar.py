@@ -74,9 +74,10 @@ _warned_years: set[int] = set()
 
 
 def calendar_cache_clear() -> None:
-    """Forget the loaded CalendarDay rows (after an edit, and between tests)."""
+    """Forget the loaded CalendarDay rows and the spans counted with them (after an edit, and between tests)."""
     with _overrides_lock:
         _overrides.clear()
+        _spans.clear()
 
 
 def _overrides_for_year(year: int) -> dict[date, list[tuple[datetime, str]]]:
@@ -342,6 +343,27 @@ def working_time_between(start: datetime, end: datetime) -> timedelta:
                     total += segment_end - segment_start
         day += timedelta(days=1)
     raise CalendarRangeError(f"{start} to {end} spans more than {MAX_DAYS_WALKED} days.")
+
+
+# A list page counts each open petition's whole time limit (its start to its deadline) in working
+# time at every request: the same span, counted with the same calendar, kept OVERRIDES_TTL_SECONDS
+# like the calendar rows it was counted with, and cleared with them (at once after an edit here).
+SPANS_MAX = 8192
+_spans: dict[tuple[datetime, datetime], tuple[float, timedelta]] = {}
+
+
+def working_time_span(start: datetime, end: datetime) -> timedelta:
+    """`working_time_between(start, end)`, kept per process for a span already counted."""
+    now = monotonic_clock.monotonic()
+    kept = _spans.get((start, end))
+    if kept is not None and now - kept[0] < OVERRIDES_TTL_SECONDS:
+        return kept[1]
+    value = working_time_between(start, end)
+    with _overrides_lock:
+        if len(_spans) >= SPANS_MAX:
+            _spans.clear()
+        _spans[start, end] = (now, value)
+    return value
 
 
 def fraction_elapsed(start: datetime, deadline: datetime, now: datetime, unit: TimeUnit | str) -> float:

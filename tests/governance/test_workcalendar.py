@@ -400,3 +400,15 @@ def test_the_system_check_names_the_years_without_official_swaps():
         assert [m.id for m in calendar_swaps_check()] == ["governance.I001"]  # no database: packages only
     with time_machine.travel(bj(2025, 6, 1, 9, 0), tick=False):
         assert calendar_swaps_check() == []
+
+
+@pytest.mark.django_db
+def test_a_kept_span_is_the_counted_one_and_follows_a_calendar_edit():
+    """`working_time_span` keeps a counted span; an edit of the calendar (which clears the loaded
+    rows, governance.admin) clears the kept spans with them."""
+    start, end = bj(2026, 12, 7, 9, 0), bj(2026, 12, 9, 17, 30)  # Monday 09:00 to Wednesday 17:30
+    assert workcalendar.working_time_span(start, end) == working_time_between(start, end) == timedelta(hours=20.5)
+    CalendarDay.objects.create(date=date(2026, 12, 8), kind=CalendarDayKind.HOLIDAY, name="测试假日")
+    assert workcalendar.working_time_span(start, end) == timedelta(hours=20.5)  # kept: the loaded rows too
+    workcalendar.calendar_cache_clear()
+    assert workcalendar.working_time_span(start, end) == working_time_between(start, end) == timedelta(hours=13.5)

@@ -421,7 +421,7 @@ def _kept_tab_rows(user: Any, tab: str, sort: str, now: Any, window: tuple[int, 
 
 def _page_size(request: HttpRequest) -> int:
     raw = request.GET.get("per_page", "")
-    return int(raw) if raw.isdigit() and int(raw) in PAGE_SIZES else PAGE_SIZES[0]
+    return next((size for size in PAGE_SIZES if raw == str(size)), PAGE_SIZES[0])
 
 
 def _list_context(request: HttpRequest, filterset: WorklistFilter, sort: str) -> dict[str, Any]:
@@ -477,7 +477,8 @@ def petition_list(request: HttpRequest) -> HttpResponse:
     if filterset.plain_tab is not None:
         # The page asked for is read with the count (one statement); another page on its own.
         number = request.GET.get("page", "1")
-        in_range = number.isdigit() and 1 <= int(number) <= COUNT_CAP // per_page + 1
+        plain_number = number.isascii() and number.isdigit() and len(number) <= 6
+        in_range = plain_number and 1 <= int(number) <= COUNT_CAP // per_page + 1
         window = ((int(number) - 1) * per_page, per_page) if in_range else None
         petitions = _kept_tab_rows(request.user, filterset.plain_tab, sort, now, window)
     if petitions is None:

@@ -139,9 +139,10 @@ def test_the_asked_page_comes_with_the_count_in_one_statement(client, states, co
     expected = orm_rows(community_secretary, "all", "-created", timezone.now())
     assert all(Petition.objects.get(pk=pk).tracking_no in page for pk in expected[1])
     # A page past the end shows the last page; an absurd number too, and nothing fails.
-    for number in ("2", "99", "9" * 40, "0", "x"):
+    for number in ("2", "99", "9" * 40, "9" * 5000, "0", "x", "²", "٣"):
         answer = client.get(url, {"tab": "all", "page": number})
         assert answer.status_code == 200, number
+        assert client.get(url, {"tab": "all", "per_page": number}).status_code == 200, number
         assert Petition.objects.get(pk=expected[1][0]).tracking_no in answer.content.decode(), number
 
 

@@ -66,21 +66,21 @@ def unread_count(user: Any) -> int:
         return cursor.fetchone()[0]
 
 
-def unread_subquery(quote: Callable[[str], str]) -> str:
-    """`_unread_sql` over the session statement's `s."user_id"` (`governance.sessions.register_session_read`)."""
+def _unread_count_sql(quote: Callable[[str], str], recipient_id: str) -> str:
+    """`filter(recipient=…, read_at__isnull=True)[:cap + 1].count()` for the recipient `recipient_id` (SQL)."""
     meta = Notification._meta
     recipient, read_at = meta.get_field("recipient").column, meta.get_field("read_at").column
     return (
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM {quote(meta.db_table)} n WHERE n.{quote(recipient)} = s.{quote('user_id')}"
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {quote(meta.db_table)} n WHERE n.{quote(recipient)} = {recipient_id}"
         f" AND n.{quote(read_at)} IS NULL LIMIT {UNREAD_CAP + 1}) unread"
     )
 
 
+def unread_subquery(quote: Callable[[str], str]) -> str:
+    """The count over the session statement's `s."user_id"` (`governance.sessions.register_session_read`)."""
+    return _unread_count_sql(quote, f"s.{quote('user_id')}")
+
+
 @cache
 def _unread_sql() -> str:
-    meta, quote = Notification._meta, connections[Notification.objects.db].ops.quote_name
-    recipient, read_at = meta.get_field("recipient").column, meta.get_field("read_at").column
-    return (
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM {quote(meta.db_table)} WHERE {quote(recipient)} = %s"
-        f" AND {quote(read_at)} IS NULL LIMIT {UNREAD_CAP + 1}) unread"
-    )
+    return _unread_count_sql(connections[Notification.objects.db].ops.quote_name, "%s")

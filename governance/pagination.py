@@ -250,9 +250,8 @@ class KeptList:
                 f"SELECT listed.*, counted.n FROM ({count_sql}) counted(n) LEFT JOIN LATERAL"
                 f" (SELECT true, page.* FROM ({page_sql} LIMIT {int(limit)} OFFSET {int(offset)}) page) listed ON true"
             )
-            params = (
-                None if count_params is None and page_params is None else (count_params or ()) + (page_params or ())
-            )
+            # Both statements are merged text (no parameters) or neither (`_compile_kept`).
+            params = None if count_params is None else count_params + page_params
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         counted = rows[0][-1]

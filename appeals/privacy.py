@@ -137,14 +137,24 @@ class RowMasking:
 
     def fields(self, row: dict[str, Any], fields: Iterable[str]) -> dict[str, str]:
         """`contact_fields_for` for a row with `id`, `tracking_no`, the fields and CONTACT_ACCESS_VALUES."""
-        shown, revealed = _shown(self.access(row), {field: row[field] for field in fields})
+        shown, revealed = self.shown(row, fields, self.access(row))
+        self.record(row, revealed)
+        return shown
+
+    @staticmethod
+    def shown(row: dict[str, Any], fields: Iterable[str], access: str) -> tuple[dict[str, str], tuple[str, ...]]:
+        """The fields of `row` as shown at `access` (`self.access(row)`), and those to access-log."""
+        shown, revealed = _shown(access, {field: row[field] for field in fields})
+        return shown, tuple(revealed)
+
+    def record(self, row: dict[str, Any], revealed: Iterable[str]) -> None:
+        """Access-log the `revealed` fields of `row` (what `shown` said to log) with the page."""
         if revealed and self.pending is not None:
             self.pending.append(
                 AccessRecord(
                     model=_PETITION_LABEL, object_id=str(row["id"]), record=row["tracking_no"], fields=tuple(revealed)
                 )
             )
-        return shown
 
     def _subject(self, key: tuple) -> Petition:
         """A petition holding only CONTACT_ACCESS_COLUMNS (no primary key, every other field

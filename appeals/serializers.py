@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
@@ -203,16 +204,46 @@ def list_row(petition: Petition, context: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+# Rows drawn before, by everything they are drawn from (the language, the time zone, the policy's
+# answer for the reader and the row's values): a list read again is mostly the same petitions in the
+# same state, and drawing a row costs more than reading it. What changes with the clock (`overdue`)
+# is drawn every time, and so is the access log.
+LIST_ROWS_KEPT = 4096
+_list_rows_kept: dict[tuple, tuple[dict[str, Any], tuple[str, ...]]] = {}
+
+
 def list_rows(values: Iterable[dict[str, Any]], *, user: Any, access_log: list[AccessRecord] | None) -> list[dict]:
     """`list_row` for a page read as LIST_ROW_VALUES dicts: the same rows, masked and logged alike."""
     masking = RowMasking(user, access_log)
     rows = _Rows()
+    page = (get_language(), rows.tz)
+    fields = PetitionListSerializer.contact_fields
     result = []
     for value in values:
-        row = rows(_Values(value))
-        row.update(masking.fields(value, PetitionListSerializer.contact_fields))
+        access = masking.access(value)
+        try:
+            key = (page, access, *value.values())
+            kept = _list_rows_kept.get(key)
+        except TypeError:  # a value that cannot be a key: drawn every time
+            key, kept = None, None
+        if kept is None:
+            row = rows(_Values(value))
+            shown, revealed = masking.shown(value, fields, access)
+            row.update(shown)
+            kept = (row, revealed)
+            if key is not None:
+                if len(_list_rows_kept) >= LIST_ROWS_KEPT:
+                    _list_rows_kept.clear()
+                _list_rows_kept[key] = kept
+        masking.record(value, kept[1])
+        row = dict(kept[0])
+        row["overdue"] = Petition.overdue.fget(_Values(value))  # type: ignore[attr-defined]  (changes with the clock)
         result.append(row)
     return result
+
+
+def list_rows_clear() -> None:
+    _list_rows_kept.clear()
 
 
 def _values_of(petition: Petition) -> _Values:

@@ -7,6 +7,7 @@ Resident pages work without JavaScript: plain forms, POST → redirect → GET.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any
 
 from django.contrib import messages
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.translation import gettext as _
@@ -465,6 +466,12 @@ def _list_context(request: HttpRequest, filterset: WorklistFilter, sort: str) ->
     }
 
 
+@lru_cache(maxsize=8)
+def _list_prefix(script_prefix: str) -> str:
+    """The list's URL, which each row's link extends with its number (per script prefix)."""
+    return reverse("appeals:list")
+
+
 @login_required
 def petition_list(request: HttpRequest) -> HttpResponse:
     if not scope_for(request.user).is_staff_member:
@@ -485,7 +492,7 @@ def petition_list(request: HttpRequest) -> HttpResponse:
         filterset, petitions, sort = _worklist(request, rows=True)
     page = CappedPaginator(petitions, per_page).get_page(request.GET.get("page"))
     labels = row_labels()
-    detail_prefix = reverse("appeals:list")
+    detail_prefix = _list_prefix(get_script_prefix())
     tab = filterset.shown_tab
     rows = []
     user = request.user
@@ -522,6 +529,8 @@ def petition_list(request: HttpRequest) -> HttpResponse:
             "any_acceptable": any(row["can_accept"] for row in rows),
             "may_clear_sweeps": tab == "sweep_failed" and bool(rows) and sees_sweep_failures(user),
             "count_text": f"{page.paginator.count:,}",
+            "count_words": ngettext("%(n)s petition", "%(n)s petitions", page.paginator.count)
+            % {"n": page.paginator.count},
         }
     )
     return render(request, "appeals/petition_list.html", context)

@@ -245,6 +245,13 @@ def _short_time(moment: datetime | None) -> str:
     return moment.astimezone(CALENDAR_TZ).strftime("%m-%d %H:%M") if moment else ""
 
 
+# A row's cells but the time left, kept by everything they are drawn from: a list redrawn is mostly
+# the same petitions in the same state (a refresh, the next click back), and drawing their
+# escaped, masked cells costs more than reading them. The time left is drawn afresh every time.
+ROW_CELLS_KEPT = 4096
+_row_cells: dict[tuple, tuple[str, str]] = {}
+
+
 def row_html(
     petition: Petition,
     sla: Sla,
@@ -262,9 +269,56 @@ def row_html(
     with its parent) and `departments` (id → name): the page's query does not join them."""
     from django.utils.safestring import mark_safe
 
+    p = petition
+    category = categories.get(p.category_id) if p.category_id else None
+    if p.status == "dispatched" and p.handler_department_id:
+        handler = departments.get(p.handler_department_id, "—")
+    else:
+        handler = p.handler_area.name if p.handler_area_id else "—"
+    sweep = (p.sweep_failed_at, p.sweep_error) if p.sweep_failed_at and tab == "sweep_failed" else None
+    key = (
+        get_language(),
+        id(labels),
+        detail_prefix,
+        can_accept,
+        p.tracking_no,
+        p.title,
+        p.supervised,
+        p.repeat_count,
+        sweep,
+        (category.name, category.parent.name if category.parent is not None else None) if category else None,
+        p.status,
+        p.tier,
+        handler,
+        p.deadline_at,
+        p.created_at,
+    )
+    cells = _row_cells.get(key)
+    if cells is None:
+        cells = _row_cells_drawn(p, can_accept, labels, detail_prefix, sweep, category, handler)
+        if len(_row_cells) >= ROW_CELLS_KEPT:
+            _row_cells.clear()
+        _row_cells[key] = cells
+    before, after = cells
+    left = (
+        f'<span class="sla sla-{esc(sla.level)}" title="{esc(sla.label)}">{esc(sla.words)}</span>' if sla.words else ""
+    )
+    row_class = f"sla-row sla-row-{sla.level}" + (" overdue" if p.overdue else "")
+    return mark_safe(f'<tr class="{row_class}">{before}{_td("left", labels["left"], left)}{after}</tr>')
+
+
+def _row_cells_drawn(
+    p: Petition,
+    can_accept: bool,
+    labels: dict[str, str],
+    detail_prefix: str,
+    sweep: tuple[datetime, str] | None,
+    category: Any,
+    handler: str,
+) -> tuple[str, str]:
+    """The row's cells before the time left and after it."""
     from governance.privacy import mask_text
 
-    p = petition
     number = esc(p.tracking_no)
     checkbox = (
         f'<input class="form-check-input" type="checkbox" name="petition" value="{number}" '
@@ -278,25 +332,17 @@ def row_html(
     if p.repeat_count:
         repeats = ngettext("%(n)s repeat", "%(n)s repeats", p.repeat_count) % {"n": p.repeat_count}
         title += f' <span class="badge text-bg-light border">{esc(repeats)}</span>'
-    if p.sweep_failed_at and tab == "sweep_failed":
-        title += f'<br><small class="sweep-error">{esc(_short_time(p.sweep_failed_at))} {esc(p.sweep_error)}</small>'
-    category = categories.get(p.category_id) if p.category_id else None
+    if sweep is not None:
+        title += f'<br><small class="sweep-error">{esc(_short_time(sweep[0]))} {esc(sweep[1])}</small>'
     if category is None:
         category_html = "—"
     elif category.parent is not None:
         category_html = f'<small class="text-muted">{esc(category.parent.name)} · </small>{esc(category.name)}'
     else:
         category_html = esc(category.name)
-    if p.status == "dispatched" and p.handler_department_id:
-        handler = departments.get(p.handler_department_id, "—")
-    else:
-        handler = p.handler_area.name if p.handler_area_id else "—"
-    left = (
-        f'<span class="sla sla-{esc(sla.level)}" title="{esc(sla.label)}">{esc(sla.words)}</span>' if sla.words else ""
-    )
     status_name = labels.get(f"status:{p.status}") or esc(p.get_status_display())
     status = f'<span class="status status-{esc(p.status)}">{status_name}</span>'
-    cells = (
+    before = (
         ("no", "no", f'<a href="{esc(detail_prefix)}{number}/">{number}</a>'),
         ("title", "title", title),
         ("", "category", category_html),
@@ -304,12 +350,16 @@ def row_html(
         ("", "tier", labels.get(f"tier:{p.tier}") or esc(p.get_tier_display() or "—")),
         ("", "handler", esc(handler)),
         ("deadline", "deadline", esc(_short_time(p.deadline_at))),
-        ("left", "left", left),
-        ("created", "created", esc(_short_time(p.created_at))),
     )
-    row_class = f"sla-row sla-row-{sla.level}" + (" overdue" if p.overdue else "")
-    tds = "".join(_td(css, labels[key], content) for css, key, content in cells)
-    return mark_safe(f'<tr class="{row_class}"><td class="sel">{checkbox}</td>{tds}</tr>')
+    after = (("created", "created", esc(_short_time(p.created_at))),)
+    return (
+        f'<td class="sel">{checkbox}</td>' + "".join(_td(css, labels[key], content) for css, key, content in before),
+        "".join(_td(css, labels[key], content) for css, key, content in after),
+    )
+
+
+def row_cells_clear() -> None:
+    _row_cells.clear()
 
 
 def _td(css: str, label: str, content: str) -> str:

@@ -61,8 +61,33 @@ class Goals:
         return 0
 
 
-def bench_database(*, require_postgres: bool, name: str, reuse: bool = False) -> Callable[[bool], None]:
+# What `django.test.Client` sends to stand for the TLS-terminating proxy in front of a deployment.
+DEPLOYED_CLIENT = {"HTTP_X_FORWARDED_PROTO": "https"}
+
+
+def deployed_settings() -> Path:
+    """Run this process as deployed (docs/deploy.md): DEBUG off (no query log, no template debug
+    data, the manifest static storage), a secret key of its own, `testserver` (django.test.Client's
+    host) allowed, and its static files collected into a temporary STATIC_ROOT. Requests then come
+    as through the TLS proxy (`DEPLOYED_CLIENT`), or SECURE_SSL_REDIRECT answers 301. Must run
+    before Django is set up; returns the STATIC_ROOT to collect into."""
+    import secrets
+
+    static_root = Path(tempfile.mkdtemp(prefix="bench_static_"))
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    os.environ["STATIC_ROOT"] = str(static_root)
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    return static_root
+
+
+def bench_database(
+    *, require_postgres: bool, name: str, reuse: bool = False, deployed: bool = False
+) -> Callable[[bool], None]:
     """Point Django at the bench's own database, set Django up, migrate; returns `cleanup(drop)`.
+
+    `deployed=True`: the process runs as deployed (`deployed_settings`), its static files collected.
 
     Must run before anything imports Django models. The database named in DATABASE_URL is never
     touched: the bench's database lives beside it on the same server. `reuse=True` keeps an
@@ -79,6 +104,7 @@ def bench_database(*, require_postgres: bool, name: str, reuse: bool = False) ->
             file=sys.stderr,
         )
         sys.exit(2)
+    static_root = deployed_settings() if deployed else None
     if is_postgres:
         import psycopg
 
@@ -118,7 +144,17 @@ def bench_database(*, require_postgres: bool, name: str, reuse: bool = False) ->
 
     django.setup()
     call_command("migrate", verbosity=0)
-    return cleanup
+    if static_root is None:
+        return cleanup
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+    def cleanup_static(drop: bool = True) -> None:
+        import shutil
+
+        shutil.rmtree(static_root, ignore_errors=True)
+        cleanup(drop)
+
+    return cleanup_static
 
 
 def database_label() -> str:

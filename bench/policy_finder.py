@@ -22,7 +22,8 @@ Then VACUUM ANALYZE (what autovacuum does after a bulk load).
 
 Measured, for each role (community secretary: 6 users; street command: 4; district centre: 1) and
 each of the seven typical condition sets below (the last: 80+ with an open petition), RUNS
-requests per user through django.test.Client with a real session, each a fresh request (session,
+requests per user through django.test.Client with a real session (the process set up as deployed:
+DEBUG off, requests as through the TLS proxy, bench.common.deployed_settings), each a fresh request (session,
 user and scope re-read):
 - count: `GET /residents/finder/count/?…` — the live count htmx asks for on every change;
 - list:  `GET /residents/finder/?…` — the count and the first page of 20, rendered, with the
@@ -46,7 +47,16 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Goals, bench_database, database_label, load_line, percentile, seed_district, summary
+from bench.common import (
+    DEPLOYED_CLIENT,
+    Goals,
+    bench_database,
+    database_label,
+    load_line,
+    percentile,
+    seed_district,
+    summary,
+)
 
 DATABASE = "gov_bench_finder"
 P95_TARGET_MS = 100.0
@@ -231,7 +241,7 @@ def main() -> int:
     parser.add_argument("--only", default="", help="run only the conditions whose label contains this")
     args = parser.parse_args()
     print(f"load:     {load_line()}")
-    cleanup = bench_database(require_postgres=True, name=args.database, reuse=args.reuse)
+    cleanup = bench_database(require_postgres=True, name=args.database, reuse=args.reuse, deployed=True)
     try:
         return run(args)
     finally:
@@ -325,7 +335,7 @@ def run(args: argparse.Namespace) -> int:
                 counts: set[int] = set()
                 slowest: tuple[float, str] = (0.0, "")
                 for user in role_users:
-                    client = Client()
+                    client = Client(**DEPLOYED_CLIENT)
                     client.force_login(user)
                     get(client, url)  # warm: templates, URL resolver, this user's first request
                     with CaptureQueriesContext(connection) as captured:

@@ -14,7 +14,8 @@ per engineer on a shared server), `--only` measures some roles (to iterate; repo
 
 For each role (grid worker, community secretary, street command, district centre, department
 handler), several users, RUNS requests each, through django.test.Client with a real session
-(Redis when REDIS_URL is set), every request a fresh one (user, session and scope re-read):
+(Redis when REDIS_URL is set), every request a fresh one (user, session and scope re-read), the
+process set up as deployed (DEBUG off, requests as through the TLS proxy: bench.common.deployed_settings):
 - api:  `GET /api/v1/petitions/` — the API's first page with its count;
 - todo: `GET /petitions/?tab=todo` — the staff desk's 待办 tab, rendered HTML (20 rows, their SLA
   colour and time left, the filter form) with its count capped at 10,000 like the API's.
@@ -37,7 +38,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Goals, bench_database, database_label, load_line, percentile, seed_district, summary
+from bench.common import (
+    DEPLOYED_CLIENT,
+    Goals,
+    bench_database,
+    database_label,
+    load_line,
+    percentile,
+    seed_district,
+    summary,
+)
 
 DATABASE = "gov_bench_1m"
 P95_TARGET_MS = 30.0
@@ -114,7 +124,7 @@ def main() -> int:
     parser.add_argument("--only", default="", help="comma-separated role labels to measure (default: all)")
     args = parser.parse_args()
     print(f"load:     {load_line()}")
-    cleanup = bench_database(require_postgres=True, name=args.database, reuse=args.reuse)
+    cleanup = bench_database(require_postgres=True, name=args.database, reuse=args.reuse, deployed=True)
     try:
         return run(args)
     finally:
@@ -209,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
             query_counts: set[int] = set()
             slowest: tuple[float, str] = (0.0, "")
             for user in users:
-                client = Client()
+                client = Client(**DEPLOYED_CLIENT)
                 client.force_login(user)
                 get(client, url)  # warm: templates, URL resolver, this user's first page
                 with CaptureQueriesContext(connection) as captured:

@@ -9,6 +9,8 @@ import pytest
 from appeals.selectors import categories_cache_clear
 from appeals.services._base import broker_breaker_reset
 from appeals.services.deadlines import limits_cache_clear
+from appeals.serializers import list_rows_clear
+from appeals.worklist import row_cells_clear
 from governance.cache import cache_breaker_reset
 from governance.models import Role
 from governance.pagination import kept_lists_clear
@@ -34,6 +36,8 @@ def _fresh_process_caches():
         department_names_clear,
         keep_clear,
         kept_lists_clear,
+        row_cells_clear,
+        list_rows_clear,
     )
     for clear in caches:
         clear()

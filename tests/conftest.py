@@ -7,9 +7,9 @@ import uuid
 import pytest
 
 from appeals.selectors import categories_cache_clear
+from appeals.serializers import list_rows_clear
 from appeals.services._base import broker_breaker_reset
 from appeals.services.deadlines import limits_cache_clear
-from appeals.serializers import list_rows_clear
 from appeals.worklist import row_cells_clear
 from governance.cache import cache_breaker_reset
 from governance.models import Role

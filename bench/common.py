@@ -67,15 +67,15 @@ DEPLOYED_CLIENT = {"HTTP_X_FORWARDED_PROTO": "https"}
 
 def deployed_settings() -> Path:
     """Run this process as deployed (docs/deploy.md): DEBUG off (no query log, no template debug
-    data, the manifest static storage), a secret key of its own, `testserver` (django.test.Client's
+    data, the manifest static storage), the secret key of a DEBUG-on run, `testserver` (django.test.Client's
     host) allowed, and its static files collected into a temporary STATIC_ROOT. Requests then come
     as through the TLS proxy (`DEPLOYED_CLIENT`), or SECURE_SSL_REDIRECT answers 301. Must run
     before Django is set up; returns the STATIC_ROOT to collect into."""
-    import secrets
-
     static_root = Path(tempfile.mkdtemp(prefix="bench_static_"))
     os.environ["DEBUG"] = "0"
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    # governance/settings.py's key of a DEBUG-on run: the personal-data keys derive from it, so a
+    # bench database seeded either way (its phones encrypted) is read back alike with --reuse.
+    os.environ.setdefault("SECRET_KEY", "insecure-development-key-only-used-with-debug-on-" + "x" * 16)
     os.environ["ALLOWED_HOSTS"] = "testserver"
     os.environ["STATIC_ROOT"] = str(static_root)
     os.environ.setdefault("LOG_LEVEL", "WARNING")

@@ -92,7 +92,10 @@ class FinderForm(forms.Form):
         # the chosen ones costs no query on every live count.
         self.offered_tags = tags_offered(scope)
         self.fields["tags"].choices = [(str(tag.id), tag.name) for tag in self.offered_tags]
-        self.fields["area"].queryset = areas_for_picker(scope)
+        # The options are drawn from the per-process copy (finder_choices); the queryset only
+        # validates a chosen area, so it is built only when one is chosen (~1 ms of ORM otherwise).
+        if self.is_bound and self.data.get("area"):
+            self.fields["area"].queryset = areas_for_picker(scope)
         if not open_petition_condition_available():
             del self.fields["open_petition"]
         self.fields["age_min"].widget.attrs.update({"inputmode": "numeric", "placeholder": "0"})

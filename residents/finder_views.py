@@ -21,6 +21,7 @@ from django.db import connections
 from django.db.models import Count, Max, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -293,12 +294,16 @@ def finder_count(request: HttpRequest) -> HttpResponse:
     """The live count (htmx): a fragment with the number, or the first problem of the form."""
     scope = _scope_or_403(request)
     form = FinderForm(request.GET, scope=scope)
+    # A fragment drawn from its own context alone: no context processor's work (the menu's, the bell's).
     if not form.is_valid():
         errors = [str(error) for field_errors in form.errors.values() for error in field_errors]
-        return render(request, "residents/finder_count.html", {"error": errors[0] if errors else ""}, status=400)
+        html = render_to_string("residents/finder_count.html", {"error": errors[0] if errors else ""})
+        return HttpResponse(html, status=400)
     query = FinderQuery.from_cleaned(form.cleaned_data)
     count = finder_residents(request.user, query).count()
-    return render(request, "residents/finder_count.html", {"count": count, "query": _query_string(request.GET)})
+    return HttpResponse(
+        render_to_string("residents/finder_count.html", {"count": count, "query": _query_string(request.GET)})
+    )
 
 
 @login_required

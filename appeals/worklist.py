@@ -79,6 +79,12 @@ def duration_words(span: timedelta, *, working: bool) -> str:
     """`span` as days (working days of the calendar's working hours, or 24 h), hours and minutes."""
     minutes = max(int(span.total_seconds() // 60), 0)
     day_minutes = int(_working_day().total_seconds() // 60) if working else 24 * 60
+    return _duration_words(minutes, day_minutes, working, get_language())
+
+
+@lru_cache(maxsize=4096)
+def _duration_words(minutes: int, day_minutes: int, working: bool, language: str | None) -> str:
+    """The words for a number of minutes in `language` (the active one: the key of what it says)."""
     days, rest = divmod(minutes, day_minutes or 24 * 60)
     hours, minutes = divmod(rest, 60)
     parts = []

@@ -67,7 +67,7 @@ DEPLOYED_CLIENT = {"HTTP_X_FORWARDED_PROTO": "https"}
 
 def deployed_settings() -> Path:
     """Run this process as deployed (docs/deploy.md): DEBUG off (no query log, no template debug
-    data, the manifest static storage), the secret key of a DEBUG-on run, `testserver` (django.test.Client's
+    data, the manifest static storage, the web worker's garbage-collector thresholds), the secret key of a DEBUG-on run, `testserver` (django.test.Client's
     host) allowed, and its static files collected into a temporary STATIC_ROOT. Requests then come
     as through the TLS proxy (`DEPLOYED_CLIENT`), or SECURE_SSL_REDIRECT answers 301. Must run
     before Django is set up; returns the STATIC_ROOT to collect into."""
@@ -147,6 +147,9 @@ def bench_database(
     if static_root is None:
         return cleanup
     call_command("collectstatic", interactive=False, verbosity=0)
+    from governance.runtime import tune_gc
+
+    tune_gc()  # what governance/wsgi.py does once a worker has loaded the app
 
     def cleanup_static(drop: bool = True) -> None:
         import shutil

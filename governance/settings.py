@@ -105,6 +105,17 @@ TEMPLATES = [
     },
 ]
 
+# --- Web worker ---------------------------------------------------------------------------------
+# The cyclic garbage collector's thresholds in a web worker (governance/runtime.py): collections of
+# the youngest generation every N allocations, and how many of them before the older ones. Python's
+# own (700,10,10) run one every few page views, in the middle of them. Empty: leave Python's.
+GC_THRESHOLDS = env_list("GC_THRESHOLDS", ["100000", "50", "100"])
+if GC_THRESHOLDS and (
+    len(GC_THRESHOLDS) != 3 or not all(value.isdigit() and int(value) > 0 for value in GC_THRESHOLDS)
+):
+    raise ImproperlyConfigured(f"GC_THRESHOLDS={','.join(GC_THRESHOLDS)!r} is not three positive integers.")
+GC_THRESHOLDS = [int(value) for value in GC_THRESHOLDS]
+
 # --- Database ---------------------------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
 DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60, minimum=0)

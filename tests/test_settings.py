@@ -109,6 +109,8 @@ def test_it_loads_in_production_mode_with_every_required_value(tmp_path):
             {"DEBUG": "0", "SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "a.org", "SECURE_HSTS_SECONDS": "x"},
         ),
         ("LOG_LEVEL", {"LOG_LEVEL": "loud"}),
+        ("GC_THRESHOLDS", {"GC_THRESHOLDS": "700,10"}),
+        ("GC_THRESHOLDS", {"GC_THRESHOLDS": "700,ten,10"}),
         ("WORKING_HOURS", {"WORKING_HOURS": "9-5"}),
         ("PETITION_MAX_REOPENS", {"PETITION_MAX_REOPENS": "many"}),
         ("REPEAT_WINDOW_DAYS", {"REPEAT_WINDOW_DAYS": "0"}),

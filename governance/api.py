@@ -9,12 +9,15 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer as DrfJSONRenderer
+from rest_framework.utils.encoders import JSONEncoder
 
 # Deeper bodies are refused before any view sees them: no input of ours nests more than 3 levels,
 # and Python's decoder recurses (5,000 nested "[" used to end in a RecursionError and a 500).
@@ -110,3 +113,31 @@ class ApiMetadata(SimpleMetadata):
             except AssertionError:  # an action view: its input is described in the OpenAPI schema
                 return {}
         return super().determine_actions(request, view)
+
+
+_ENCODE_DEFAULT = JSONEncoder().default  # DRF's conversions: dates and times, Decimal, lazy text, querysets …
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
+class JSONRenderer(DrfJSONRenderer):
+    """DRF's JSONRenderer, the same bytes made by orjson: a page of 50 rows is serialised in a
+    fraction of the time `json.dumps` takes. Dates and times and every type JSON lacks go through
+    DRF's encoder (`…Z` for UTC, Decimal as a string …); U+2028/U+2029 are escaped as DRF escapes
+    them. An indented answer (`Accept: application/json; indent=4`), or a value orjson refuses
+    (an integer beyond 64 bits), is rendered by DRF's own renderer. One difference: a float NaN or
+    infinity is `null` here, where DRF's strict JSON raises."""
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        if data is None:
+            return b""
+        if (
+            self.ensure_ascii
+            or not self.compact
+            or self.get_indent(accepted_media_type, renderer_context or {}) is not None
+        ):
+            return super().render(data, accepted_media_type, renderer_context)
+        try:
+            rendered = orjson.dumps(data, default=_ENCODE_DEFAULT, option=_ORJSON_OPTIONS)
+        except orjson.JSONEncodeError:
+            return super().render(data, accepted_media_type, renderer_context)
+        return rendered.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")

@@ -8,6 +8,7 @@ rendered as `{"message", "code", "extra"}` by the project's exception handler.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
@@ -55,7 +56,14 @@ from governance.clientip import client_ip
 from governance.errors import DomainError
 from governance.limits import SettingRateThrottle
 from governance.models import AccessReason
-from governance.pagination import CappedCountPagination, KeptList, estimated_count, kept_list, values_page
+from governance.pagination import (
+    CappedCountPagination,
+    KeptList,
+    estimated_count,
+    kept_estimate,
+    kept_list,
+    values_page,
+)
 from governance.scoping import scope_for
 from governance.selectors import area_at_path
 from governance.sessions import request_user
@@ -226,7 +234,8 @@ class PetitionListCreateApi(ListAPIView):
         if kept is None:
             return self._page(request)
         paginator = PetitionListPagination(None)
-        return paginator, paginator.paginate_kept(kept, request, now, lambda: estimated_count(build(now)[1]))
+        estimate = partial(kept_estimate, key, lambda: estimated_count(build(now)[1]))
+        return paginator, paginator.paginate_kept(kept, request, now, estimate)
 
     def get_serializer_context(self) -> dict[str, Any]:
         # The page's unmasked values are access-logged in one statement after rendering.

@@ -9,6 +9,7 @@ estimate (never below COUNT_CAP + 1) and says so with `"count_exact": false`.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -342,6 +343,27 @@ def kept_list(
 
 def kept_lists_clear() -> None:
     _kept_lists.clear()
+    _kept_estimates.clear()
+
+
+# A kept list above its count's cap shows the planner's estimate of its size (`estimated_count`):
+# an EXPLAIN of the list built again, a round trip and a plan at every request of a district's
+# list. An estimate is kept per list for ESTIMATE_SECONDS: it is a guess either way.
+ESTIMATE_SECONDS = 60.0
+_kept_estimates: dict[tuple, tuple[float, int | None]] = {}
+
+
+def kept_estimate(key: tuple, estimate: Callable[[], int | None]) -> int | None:
+    """`estimate()` for the kept list `key`, asked again after ESTIMATE_SECONDS."""
+    now = time.monotonic()
+    kept = _kept_estimates.get(key)
+    if kept is not None and now - kept[0] < ESTIMATE_SECONDS:
+        return kept[1]
+    value = estimate()
+    if len(_kept_estimates) >= KEPT_LISTS:
+        _kept_estimates.clear()
+    _kept_estimates[key] = (now, value)
+    return value
 
 
 def _compile_kept(build: Callable, now: datetime, count_limit: int, values: tuple[str, ...] | None) -> KeptList | None:

@@ -161,6 +161,24 @@ def test_it_counts_exactly_up_to_the_cap_and_says_when_it_estimates(submit, grid
     assert len(estimated["results"]) == 4
 
 
+@pytest.mark.postgres
+def test_a_capped_lists_estimate_is_asked_once_a_minute(submit, grid_worker_a, monkeypatch):
+    for _ in range(4):
+        submit()
+    monkeypatch.setattr(pagination.CappedCountPagination, "count_cap", 3)
+
+    def explains() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            body = client_for(grid_worker_a).get(LIST).json()
+        assert body["count_exact"] is False and body["count"] >= 4
+        return sum(q["sql"].startswith("EXPLAIN") for q in captured.captured_queries)
+
+    assert explains() == 1
+    assert explains() == 0  # the estimate kept for the same list
+    monkeypatch.setattr(pagination, "ESTIMATE_SECONDS", 0.0)  # a minute later
+    assert explains() == 1
+
+
 def test_it_renders_a_list_row_exactly_as_the_generic_serializer_would(submit, grid_worker_a, street_command):
     petition = submit()
     Petition.objects.filter(pk=petition.pk).update(supervised=True, urge_count=2)

@@ -36,6 +36,13 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
 
 
+def runs_per_user(runs: int, users: int, most_users: int) -> int:
+    """Requests per user so that every role's cell has as many samples as the role with the most
+    users (`runs` × `most_users`): a p95 of one district user's 20 requests is their second
+    slowest, of six community secretaries' 120 requests their seventh slowest."""
+    return max(runs, -(-runs * most_users // max(users, 1)))
+
+
 def summary(values: list[float]) -> str:
     return f"p50 {statistics.median(values):7.2f} ms  p95 {percentile(values, 0.95):7.2f} ms  (n={len(values)})"
 

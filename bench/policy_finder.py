@@ -22,7 +22,8 @@ Then VACUUM ANALYZE (what autovacuum does after a bulk load).
 
 Measured, for each role (community secretary: 6 users; street command: 4; district centre: 1) and
 each of the seven typical condition sets below (the last: 80+ with an open petition), RUNS
-requests per user through django.test.Client with a real session (the process set up as deployed:
+requests per user (more for a role with fewer users: every cell has RUNS × 6 samples,
+bench.common.runs_per_user) through django.test.Client with a real session (the process set up as deployed:
 DEBUG off, requests as through the TLS proxy, bench.common.deployed_settings), each a fresh request (session,
 user and scope re-read):
 - count: `GET /residents/finder/count/?…` — the live count htmx asks for on every change;
@@ -54,6 +55,7 @@ from bench.common import (
     database_label,
     load_line,
     percentile,
+    runs_per_user,
     seed_district,
     summary,
 )
@@ -288,6 +290,7 @@ def run(args: argparse.Namespace) -> int:
         wanted = [f"{USERNAME_PREFIX[role]}{code}" for code in rng.sample(codes, min(USERS[label], len(codes)))]
         users[label] = list(User.objects.filter(username__in=wanted).order_by("username"))
     tag_ids = dict(Tag.objects.filter(community__isnull=True).values_list("code", "id"))
+    most_users = max(len(role_users) for role_users in users.values())
 
     raw = connection.cursor().connection  # the psycopg connection: bare SQL, no Django in between
 
@@ -346,7 +349,8 @@ def run(args: argparse.Namespace) -> int:
                         started = time.perf_counter()
                         raw.execute(sql).fetchall()
                         slowest = max(slowest, ((time.perf_counter() - started) * 1000, sql))
-                    for _ in range(args.runs):  # interleaved: both sides see the same load
+                    # Interleaved: both sides see the same load.
+                    for _ in range(runs_per_user(args.runs, len(role_users), most_users)):
                         samples.append(get(client, url))
                         bare_samples.append(bare(statements))
                 p95, bare_p95 = percentile(samples, 0.95), percentile(bare_samples, 0.95)

@@ -13,7 +13,8 @@ leaves it behind for the next run; otherwise it is dropped at the end. `--databa
 per engineer on a shared server), `--only` measures some roles (to iterate; report full runs).
 
 For each role (grid worker, community secretary, street command, district centre, department
-handler), several users, RUNS requests each, through django.test.Client with a real session
+handler), several users, RUNS requests each (more for a role with fewer users, the district's
+one: every cell has as many samples, bench.common.runs_per_user), through django.test.Client with a real session
 (Redis when REDIS_URL is set), every request a fresh one (user, session and scope re-read), the
 process set up as deployed (DEBUG off, requests as through the TLS proxy: bench.common.deployed_settings):
 - api:  `GET /api/v1/petitions/` — the API's first page with its count;
@@ -45,6 +46,7 @@ from bench.common import (
     database_label,
     load_line,
     percentile,
+    runs_per_user,
     seed_district,
     summary,
 )
@@ -178,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         "district centre": sample_users(Role.DISTRICT_CENTRE, area_codes(AreaLevel.DISTRICT)),
         "department handler": sample_users(Role.DEPARTMENT_HANDLER, busy),
     }
+    most_users = max(len(users) for users in roles.values())
 
     raw = connection.cursor().connection  # the psycopg connection: bare SQL, no Django in between
 
@@ -231,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
                     raw.execute(sql).fetchall()
                     slowest = max(slowest, ((time.perf_counter() - started) * 1000, sql))
                 # Interleaved, so both sides see the same load.
-                for _ in range(args.runs):
+                for _ in range(runs_per_user(args.runs, len(users), most_users)):
                     samples.append(get(client, url))
                     bare_samples.append(bare(statements))
             p95, bare_p95 = percentile(samples, 0.95), percentile(bare_samples, 0.95)

@@ -283,8 +283,7 @@ def row_html(
         handler = p.handler_area.name if p.handler_area_id else "—"
     sweep = (p.sweep_failed_at, p.sweep_error) if p.sweep_failed_at and tab == "sweep_failed" else None
     key = (
-        get_language(),
-        id(labels),
+        get_language(),  # `labels` are `row_labels()`, the language's
         detail_prefix,
         can_accept,
         p.tracking_no,

@@ -73,11 +73,12 @@ DEPLOYED_CLIENT = {"HTTP_X_FORWARDED_PROTO": "https"}
 
 
 def deployed_settings() -> Path:
-    """Run this process as deployed (docs/deploy.md): DEBUG off (no query log, no template debug
-    data, the manifest static storage, the web worker's garbage-collector thresholds), the secret key of a DEBUG-on run, `testserver` (django.test.Client's
-    host) allowed, and its static files collected into a temporary STATIC_ROOT. Requests then come
-    as through the TLS proxy (`DEPLOYED_CLIENT`), or SECURE_SSL_REDIRECT answers 301. Must run
-    before Django is set up; returns the STATIC_ROOT to collect into."""
+    """Run this process as deployed (docs/deployment.md): DEBUG off (no query log, no template debug
+    data, the manifest static storage), the secret key of a DEBUG-on run, `testserver`
+    (django.test.Client's host) allowed, a temporary STATIC_ROOT for `bench_database` to collect
+    into (it also tunes the collector as governance/wsgi.py does). Requests then come as through
+    the TLS proxy (`DEPLOYED_CLIENT`), or SECURE_SSL_REDIRECT answers 301. Must run before Django is
+    set up; returns the STATIC_ROOT."""
     static_root = Path(tempfile.mkdtemp(prefix="bench_static_"))
     os.environ["DEBUG"] = "0"
     # governance/settings.py's key of a DEBUG-on run: the personal-data keys derive from it, so a

@@ -7,7 +7,8 @@ session's own data names). That column buys two things:
 - **One query for session, user and scope.** Loading a session selects its row joined with the
   user and, on PostgreSQL, the user's active posts as one JSON array: the request's session, user
   and `governance.scoping.scope_for` cost one round trip instead of three. That statement is
-  written once per process (`_session_statement`), not compiled by the ORM on every request. `SessionUserMiddleware`
+  written once per process (`_session_statement`), not compiled by the ORM on every request, and
+  prepared once per connection (`governance.prepared`), not planned every time. `SessionUserMiddleware`
   (in place of Django's `AuthenticationMiddleware`) hands that user to Django's own `auth.get_user`,
   which still verifies the backend, `is_active` and the session's password hash as always; a user
   that does not match the session's data is never used (the normal query runs instead).
@@ -42,6 +43,8 @@ from django.db import connections, models, router
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
+
+from governance.prepared import execute_prepared
 
 # The user the session's query read, offered to `SessionUserBackend.get_user` during one
 # `auth.get_user` call (set and reset around it by `SessionUserMiddleware`).
@@ -118,7 +121,10 @@ class SessionStore(DBStore):
         """
         session_fields, user_fields, read_names, sql = _session_statement(alias)
         with connections[alias].cursor() as cursor:
-            cursor.execute(sql, [self.session_key, timezone.now()])
+            # Planning it cost more than running it: prepared once per connection.
+            execute_prepared(
+                cursor, alias, "governance_session", sql, [self.session_key, timezone.now()], SESSION_PARAMETER_TYPES
+            )
             row = cursor.fetchone()
         if row is None:
             self._session_key = None
@@ -150,6 +156,8 @@ _POST_SQL = {
     "area_id": 'p."area_id"',
 }
 _STATEMENTS: dict[str, tuple[list[str], list[str], list[str], str]] = {}
+# The session statement's parameters: the session key and the moment it must not have expired by.
+SESSION_PARAMETER_TYPES = ("text", "timestamptz")
 # Figures about the user that every page shows (the bell's unread count), read by the session's
 # own statement: one round trip less on every page. Registered by the app that owns the figure
 # (governance imports no app): a name and a function of the quoting function that gives a

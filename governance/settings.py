@@ -119,6 +119,10 @@ GC_THRESHOLDS = [int(value) for value in GC_THRESHOLDS]
 # --- Database ---------------------------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
 DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+# Statements every request sends (the session's) are prepared once per PostgreSQL connection
+# (governance/prepared.py). Off behind a pooler in transaction mode, which moves a client between
+# server connections.
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True)}
 else:

@@ -12,6 +12,7 @@ from appeals.inbox import BELL_READ
 from appeals.models import Notification
 from appeals.services.handling import petition_accept, petition_ask_extension, petition_decide_extension
 from appeals.services.notifications import notification_create
+from governance.prepared import statement_of
 
 
 def _inbox(user, kind="escalated", n=1, petition=None):
@@ -94,7 +95,8 @@ def test_a_page_reads_the_bell_count_with_its_session(client, grid_worker_a):
     with CaptureQueriesContext(connection) as captured:
         page = client.get(reverse("appeals:list")).content.decode()
     assert 'bell-count">2<' in page
-    notification_reads = [q["sql"] for q in captured.captured_queries if "appeals_notification" in q["sql"]]
+    statements = [statement_of(connection.alias, q["sql"]) for q in captured.captured_queries]
+    notification_reads = [sql for sql in statements if "appeals_notification" in sql]
     assert len(notification_reads) == 1 and "governance_usersession" in notification_reads[0]
     _inbox(grid_worker_a, n=1)
     assert 'bell-count">3<' in client.get(reverse("appeals:list")).content.decode()

@@ -14,6 +14,7 @@ from django.utils import timezone
 from appeals.models import Category, CategoryKind
 from governance import sessions
 from governance.models import Role, StaffPost
+from governance.prepared import statement_of
 from governance.sessions import UserSession
 from tests.appeals.conftest import POINT_A
 from tests.factories import make_user
@@ -68,7 +69,10 @@ def test_session_user_and_posts_are_one_query_and_the_submit_one_more(grid_worke
     assert response.status_code == 201, response.content
     queries = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert len(queries) == 2, queries
-    assert "governance_usersession" in queries[0] and "auth_user" in queries[0] and "staffpost" in queries[0]
+    # The session's statement, prepared on this connection by an earlier request: only executed.
+    assert queries[0].startswith("EXECUTE governance_session_"), queries
+    session_sql = statement_of(connection.alias, queries[0])
+    assert "governance_usersession" in session_sql and "auth_user" in session_sql and "staffpost" in session_sql
     assert queries[1].startswith("WITH p AS (INSERT INTO")
 
 

@@ -1,0 +1,94 @@
+"""The session's statement prepared once per connection (governance/prepared.py)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import ProgrammingError, connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from governance.prepared import execute_prepared, numbered, prepared_name, statement_of
+from governance.sessions import _session_statement
+
+pytestmark = pytest.mark.postgres  # PREPARE and EXECUTE are PostgreSQL's
+
+SQL = "SELECT %s::int + 1, %s::text"
+
+
+def executed(statements: list[str]) -> list[str]:
+    return [sql for sql in statements if sql.startswith(("PREPARE ", "EXECUTE "))]
+
+
+def run(params: list) -> tuple:
+    with connection.cursor() as cursor:
+        execute_prepared(cursor, connection.alias, "test_prepared", SQL, params, ("int", "text"))
+        return cursor.fetchone()
+
+
+def forget_all() -> None:
+    """What a pooler's DISCARD ALL does to the server connection: every prepared statement gone."""
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+
+
+def test_placeholders_are_numbered_and_a_stray_percent_is_refused():
+    assert numbered("SELECT %s, %s FROM t WHERE a = %s") == "SELECT $1, $2 FROM t WHERE a = $3"
+    with pytest.raises(ValueError):
+        numbered("SELECT %s WHERE name LIKE 'a%'")
+    assert prepared_name("p", "SELECT 1") != prepared_name("p", "SELECT 2")
+
+
+def test_prepared_once_per_connection_then_only_executed(db):
+    forget_all()
+    with CaptureQueriesContext(connection) as captured:
+        assert run([41, "a"]) == (42, "a")
+        assert run([1, "b"]) == (2, "b")
+    sent = executed([q["sql"] for q in captured.captured_queries])
+    assert [sql.split()[0] for sql in sent] == ["PREPARE", "EXECUTE", "EXECUTE"], sent
+    assert statement_of(connection.alias, sent[1]) == sent[0].split(" AS ", 1)[1] == "SELECT $1::int + 1, $2::text"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_again():
+    run([1, "x"])
+    connection.close()  # the next cursor opens another server connection, which knows nothing
+    with CaptureQueriesContext(connection) as captured:
+        assert run([2, "y"]) == (3, "y")
+    assert [sql.split()[0] for sql in executed([q["sql"] for q in captured.captured_queries])] == ["PREPARE", "EXECUTE"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_gone_from_the_connection_is_prepared_again_outside_a_transaction():
+    run([1, "x"])
+    forget_all()
+    assert run([5, "z"]) == (6, "z")
+
+
+def test_a_statement_gone_inside_a_transaction_is_an_error_and_not_retried(db):
+    run([1, "x"])
+    forget_all()
+    with pytest.raises(ProgrammingError), transaction.atomic():
+        run([5, "z"])
+    assert run([7, "w"]) == (8, "w")  # and the next use prepares it again
+
+
+def test_switched_off_the_plain_statement_is_sent(db, settings):
+    settings.DB_PREPARED_STATEMENTS = False
+    with CaptureQueriesContext(connection) as captured:
+        assert run([1, "p"]) == (2, "p")
+    assert [q["sql"] for q in captured.captured_queries] == ["SELECT 1::int + 1, 'p'::text"]
+
+
+@pytest.mark.django_db(transaction=True)  # requests outside a transaction, as served
+def test_the_session_is_read_through_its_prepared_statement(grid_worker_a):
+    client = Client()
+    client.force_login(grid_worker_a)
+    forget_all()
+    assert client.get("/accounts/").status_code == 200  # after DEALLOCATE ALL: prepared again
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/accounts/")
+    assert response.status_code == 200 and response.wsgi_request.user.pk == grid_worker_a.pk
+    first = captured.captured_queries[0]["sql"]
+    assert first.startswith("EXECUTE governance_session_"), first
+    *_, sql = _session_statement(connection.alias)
+    assert statement_of(connection.alias, first) == numbered(sql)

@@ -97,6 +97,14 @@ def _prepared_on(connection: Any) -> set[str]:
     return kept[1]
 
 
+def prepared_clear(alias: str) -> None:
+    """Deallocate every statement prepared on `alias`'s connection and forget them (tests)."""
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    _prepared_on(connection).clear()
+
+
 def statement_of(alias: str, sql: str) -> str:
     """What a captured statement runs: for `EXECUTE name(…)`, the statement `name` was prepared as
     on this connection (from PostgreSQL's pg_prepared_statements, which keeps the whole PREPARE);

@@ -7,12 +7,22 @@ from django.db import ProgrammingError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from governance.prepared import execute_prepared, numbered, prepared_name, statement_of
+from governance.prepared import execute_prepared, numbered, prepared_clear, prepared_name, statement_of
 from governance.sessions import _session_statement
 
 pytestmark = pytest.mark.postgres  # PREPARE and EXECUTE are PostgreSQL's
 
 SQL = "SELECT %s::int + 1, %s::text"
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_unknown(django_db_blocker):
+    """Each test below takes statements away behind the connection's back: after it, the connection
+    and what is remembered of it agree again (the next test's requests run inside a transaction,
+    where a lost statement is not prepared again)."""
+    yield
+    with django_db_blocker.unblock():  # after the test's own database fixture is gone
+        prepared_clear(connection.alias)
 
 
 def executed(statements: list[str]) -> list[str]:
@@ -26,7 +36,8 @@ def run(params: list) -> tuple:
 
 
 def forget_all() -> None:
-    """What a pooler's DISCARD ALL does to the server connection: every prepared statement gone."""
+    """What a pooler's DISCARD ALL does to the server connection: every prepared statement gone,
+    unknown to what this process remembers."""
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
 

@@ -36,6 +36,15 @@ PLAIN_FIELDS = (
 )
 
 
+def _is_plain(field: models.Field) -> bool:
+    """Whether `field`'s database value is its attribute as it is (see PLAIN_FIELDS)."""
+    return (
+        type(field) in PLAIN_FIELDS
+        and not getattr(field, "auto_now", False)
+        and not getattr(field, "auto_now_add", False)
+    )
+
+
 def insert(objects: Sequence[Model]) -> None:
     """Insert the unsaved instances (one model) in the current transaction; sets their pks."""
     if not objects:
@@ -53,10 +62,18 @@ def insert(objects: Sequence[Model]) -> None:
         for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
             obj.pk = pk
         fields = meta.concrete_fields
+        plain = [_is_plain(field) for field in fields]
         columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
         with cursor.cursor.copy(f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN") as copy:
             for obj in objects:
-                copy.write_row([field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields])
+                copy.write_row(
+                    [
+                        getattr(obj, field.attname)
+                        if is_plain
+                        else field.get_db_prep_save(field.pre_save(obj, True), connection)
+                        for field, is_plain in zip(fields, plain, strict=True)
+                    ]
+                )
     for obj in objects:
         obj._state.adding = False
         obj._state.db = connection.alias

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -192,6 +193,10 @@ def _create_residents(
     houses = handler.houses
     created: list[int] = []
     made: list[tuple[RowPlan, int]] = []
+    house_ids = sorted({plan.values["house_id"] for plan in plans})
+    # Inserted with `living_alone` as it will be: records' rule over the residents on record and
+    # these. Set afterwards, each new row would be written twice, its every index entry too.
+    alone, lived_in = _alone_after(house_ids, plans)
     for batch in _batches(plans):
         objects = []
         for plan in batch:
@@ -205,6 +210,8 @@ def _create_residents(
                     moved_in_on=values.get("moved_in_on"),
                     moved_out_on=values.get("moved_out_on"),
                     status=values.get("status", ResidentStatus.ACTIVE),
+                    living_alone=values.get("status", ResidentStatus.ACTIVE) == ResidentStatus.ACTIVE
+                    and values["house_id"] in alone,
                     notes=values.get("notes", ""),
                     microgrid_id=house["microgrid_id"],
                     grid_id=house["grid_id"],
@@ -219,11 +226,32 @@ def _create_residents(
         created += [obj.pk for obj in objects]
         made += [(plan, obj.pk) for plan, obj in zip(batch, objects, strict=True)]
         advance(len(batch))
-    house_ids = sorted({plan.values["house_id"] for plan in plans})
-    for start in range(0, len(house_ids), REFRESH_BATCH):
-        _living_alone(house_ids[start : start + REFRESH_BATCH])
+    # The active residents already on record in these houses may have stopped living alone.
+    for start in range(0, len(lived_in), REFRESH_BATCH):
+        _living_alone(lived_in[start : start + REFRESH_BATCH])
     _derived_tags(created, house_ids)
     return made
+
+
+def _alone_after(house_ids: list[int], plans: list[RowPlan]) -> tuple[set[int], list[int]]:
+    """The houses that will have exactly one active resident once `plans` are inserted (those on
+    record counted in the database, the new ones in the plans), and the houses that have active
+    residents on record (theirs is the only `living_alone` the insert can change)."""
+    active = dict.fromkeys(house_ids, 0)
+    for start in range(0, len(house_ids), REFRESH_BATCH):
+        on_record = (
+            Resident.objects.filter(house_id__in=house_ids[start : start + REFRESH_BATCH], status=ResidentStatus.ACTIVE)
+            .values("house_id")
+            .annotate(n=Count("pk"))
+            .values_list("house_id", "n")
+        )
+        for house_id, n in on_record:
+            active[house_id] += n
+    lived_in = [house_id for house_id, n in active.items() if n]
+    for plan in plans:
+        if plan.values.get("status", ResidentStatus.ACTIVE) == ResidentStatus.ACTIVE:
+            active[plan.values["house_id"]] += 1
+    return {house_id for house_id, n in active.items() if n == 1}, lived_in
 
 
 def _living_alone(house_ids: list[int]) -> None:

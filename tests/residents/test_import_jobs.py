@@ -278,6 +278,18 @@ def test_a_new_housemate_ends_living_alone_of_the_resident_on_record(place):
     assert not Resident.objects.get(id_number_hash=blind_index("id", mate[0][1])).living_alone
 
 
+def test_residents_imported_together_into_one_house_do_not_live_alone(place):
+    pair = [
+        ["赵敏", id_number(date(1985, 4, 4), 242), "", "", "MP-102", "配偶", "", "", ""],
+        ["钱进", id_number(date(1984, 2, 2), 251), "", "", "MP-102", "户主", "", "", ""],
+    ]
+    run_import(place, check(place, upload(place, csv_bytes(RESIDENT_HEADER, pair), name="两口.csv")))
+    for row in pair:
+        resident = Resident.objects.get(id_number_hash=blind_index("id", row[1]))
+        assert not resident.living_alone
+        assert not resident.tags.filter(tag__code="living_alone").exists()
+
+
 def test_the_mapping_queues_the_dry_run_after_commit_and_the_sweeper_resends_it(
     place, monkeypatch, django_capture_on_commit_callbacks
 ):

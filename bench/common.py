@@ -169,9 +169,18 @@ def bench_database(
 
 
 def database_label() -> str:
+    """The database's vendor and name; on PostgreSQL also its version and `shared_buffers` (the
+    server's cache: with its default 128 MB a district-wide scan of a million rows reads from the
+    operating system's cache instead, docs/deployment.md)."""
     from django.db import connection
 
-    return f"{connection.vendor} {connection.settings_dict['NAME']}"
+    label = f"{connection.vendor} {connection.settings_dict['NAME']}"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('server_version'), current_setting('shared_buffers')")
+            version, buffers = cursor.fetchone()
+        label += f" (PostgreSQL {version}, shared_buffers {buffers})"
+    return label
 
 
 def seed_district(seed: int, scale: float = 1.0):

@@ -21,7 +21,7 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 APP_SERVICES = {"web", "worker", "beat", "migrate"}
 # Services run from a public image with that image's own server as the command.
-IMAGE_SERVICES = {"postgres": ("postgres:15", None), "redis": ("redis:7", "redis-server")}
+IMAGE_SERVICES = {"postgres": ("postgres:15", "postgres"), "redis": ("redis:7", "redis-server")}
 
 
 def command_of(service: dict) -> list[str]:
@@ -80,6 +80,12 @@ def test_each_backing_service_is_a_known_image(name):
     command = command_of(service)
     assert not command or command[0] == program
     assert service["healthcheck"]["test"]
+
+
+def test_postgres_caches_more_than_its_default():
+    settings = dict(arg.split("=", 1) for arg in command_of(SERVICES["postgres"]) if "=" in arg)
+    assert settings["shared_buffers"] == "${POSTGRES_SHARED_BUFFERS:-1GB}"
+    assert settings["effective_cache_size"].startswith("${POSTGRES_EFFECTIVE_CACHE_SIZE:-")
 
 
 @pytest.mark.parametrize("name", ["web", "worker", "beat"])

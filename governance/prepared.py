@@ -72,11 +72,11 @@ def execute_prepared(
     try:
         cursor.execute(execute, params)
     except ProgrammingError as error:
-        missing = getattr(error.__cause__, "sqlstate", None) == INVALID_STATEMENT_NAME
-        if not missing or connection.in_atomic_block:
-            known.discard(name)
-            raise
+        if getattr(error.__cause__, "sqlstate", None) != INVALID_STATEMENT_NAME:
+            raise  # the statement failed; it is still prepared
         known.clear()  # the connection lost what it had prepared: all of it, not just this one
+        if connection.in_atomic_block:
+            raise  # the transaction is aborted; the next use prepares again
         cursor.execute(_prepare_text(name, sql, types))
         known.add(name)
         cursor.execute(execute, params)

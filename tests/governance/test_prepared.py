@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import ProgrammingError, connection, transaction
+from django.db import DataError, ProgrammingError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -81,6 +81,38 @@ def test_a_statement_gone_inside_a_transaction_is_an_error_and_not_retried(db):
     with pytest.raises(ProgrammingError), transaction.atomic():
         run([5, "z"])
     assert run([7, "w"]) == (8, "w")  # and the next use prepares it again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_that_fails_for_its_values_stays_prepared():
+    run([1, "x"])
+    with pytest.raises(DataError):
+        run(["not a number", "y"])
+    with CaptureQueriesContext(connection) as captured:
+        assert run([2, "z"]) == (3, "z")
+    assert [sql.split()[0] for sql in executed([q["sql"] for q in captured.captured_queries])] == ["EXECUTE"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_refused_by_the_server_stays_prepared_and_known():
+    sql = "SELECT count(*) + %s::int FROM prepared_probe"
+
+    def count_plus(n: int) -> int:
+        with connection.cursor() as cursor:
+            execute_prepared(cursor, connection.alias, "test_probe", sql, [n], ("int",))
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE prepared_probe (n int)")
+    assert count_plus(1) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE prepared_probe")
+    with pytest.raises(ProgrammingError):  # its table is gone: refused, but still prepared on the server
+        count_plus(1)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE prepared_probe (n int)")
+        cursor.execute("INSERT INTO prepared_probe VALUES (1), (2)")
+    assert count_plus(1) == 3  # executed again, not prepared twice
 
 
 def test_switched_off_the_plain_statement_is_sent(db, settings):

@@ -166,6 +166,8 @@ SESSION_IDLE_REFRESH_SECONDS = env_int("SESSION_IDLE_REFRESH_SECONDS", 60, minim
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "governance.cache.FailSoftRedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
+    # kombu's Redis transport, keeping the client it publishes with (governance/broker.py).
+    CELERY_BROKER_TRANSPORT = "governance.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "socket_timeout": BROKER_TIMEOUT,
         "socket_connect_timeout": BROKER_TIMEOUT,

@@ -35,6 +35,7 @@ from appeals.services.deadlines import start_clock
 from appeals.services.notifications import notify_area_staff, notify_submitter_received
 from governance.errors import DomainError
 from governance.identity import is_valid_phone, normalize_phone
+from governance.prepared import execute_prepared
 from governance.selectors import area_chain
 from grids.models import Area, AreaLevel
 from grids.spatial import microgrid_at
@@ -212,8 +213,10 @@ def _insert_with_event(petition: Petition, event: PetitionEvent) -> None:
 
     On PostgreSQL this is one statement (`WITH p AS (INSERT … RETURNING id) INSERT INTO events …`):
     atomic on its own, so outside a transaction it needs no BEGIN and COMMIT — one round trip
-    instead of four on the intake request. Inside a transaction it runs in a savepoint, so a
-    tracking-number collision can be retried. Other databases take the ORM's two inserts.
+    instead of four on the intake request; its text never changes, so it is prepared once per
+    connection and planned once (`governance.prepared`). Inside a transaction it runs in a
+    savepoint, so a tracking-number collision can be retried. Other databases take the ORM's two
+    inserts.
     """
     connection = connections[router.db_for_write(Petition)]
     if connection.vendor != "postgresql":
@@ -222,15 +225,39 @@ def _insert_with_event(petition: Petition, event: PetitionEvent) -> None:
             event.petition = petition
             event.save(force_insert=True, using=connection.alias)
         return
+    petition_fields, event_fields, sql, types = _insert_statement(connection)
+
+    def values(obj: Any, fields: list) -> list:
+        return [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
+
+    params = values(petition, petition_fields) + values(event, event_fields)
+    with transaction.atomic(using=connection.alias) if connection.in_atomic_block else nullcontext():
+        with connection.cursor() as cursor:
+            execute_prepared(cursor, connection.alias, "appeals_intake", sql, params, types)
+            petition_id, event_id = cursor.fetchone()
+    for obj, pk in ((petition, petition_id), (event, event_id)):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    event.petition = petition
+
+
+# Per database alias: (petition fields, event fields, statement, parameter types) of the insert.
+_INSERT_STATEMENTS: dict[str, tuple[list, list, str, list[str]]] = {}
+
+
+def _insert_statement(connection: Any) -> tuple[list, list, str, list[str]]:
+    """The one statement inserting a petition and its first event, built once per database: the same
+    text each time, so it is prepared once per connection (`governance.prepared`)."""
+    cached = _INSERT_STATEMENTS.get(connection.alias)
+    if cached is not None:
+        return cached
     qn = connection.ops.quote_name
     petition_fields = [f for f in Petition._meta.concrete_fields if not f.primary_key]
     event_fields = [f for f in PetitionEvent._meta.concrete_fields if not f.primary_key and f.name != "petition"]
 
     def columns(fields: list) -> str:
         return ", ".join(qn(f.column) for f in fields)
-
-    def values(obj: Any, fields: list) -> list:
-        return [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
 
     petition_pk = qn(Petition._meta.pk.column)
     sql = (
@@ -241,16 +268,9 @@ def _insert_with_event(petition: Petition, event: PetitionEvent) -> None:
         f"VALUES ((SELECT {petition_pk} FROM p), {', '.join(['%s'] * len(event_fields))}) "
         f"RETURNING {qn(PetitionEvent._meta.get_field('petition').column)}, {qn(PetitionEvent._meta.pk.column)}"
     )
-    params = values(petition, petition_fields) + values(event, event_fields)
-    with transaction.atomic(using=connection.alias) if connection.in_atomic_block else nullcontext():
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            petition_id, event_id = cursor.fetchone()
-    for obj, pk in ((petition, petition_id), (event, event_id)):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
-    event.petition = petition
+    types = [f.db_type(connection) for f in (*petition_fields, *event_fields)]
+    _INSERT_STATEMENTS[connection.alias] = (petition_fields, event_fields, sql, types)
+    return _INSERT_STATEMENTS[connection.alias]
 
 
 def _existing(idempotency_key: str | None, channel: str, external_ref: str) -> Petition | None:

@@ -27,6 +27,7 @@ from appeals.models import (
 from appeals.services import intake, petition_escalate, petition_submit, petition_whistle
 from governance import pagination
 from governance.models import AccessLog, Role
+from governance.prepared import statement_of
 from governance.scoping import forget_scope
 from governance.selectors import area_at_path, area_chain
 from grids.models import Area
@@ -72,7 +73,8 @@ def test_it_files_a_staff_petition_in_two_queries_after_authentication(grid_work
     # The caller's posts, then the petition and its event in one statement; no category or area query.
     queries = real_queries(captured)
     assert len(queries) == 2, queries
-    assert queries[-1].startswith("WITH p AS (INSERT INTO")
+    assert queries[-1].startswith("EXECUTE appeals_intake_"), queries  # prepared by the first POST
+    assert statement_of(connection.alias, queries[-1]).startswith("WITH p AS (INSERT INTO")
     petition = Petition.objects.get(tracking_no=response.json()["tracking_no"])
     assert petition.grid.code == "DS0C0G0" and petition.street.code == "DS0"
     assert list(petition.events.values_list("type", "to_status")) == [(EventType.SUBMITTED, Status.SUBMITTED)]
@@ -140,7 +142,9 @@ def test_it_writes_the_petition_and_its_event_in_one_autocommit_statement(catego
                                  category=category).petition  # fmt: skip
     statements = [q["sql"].split(" ", 1)[0] for q in captured.captured_queries]
     if connection.vendor == "postgresql":  # no BEGIN/COMMIT: the collision, then the insert that won
-        assert statements == ["WITH", "WITH"], statements
+        # Prepared by the first submission; the collision leaves it prepared for the retry.
+        assert statements == ["EXECUTE", "EXECUTE"], statements
+        assert statement_of(connection.alias, captured.captured_queries[0]["sql"]).startswith("WITH p AS (INSERT")
     assert second.tracking_no == "261201888888"
     assert Petition.objects.filter(tracking_no=taken.tracking_no).count() == 1
     assert second.events.get().type == EventType.SUBMITTED

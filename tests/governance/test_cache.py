@@ -74,3 +74,17 @@ def test_it_uses_redis_again_once_the_breaker_closes(own_cache, own_redis):
     cache_breaker_reset()  # what CACHE_RETRY_AFTER seconds do
     own_cache.set("k", 1)
     assert own_cache.get("k") == 1
+
+
+def test_it_keeps_one_client_and_reconnects_it_after_a_restart(own_cache, own_redis):
+    client = own_cache._cache.get_client(write=True)
+    assert own_cache._cache.get_client("any key") is client  # one redis.Redis per pool, not per call
+    own_cache.set("kept", 1)
+    own_redis.stop()
+    assert own_cache.get("kept", "gone") == "gone"
+    own_redis.start()  # empty: it keeps nothing on disk
+    cache_breaker_reset()
+    assert own_cache.get("kept", "gone") == "gone"
+    own_cache.set("again", 2)
+    assert own_cache.get("again") == 2
+    assert own_cache._cache.get_client() is client

@@ -73,7 +73,9 @@ def test_session_user_and_posts_are_one_query_and_the_submit_one_more(grid_worke
     assert queries[0].startswith("EXECUTE governance_session_"), queries
     session_sql = statement_of(connection.alias, queries[0])
     assert "governance_usersession" in session_sql and "auth_user" in session_sql and "staffpost" in session_sql
-    assert queries[1].startswith("WITH p AS (INSERT INTO")
+    # The petition and its event: one statement, also prepared by the earlier request.
+    assert queries[1].startswith("EXECUTE appeals_intake_"), queries
+    assert statement_of(connection.alias, queries[1]).startswith("WITH p AS (INSERT INTO")
 
 
 @pytest.mark.postgres

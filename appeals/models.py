@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from governance.derived import DerivedCharField
 from governance.models import Department
 from governance.workcalendar import TimeUnit
 from grids.models import Area
@@ -213,6 +214,11 @@ class Petition(models.Model):
     )
     contact_name = models.CharField(_("contact name"), max_length=50, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    # The blind index of the contact phone (the one a resident's encrypted phone is found by):
+    # what the policy finder's "has an open petition" compares residents' phones with, in SQL.
+    contact_phone_hash = DerivedCharField(
+        max_length=32, source="contact_phone", compute="governance.crypto.phone_blind_index", keyed=True
+    )
 
     title = models.CharField(_("title"), max_length=100)
     description = models.TextField(_("description"), max_length=2000)
@@ -228,6 +234,9 @@ class Petition(models.Model):
     lon = models.FloatField(_("longitude"), null=True, blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
+    # The address's matching key (a house's `address_key` for the same address): the finder's
+    # "has an open petition" finds the residents of the petition's house by it, in SQL.
+    address_key = DerivedCharField(max_length=200, source="address", compute="residents.models.normalize_address")
     # An area named at intake (the submitter's community, a staff member's own area): where the
     # petition waits for placement when neither point nor address locates it.
     reported_area = models.ForeignKey(
@@ -370,12 +379,12 @@ class Petition(models.Model):
                 for name, level in (("recent", []), ("street", ["street"]), ("community", ["community"]))
             ),
             # 政策找人's "has an open petition" (appeals.resident_links): the open petitions of a scope
-            # with the address and phone residents are matched by, read from the index alone.
+            # with the address key and phone digest residents are matched by, read from the index alone.
             models.Index(
                 fields=["area_path"],
                 opclasses=["varchar_pattern_ops"],
                 name="appeals_pet_open_contacts",
-                include=["contact_phone", "address", "street", "community", "grid", "microgrid"],
+                include=["address_key", "contact_phone_hash", "street", "community", "grid", "microgrid"],
                 condition=Q(status__in=sorted(OPEN_STATUSES)),
             ),
             # A resident's own petitions.

@@ -167,7 +167,7 @@ PETITIONS_SQL = """
                                   microgrid_id, grid_id, community_id, street_id, status, tier, handler_area_id,
                                   escalated_on_deadline, supervised, urge_count, reply, rating, reopen_count,
                                   repeat_count, round_count, sweep_error, created_at, resolved_at, closed_at,
-                                  updated_at)
+                                  updated_at, address_key, contact_phone_hash)
     SELECT 'BF' || lpad(i::text, 10, '0'), md5('bench-finder-' || i), 'hotline', '', '',
            '13' || lpad(((i::bigint * 2654435761) %% 1000000000)::text, 9, '0'),
            '楼道灯不亮', '楼道灯坏了很久，请尽快维修。', 'individual', 'normal', 'fast', h.address, h.area_path,
@@ -178,7 +178,7 @@ PETITIONS_SQL = """
            now() - (i %% 720) * interval '12 hours',
            CASE WHEN i > %(open)s THEN now() - (i %% 720) * interval '12 hours' + interval '3 days' END,
            CASE WHEN i > %(open)s THEN now() - (i %% 720) * interval '12 hours' + interval '4 days' END,
-           now()
+           now(), h.address_key, ''
     FROM generate_series(1, %(total)s) AS i
     JOIN residents_house h ON h.id = 1 + (i::bigint * 7919) %% %(houses)s
 """
@@ -189,6 +189,8 @@ def seed_petitions() -> None:
     condition "has an open petition" reads. Added to a database seeded before the condition too."""
     from django.db import connection
 
+    from governance.crypto import phone_blind_index
+
     step = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("SELECT max(id) FROM residents_house")
@@ -196,6 +198,11 @@ def seed_petitions() -> None:
         params = {"open": OPEN_PETITIONS, "total": OPEN_PETITIONS + CLOSED_PETITIONS, "houses": houses}
         cursor.execute(PETITIONS_SQL, params)
         print(f"setup:    {cursor.rowcount:>9,} rows  {time.perf_counter() - step:6.1f} s  petitions")
+        # The contact phone's digest, as the petition's own column keeps it (governance.derived):
+        # a keyed hash, computed here rather than in SQL.
+        cursor.execute("SELECT id, contact_phone FROM appeals_petition WHERE tracking_no LIKE 'BF%%'")
+        digests = [(phone_blind_index(phone), pk) for pk, phone in cursor.fetchall()]
+        cursor.executemany("UPDATE appeals_petition SET contact_phone_hash = %s WHERE id = %s", digests)
         cursor.execute("VACUUM ANALYZE appeals_petition")
 
 

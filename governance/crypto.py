@@ -27,12 +27,15 @@ from django.core.signals import setting_changed
 from django.db import models
 from django.dispatch import receiver
 
+from governance.identity import is_valid_phone, normalize_phone
+
 __all__ = [
     "EncryptedTextField",
     "InvalidToken",
     "blind_index",
     "decrypt",
     "encrypt",
+    "phone_blind_index",
     "is_current",
     "rotate",
 ]
@@ -107,6 +110,12 @@ def blind_index(kind: str, value: str) -> str:
         return ""
     digest = hmac.new(_hash_key(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
     return digest[:BLIND_INDEX_LENGTH]
+
+
+def phone_blind_index(value: str) -> str:
+    """The blind index a phone is found by: that of its normal form; "" for what is no phone number."""
+    phone = normalize_phone(value)
+    return blind_index("phone", phone) if is_valid_phone(phone) else ""
 
 
 class EncryptedTextField(models.TextField):

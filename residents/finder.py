@@ -22,7 +22,6 @@ The count and the page come from that queryset; nothing is counted twice.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -145,10 +144,11 @@ class TagIdsMatch(Func):
 
 @dataclass(frozen=True)
 class OpenPetitionContacts:
-    """What open petitions in a scope point at: house address keys and phone blind indexes."""
+    """What open petitions in a scope point at, as two one-column subqueries: the address keys of
+    their houses and the blind indexes of their contact phones."""
 
-    address_keys: frozenset[str] = frozenset()
-    phone_hashes: frozenset[str] = frozenset()
+    address_keys: QuerySet
+    phone_hashes: QuerySet
 
 
 # Petitions live in `appeals`, above `residents`: the appeals app plugs its source in at start-up
@@ -165,66 +165,22 @@ def open_petition_condition_available() -> bool:
     return _open_petition_source is not None
 
 
-# What PostgreSQL's array input reads as part of an element's syntax (or trims around it), but
-# for the comma, which array_literal counts instead.
-_ARRAY_SYNTAX = re.compile(r'[{}"\\\s]')
-
-
-def array_literal(values: list[str]) -> str | list[str]:
-    """`values` as one PostgreSQL array literal (`{a,b,c}`) when every value can stand unquoted in
-    it, else the list itself (psycopg then quotes each value). Address keys (letters and digits)
-    and phone digests (hex) always can: one string to send instead of thousands of elements
-    checked and quoted one by one (~2 ms per 1,000)."""
-    if not values:
-        return values
-    joined = ",".join(values)
-    if (
-        joined.count(",") != len(values) - 1  # a value holds a comma
-        or _ARRAY_SYNTAX.search(joined)
-        or not all(values)  # an empty value: an error unquoted
-        or ("null" in joined.lower() and any(value.upper() == "NULL" for value in values))  # NULL unquoted
-    ):
-        return values
-    return "{" + joined + "}"
-
-
-@CharField.register_lookup
-class AnyOf(Lookup):
-    """`col = ANY(%s)` with the list as one array parameter on PostgreSQL (thousands of address keys
-    or phone digests make one parameter, not thousands to parse and plan); `IN (…)` elsewhere."""
-
-    lookup_name = "finder_any"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = sorted(map(str, self.rhs))
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::text[])", [*lhs_params, array_literal(values)]
-        if not values:
-            return "1 = 0", list(lhs_params)
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
-
-
 def open_petition_condition(scope: Scope) -> Q:
     """Residents with an open petition: a petition not yet resolved, closed or merged, visible in the
     reader's scope, whose address is the resident's house (the same address key petitions are
     routed by) or whose contact phone is the resident's phone (compared by its blind index: the
     phone itself is stored encrypted).
 
-    Both sides are index lookups the planner can OR together: the residents of the petitions'
-    houses (the houses by their unique address key, then the residents' house index) and those
-    with a petition's phone digest (the blind index), each list one array parameter."""
+    Both sides are index lookups the planner can OR together, each an array its init plan reads
+    once from the open petitions (their covering index): the residents of the petitions' houses
+    (the houses by their unique address key, then the residents' house index) and those with a
+    petition's phone digest (the blind index). The petitions are read by the same statement as
+    the residents, not first in Python."""
     if _open_petition_source is None:
         return Q(pk__in=[])
     contacts = _open_petition_source(scope)
-    condition = Q(pk__in=[])
-    if contacts.address_keys:
-        houses = House.objects.filter(address_key__finder_any=contacts.address_keys).values("pk")
-        condition |= Q(InArray("house_id", houses))
-    if contacts.phone_hashes:
-        condition |= Q(phone_hash__finder_any=contacts.phone_hashes) & ~Q(phone_hash="")
-    return condition
+    houses = House.objects.filter(InArray("address_key", contacts.address_keys)).values("pk")
+    return Q(InArray("house_id", houses)) | (Q(InArray("phone_hash", contacts.phone_hashes)) & ~Q(phone_hash=""))
 
 
 # --- The query --------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance.crypto import blind_index
+from governance.crypto import blind_index, phone_blind_index
 from governance.errors import Conflict, DomainError, Forbidden
 from governance.identity import IdNumberError, is_valid_phone, normalize_phone, parse_id_number
 from residents.models import (
@@ -58,8 +58,8 @@ def id_number_lookup_hash(value: str) -> str:
 
 
 def phone_lookup_hash(value: str) -> str:
-    phone = normalize_phone(value)
-    return blind_index("phone", phone) if is_valid_phone(phone) else ""
+    """The blind index to search by a typed phone ("" when it cannot be one)."""
+    return phone_blind_index(value)
 
 
 def clean_personal(

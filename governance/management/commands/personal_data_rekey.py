@@ -2,8 +2,9 @@
 
 Rotation: put the new key first in PERSONAL_DATA_KEYS (keep the old ones after it), restart, run
 this command, then drop the old keys. `--reindex` also recomputes the blind indexes (after a new
-PERSONAL_DATA_HASH_KEY). Works in batches of primary keys, one transaction each; running it again
-finds nothing left to do.
+PERSONAL_DATA_HASH_KEY): those of encrypted values and the keyed derived columns of plain ones (a
+petition's contact phone digest, governance.derived). Works in batches of primary keys, one
+transaction each; running it again finds nothing left to do.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
 from governance.crypto import EncryptedTextField, blind_index, decrypt, is_current, rotate
+from governance.derived import derived_fields
 
 BATCH = 2000
 
@@ -68,6 +70,38 @@ def rekey_model(model: Any, fields: list[Any], *, reindex: bool = False, batch: 
             last = rows[-1][0]
 
 
+def reindex_derived(model: Any, fields: list[Any], *, batch: int = BATCH) -> tuple[int, int]:
+    """(rows read, rows rewritten): the keyed derived columns of one model computed afresh."""
+    quote = connection.ops.quote_name
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    sources = [model._meta.get_field(field.source) for field in fields]
+    select = ", ".join(quote(column) for column in [*(f.column for f in sources), *(f.column for f in fields)])
+    assign = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    last, read, written = None, 0, 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            where = f"WHERE {pk} > %s " if last is not None else ""
+            cursor.execute(
+                f"SELECT {pk}, {select} FROM {table} {where}ORDER BY {pk} LIMIT %s",
+                [*([last] if last is not None else []), batch],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                return read, written
+            updates = []
+            for row in rows:
+                values = row[1 : 1 + len(fields)]
+                stored = list(row[1 + len(fields) :])
+                fresh = [field.derive(value) for field, value in zip(fields, values, strict=True)]
+                if fresh != stored:
+                    updates.append([*fresh, row[0]])
+            if updates:
+                cursor.executemany(f"UPDATE {table} SET {assign} WHERE {pk} = %s", updates)
+            read += len(rows)
+            written += len(updates)
+            last = rows[-1][0]
+
+
 class Command(BaseCommand):
     help = "Re-encrypt personal data with the newest key of PERSONAL_DATA_KEYS (and, with --reindex, rebuild blind indexes)."
 
@@ -79,3 +113,9 @@ class Command(BaseCommand):
         for model, fields in encrypted_models():
             read, written = rekey_model(model, fields, reindex=reindex, batch=batch)
             self.stdout.write(f"{model._meta.label}: {read} rows read, {written} rewritten")
+        if reindex:
+            for model in apps.get_models():
+                fields = derived_fields(model, keyed=True)
+                if fields and not model._meta.proxy:
+                    read, written = reindex_derived(model, fields, batch=batch)
+                    self.stdout.write(f"{model._meta.label} (derived): {read} rows read, {written} rewritten")

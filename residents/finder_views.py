@@ -43,6 +43,7 @@ from residents.finder import (
     describe_query,
     finder_allowed,
     finder_residents,
+    finder_residents_count,
     found_by_lookup_lists,
     policies_visible_to,
     policy_contacted,
@@ -273,7 +274,7 @@ def finder(request: HttpRequest) -> HttpResponse:
                 if start and start >= count:  # past the last page: _rows shows the last one
                     page_ids = None
             else:
-                count = residents.count()
+                count = finder_residents_count(request.user, query)
             rows, pager = _rows(request, residents, count=count, page_ids=page_ids)
             context.update(
                 count=count, rows=rows, rows_html=rows_html(rows), pager=pager, query=_query_string(request.GET)
@@ -300,7 +301,7 @@ def finder_count(request: HttpRequest) -> HttpResponse:
         html = render_to_string("residents/finder_count.html", {"error": errors[0] if errors else ""})
         return HttpResponse(html, status=400)
     query = FinderQuery.from_cleaned(form.cleaned_data)
-    count = finder_residents(request.user, query).count()
+    count = finder_residents_count(request.user, query)
     return HttpResponse(
         render_to_string("residents/finder_count.html", {"count": count, "query": _query_string(request.GET)})
     )

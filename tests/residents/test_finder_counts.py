@@ -311,3 +311,48 @@ def test_one_pass_count_of_a_query_that_matches_nobody():
 
     assert count_and_page_ids(Resident.objects.none(), 0, 20) == (0, [])
     assert count_and_page_ids(Resident.objects.filter(pk__in=[]), 20, 20) == (0, [])
+
+
+# --- The live count's kept statement (residents.finder.finder_residents_count) -----------------------
+
+
+def test_the_kept_count_equals_the_querysets_and_counts_afresh_each_time(fworld, district_user, street_command):
+    from residents.finder import finder_residents_count
+    from residents.models import Resident
+
+    tags = fworld.tags
+    queries = [
+        FinderQuery(age_min=35, age_max=64, gender="female"),
+        FinderQuery(tags=(tags["veteran"].pk, tags["unemployed"].pk), tag_mode=TAG_ALL),
+        FinderQuery(age_min=80, living_alone=True),
+        FinderQuery(keyword="幸福"),
+        FinderQuery(area_id=fworld.tree["DS0C0"].pk, registration="floating"),
+        FinderQuery(area_id=fworld.tree["DS1"].pk),  # outside the street's scope: nobody, no statement
+    ]
+    for user in (district_user, street_command):
+        for query in queries:
+            expected = finder_residents(user, query).count()
+            assert finder_residents_count(user, query) == expected  # compiled and kept
+            with CaptureQueriesContext(connection) as captured:
+                assert finder_residents_count(user, query) == expected  # sent again as kept
+            assert len(captured.captured_queries) <= 1
+    assert finder_residents_count(street_command, queries[-1]) == 0
+    # A resident who moves away leaves the count at once: only the statement is kept, not the number.
+    query = FinderQuery(age_min=35, age_max=64, gender="female")
+    before = finder_residents_count(district_user, query)
+    leaving = finder_residents(district_user, query).first()
+    Resident.objects.filter(pk=leaving.pk).update(status="moved_away")
+    assert finder_residents_count(district_user, query) == before - 1
+
+
+def test_the_kept_count_follows_the_day_and_the_readers_scope(fworld, district_user, street_command):
+    from residents.finder import finder_residents_count
+
+    query = FinderQuery(age_min=60)
+    assert finder_residents_count(district_user, query) != finder_residents_count(street_command, query)
+    now = finder_residents_count(district_user, query)
+    with time_machine.travel(NOON + dt.timedelta(days=3653), tick=False):  # ten years on: more are 60+
+        later = finder_residents_count(district_user, query)
+        assert later == finder_residents(district_user, query).count()
+    assert later > now
+    assert finder_residents_count(district_user, query) == now

@@ -9,6 +9,7 @@ transaction each; running it again finds nothing left to do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.apps import apps
@@ -31,75 +32,68 @@ def encrypted_models() -> list[tuple[Any, list[Any]]]:
     return found
 
 
-def rekey_model(model: Any, fields: list[Any], *, reindex: bool = False, batch: int = BATCH) -> tuple[int, int]:
-    """(rows read, rows rewritten) of one model."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    pk = connection.ops.quote_name(model._meta.pk.column)
-    indexes = getattr(model, "BLIND_INDEXES", {}) if reindex else {}
-    columns = [f.column for f in fields]
-    select = ", ".join(connection.ops.quote_name(c) for c in columns)
-    targets = [*columns, *(model._meta.get_field(indexes[f.name][0]).column for f in fields if f.name in indexes)]
-    assign = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in targets)
-    last, read, written = None, 0, 0
+def rewrite_in_batches(
+    model: Any, read: list[str], write: list[str], rewrite: Callable[[tuple], list | None], *, batch: int = BATCH
+) -> tuple[int, int]:
+    """(rows read, rows rewritten): every row of `model` in batches of primary keys, one transaction
+    each (the rows locked where the database can), its `read` columns given to `rewrite`, which
+    answers the new values of the `write` columns or None to leave the row as it is."""
+    quote = connection.ops.quote_name
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    select = ", ".join(quote(column) for column in read)
+    assign = ", ".join(f"{quote(column)} = %s" for column in write)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    last, seen, written = None, 0, 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             where = f"WHERE {pk} > %s " if last is not None else ""
-            lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
             cursor.execute(
                 f"SELECT {pk}, {select} FROM {table} {where}ORDER BY {pk} LIMIT %s{lock}",
                 [*([last] if last is not None else []), batch],
             )
             rows = cursor.fetchall()
             if not rows:
-                return read, written
+                return seen, written
             updates = []
             for row in rows:
-                tokens = list(row[1:])
-                values = [token if is_current(token or "") else rotate(token or "") for token in tokens]
-                hashes = [
-                    blind_index(indexes[f.name][1], decrypt(token or ""))
-                    for f, token in zip(fields, values, strict=True)
-                    if f.name in indexes
-                ]
-                if values != tokens or hashes:
-                    updates.append([*values, *hashes, row[0]])
+                values = rewrite(row[1:])
+                if values is not None:
+                    updates.append([*values, row[0]])
             if updates:
                 cursor.executemany(f"UPDATE {table} SET {assign} WHERE {pk} = %s", updates)
-            read += len(rows)
+            seen += len(rows)
             written += len(updates)
             last = rows[-1][0]
+
+
+def rekey_model(model: Any, fields: list[Any], *, reindex: bool = False, batch: int = BATCH) -> tuple[int, int]:
+    """(rows read, rows rewritten) of one model."""
+    indexes = getattr(model, "BLIND_INDEXES", {}) if reindex else {}
+    columns = [f.column for f in fields]
+    targets = [*columns, *(model._meta.get_field(indexes[f.name][0]).column for f in fields if f.name in indexes)]
+
+    def rewrite(tokens: tuple) -> list | None:
+        values = [token if is_current(token or "") else rotate(token or "") for token in tokens]
+        hashes = [
+            blind_index(indexes[f.name][1], decrypt(token or ""))
+            for f, token in zip(fields, values, strict=True)
+            if f.name in indexes
+        ]
+        return [*values, *hashes] if values != list(tokens) or hashes else None
+
+    return rewrite_in_batches(model, columns, targets, rewrite, batch=batch)
 
 
 def reindex_derived(model: Any, fields: list[Any], *, batch: int = BATCH) -> tuple[int, int]:
     """(rows read, rows rewritten): the keyed derived columns of one model computed afresh."""
-    quote = connection.ops.quote_name
-    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-    sources = [model._meta.get_field(field.source) for field in fields]
-    select = ", ".join(quote(column) for column in [*(f.column for f in sources), *(f.column for f in fields)])
-    assign = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    last, read, written = None, 0, 0
-    while True:
-        with transaction.atomic(), connection.cursor() as cursor:
-            where = f"WHERE {pk} > %s " if last is not None else ""
-            cursor.execute(
-                f"SELECT {pk}, {select} FROM {table} {where}ORDER BY {pk} LIMIT %s",
-                [*([last] if last is not None else []), batch],
-            )
-            rows = cursor.fetchall()
-            if not rows:
-                return read, written
-            updates = []
-            for row in rows:
-                values = row[1 : 1 + len(fields)]
-                stored = list(row[1 + len(fields) :])
-                fresh = [field.derive(value) for field, value in zip(fields, values, strict=True)]
-                if fresh != stored:
-                    updates.append([*fresh, row[0]])
-            if updates:
-                cursor.executemany(f"UPDATE {table} SET {assign} WHERE {pk} = %s", updates)
-            read += len(rows)
-            written += len(updates)
-            last = rows[-1][0]
+    sources = [model._meta.get_field(field.source).column for field in fields]
+    columns = [field.column for field in fields]
+
+    def rewrite(row: tuple) -> list | None:
+        fresh = [field.derive(value) for field, value in zip(fields, row[: len(fields)], strict=True)]
+        return fresh if fresh != list(row[len(fields) :]) else None
+
+    return rewrite_in_batches(model, [*sources, *columns], columns, rewrite, batch=batch)
 
 
 class Command(BaseCommand):

@@ -1,5 +1,11 @@
 """Petitions keep their address key and contact phone digest (governance.derived), for the policy
-finder's "has an open petition" to match residents in SQL; existing rows are filled in here."""
+finder's "has an open petition" to match residents in SQL; existing rows are filled in here.
+
+SQLite adds a NOT NULL column by copying the table under a new name, which its triggers naming
+`appeals_petition` (migration 0023) do not survive: they are dropped first and made again after.
+"""
+
+import importlib
 
 from django.conf import settings
 from django.db import migrations, models
@@ -7,6 +13,19 @@ from django.db import migrations, models
 import governance.derived
 
 BATCH = 5000
+TRIGGERS = importlib.import_module("appeals.migrations.0023_listperf_assignment_created")
+
+
+def sqlite_triggers_off(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        for statement in TRIGGERS.SQLITE_DROP:
+            schema_editor.execute(statement)
+
+
+def sqlite_triggers_on(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        for statement in TRIGGERS.SQLITE_SQL:
+            schema_editor.execute(statement)
 
 
 def fill(apps, schema_editor):
@@ -44,6 +63,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(sqlite_triggers_off, sqlite_triggers_on),
         migrations.RemoveIndex(
             model_name="petition",
             name="appeals_pet_open_contacts",
@@ -68,6 +88,7 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(sqlite_triggers_on, sqlite_triggers_off),
         migrations.AddIndex(
             model_name="petition",
             index=models.Index(

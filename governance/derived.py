@@ -27,6 +27,9 @@ class DerivedCharField(models.CharField):
         self.keyed = keyed
         kwargs.setdefault("blank", True)
         kwargs.setdefault("default", "")
+        # Also the database's own default: a row inserted by plain SQL (a bulk INSERT … SELECT, a
+        # COPY) that does not name the column gets "" rather than an error; fill it afterwards.
+        kwargs.setdefault("db_default", "")
         kwargs["editable"] = False
         super().__init__(*args, **kwargs)
 

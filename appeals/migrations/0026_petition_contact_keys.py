@@ -72,7 +72,12 @@ class Migration(migrations.Migration):
             model_name="petition",
             name="address_key",
             field=governance.derived.DerivedCharField(
-                blank=True, compute="residents.models.normalize_address", default="", max_length=200, source="address"
+                blank=True,
+                compute="residents.models.normalize_address",
+                db_default="",
+                default="",
+                max_length=200,
+                source="address",
             ),
         ),
         migrations.AddField(
@@ -81,6 +86,7 @@ class Migration(migrations.Migration):
             field=governance.derived.DerivedCharField(
                 blank=True,
                 compute="governance.crypto.phone_blind_index",
+                db_default="",
                 default="",
                 keyed=True,
                 max_length=32,

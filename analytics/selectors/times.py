@@ -31,18 +31,22 @@ EPOCH = date(1970, 1, 1)
 
 TIMES_SQL = """
 WITH cal(dayno, cum, work) AS (VALUES {calendar}),
+month_rounds AS (
+    SELECT r.tier, p.handler_department_id AS department, r.started_at, r.responded_at, p.created_at,
+           r.resolved_at,
+           CASE WHEN {responded_in_month} THEN 1 ELSE 0 END AS responded,
+           CASE WHEN {resolved_in_month} THEN 1 ELSE 0 END AS resolved
+    FROM appeals_handlinground r
+    JOIN appeals_petition p ON p.id = r.petition_id
+    WHERE {area} AND (({responded_in_month}) OR ({resolved_in_month}))
+),
 spans AS (
-    SELECT 'response' AS kind, r.tier, p.handler_department_id AS department,
+    SELECT 'response' AS kind, m.tier, m.department,
            {epoch_start} + {offset} AS t0, {epoch_responded} + {offset} AS t1
-    FROM appeals_handlinground r
-    JOIN appeals_petition p ON p.id = r.petition_id
-    WHERE {area} AND {responded_in_month}
+    FROM month_rounds m WHERE m.responded = 1
     UNION ALL
-    SELECT 'resolution', r.tier, p.handler_department_id,
-           {epoch_created} + {offset}, {epoch_resolved} + {offset}
-    FROM appeals_handlinground r
-    JOIN appeals_petition p ON p.id = r.petition_id
-    WHERE {area} AND {resolved_in_month}
+    SELECT 'resolution', m.tier, m.department, {epoch_created} + {offset}, {epoch_resolved} + {offset}
+    FROM month_rounds m WHERE m.resolved = 1
 ),
 days AS (
     SELECT kind, tier, department, t0, t1, {day0} AS d0, {day1} AS d1 FROM spans
@@ -133,10 +137,10 @@ def time_rows(scope: ReportScope) -> list[tuple]:
         within[i] = _within_day(f"(d.t{i} - d.d{i} * {DAY})")
     sql = TIMES_SQL.format(
         calendar=calendar,
-        epoch_start=sql_dialect.epoch("r.started_at"),
-        epoch_responded=sql_dialect.epoch("r.responded_at"),
-        epoch_created=sql_dialect.epoch("p.created_at"),
-        epoch_resolved=sql_dialect.epoch("r.resolved_at"),
+        epoch_start=sql_dialect.epoch("m.started_at"),
+        epoch_responded=sql_dialect.epoch("m.responded_at"),
+        epoch_created=sql_dialect.epoch("m.created_at"),
+        epoch_resolved=sql_dialect.epoch("m.resolved_at"),
         offset=LOCAL_OFFSET,
         area=scope.area_condition,
         responded_in_month=scope.in_month("r.responded_at"),

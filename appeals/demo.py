@@ -77,6 +77,7 @@ from appeals.taxonomy import categories_link_departments, categories_seed
 from governance.models import Department, Role, StaffPost
 from governance.workcalendar import CALENDAR_TZ, TimeUnit, deadline_after
 from grids.models import Area, AreaLevel
+from residents.models import Resident, ResidentStatus
 
 # Petitions in the last 365 days at scale 1.0.
 DEFAULT_PETITIONS = 12_000
@@ -1199,11 +1200,15 @@ def seed_history(context: Any = None, *, seed: int | None = None, scale: float |
         "extensions": 0,
     }
     roots.sort(key=lambda plan: plan.created_at)
+    contacts = _resident_contacts(district)
+    # Its own random sequence: who filed from their own house leaves the rest of the history as it was.
+    filed_by = random.Random(f"{seed}:filed-by")
     # Roots first (their ids are needed by their repeats), then the repeats.
     for start in range(0, len(roots), INSERT_BATCH_SIZE):
         batch = roots[start : start + INSERT_BATCH_SIZE]
         for plan in batch:
             plan.petition = _petition(plan, world, rng, tracking)
+            _filed_by_resident(plan.petition, contacts, filed_by)
             plan.life = _live(plan, world, rng, now)
             for repeat in plan.repeats:
                 repeat.petition = _petition(repeat, world, rng, tracking)
@@ -1223,6 +1228,45 @@ def seed_history(context: Any = None, *, seed: int | None = None, scale: float |
     if context is not None and hasattr(context, "summary"):
         context.summary.update(counts)
     return counts
+
+
+# A resident's own petition (the mobile form, the hotline, a doorplate, Open311) names their house's
+# address, and half of them their own phone, in this share of the micro-grids whose records are kept:
+# what the policy finder's "has an open petition" finds them by.
+FILED_FROM_HOME_SHARE = 0.5
+RESIDENT_CHANNELS = (Channel.MOBILE, Channel.HOTLINE, Channel.DOORPLATE, Channel.OPEN311)
+CONTACTS_PER_MICROGRID = 6
+
+
+def _resident_contacts(district: Area) -> dict[int, list[tuple[str, str]]]:
+    """(house address, phone) of a few active residents of each micro-grid with records."""
+    picked: dict[int, list[int]] = {}
+    rows = (
+        Resident.objects.filter(status=ResidentStatus.ACTIVE, area_path__startswith=district.path)
+        .exclude(phone="")
+        .order_by("microgrid_id", "pk")
+        .values_list("pk", "microgrid_id")
+    )
+    for pk, microgrid_id in rows:
+        chosen = picked.setdefault(microgrid_id, [])
+        if len(chosen) < CONTACTS_PER_MICROGRID:
+            chosen.append(pk)
+    ids = [pk for chosen in picked.values() for pk in chosen]
+    found = {
+        pk: (address, phone)
+        for pk, address, phone in Resident.objects.filter(pk__in=ids).values_list("pk", "house__address", "phone")
+    }
+    return {mg: [found[pk] for pk in chosen if found[pk][0]] for mg, chosen in picked.items()}
+
+
+def _filed_by_resident(petition: Petition, contacts: dict[int, list[tuple[str, str]]], rng: random.Random) -> None:
+    homes = contacts.get(petition.microgrid_id)
+    if not homes or petition.channel not in RESIDENT_CHANNELS or rng.random() >= FILED_FROM_HOME_SHARE:
+        return
+    address, phone = rng.choice(homes)
+    petition.address = address[:200]
+    if rng.random() < 0.5:
+        petition.contact_phone = phone
 
 
 def _links(repeat: _Plan) -> bool:

@@ -51,3 +51,46 @@ def test_every_other_community_has_some_records_and_reset_removes_them(seeded):
     call_command("seed_demo", reset=True, scale=SCALE, stdout=StringIO())
     assert Resident.objects.count() == before  # the same seed: the same records
     assert not Resident.objects.filter(notes="重置前").exists()  # the old ones are gone
+
+
+def test_residents_file_some_demo_petitions_from_home_so_the_finder_finds_them(seeded):
+    """Where records are kept, residents' own demo petitions may name their house (and their phone):
+    "has an open petition" then finds people in the demo, not nobody."""
+    from appeals.demo import RESIDENT_CHANNELS
+    from appeals.models import OPEN_STATUSES, Petition
+    from residents.finder import FinderQuery, finder_residents
+
+    kept = set(House.objects.values_list("microgrid_id", flat=True))
+    addresses = set(House.objects.values_list("address", flat=True))
+    theirs = list(Petition.objects.filter(channel__in=RESIDENT_CHANNELS, microgrid_id__in=kept))
+    from_home = [p for p in theirs if p.address in addresses]
+    assert from_home and len(from_home) < len(theirs)
+    district = StaffPost.objects.get(user__username="district").user
+    found = set(finder_residents(district, FinderQuery(open_petition=True)).values_list("house__address", flat=True))
+    assert {p.address for p in from_home if p.status in OPEN_STATUSES} <= found
+
+
+def test_a_residents_petition_names_their_home_in_about_the_set_share():
+    import random
+
+    from appeals.demo import FILED_FROM_HOME_SHARE, _filed_by_resident
+    from appeals.models import Channel, Petition
+
+    contacts = {7: [("幸福路1号1单元101", "13800138000"), ("幸福路1号1单元102", "13800138001")]}
+    rng = random.Random(1)
+    petitions = [
+        Petition(channel=Channel.MOBILE, microgrid_id=7, address="幸福里", contact_phone="") for _ in range(400)
+    ]
+    for petition in petitions:
+        _filed_by_resident(petition, contacts, rng)
+    homes = [p for p in petitions if p.address != "幸福里"]
+    assert abs(len(homes) / 400 - FILED_FROM_HOME_SHARE) < 0.1
+    assert {p.address for p in homes} == {address for address, _phone in contacts[7]}
+    assert 0.35 < sum(1 for p in homes if p.contact_phone) / len(homes) < 0.65
+    assert all(p.contact_phone == "" for p in petitions if p.address == "幸福里")
+    for other in (
+        Petition(channel=Channel.STAFF, microgrid_id=7, address="x"),
+        Petition(channel=Channel.MOBILE, microgrid_id=8, address="x"),
+    ):
+        _filed_by_resident(other, contacts, rng)
+        assert other.address == "x"

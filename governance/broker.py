@@ -29,8 +29,8 @@ class Channel(kombu_redis.Channel):
         yield self._kept_client
 
     def close(self) -> None:
+        super().close()  # may still send through the kept client (auto-delete queues)
         self._kept_client = None
-        super().close()
 
 
 class Transport(kombu_redis.Transport):

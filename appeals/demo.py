@@ -1230,9 +1230,9 @@ def seed_history(context: Any = None, *, seed: int | None = None, scale: float |
     return counts
 
 
-# A resident's own petition (the mobile form, the hotline, a doorplate, Open311) names their house's
-# address, and half of them their own phone, in this share of the micro-grids whose records are kept:
-# what the policy finder's "has an open petition" finds them by.
+# In a micro-grid whose records are kept, this share of the residents' own petitions (the mobile
+# form, the hotline, a doorplate, Open311) names a resident's house, and half of those also their
+# phone: what the policy finder's "has an open petition" finds them by.
 FILED_FROM_HOME_SHARE = 0.5
 RESIDENT_CHANNELS = (Channel.MOBILE, Channel.HOTLINE, Channel.DOORPLATE, Channel.OPEN311)
 CONTACTS_PER_MICROGRID = 6

@@ -48,21 +48,19 @@ class KeptClientRedisCacheClient(RedisCacheClient):
     """Django's Redis cache client, keeping one `redis.Redis` per connection pool.
 
     Django builds a new `redis.Redis` around the pool for every operation; redis-py's constructor
-    fills its table of response callbacks each time (~0.2 ms, a third of a rate-limit check). A
+    fills its table of response callbacks each time (the rate-limit check: 0.36 → 0.27 ms). A
     `redis.Redis` over a connection pool is safe to share between threads, so one per pool is kept.
     """
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._kept_clients: dict[int, Any] = {}
+        self._kept_clients: dict[Any, Any] = {}
 
     def get_client(self, key=None, *, write=False):
-        index = self._get_connection_pool_index(write)
-        client = self._kept_clients.get(index)
+        pool = self._get_connection_pool(write)
+        client = self._kept_clients.get(pool)
         if client is None:
-            if index not in self._pools:
-                self._pools[index] = self._pool_class.from_url(self._servers[index], **self._pool_options)
-            client = self._kept_clients[index] = self._client(connection_pool=self._pools[index])
+            client = self._kept_clients[pool] = self._client(connection_pool=pool)
         return client
 
 

@@ -1,7 +1,7 @@
 """Columns computed from another column of the same row, whenever the row is written.
 
 `DerivedCharField(source="address", compute="residents.models.normalize_address")` keeps the
-result of `compute(row.source)` in its own indexed column, so SQL can match by it: a petition's
+result of `compute(row.source)` in a column of its own, so SQL can match by it: a petition's
 address key and its contact phone's blind index are what the policy finder's "has an open petition"
 joins residents by, inside the count's one statement. The value is computed in `pre_save`, which
 `Model.save`, `bulk_create` and the intake's one-statement insert all ask of every field; it is

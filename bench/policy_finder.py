@@ -189,7 +189,9 @@ def seed_petitions() -> None:
     condition "has an open petition" reads. Added to a database seeded before the condition too."""
     from django.db import connection
 
-    from governance.crypto import phone_blind_index
+    from appeals.models import Petition
+    from governance.derived import derived_fields
+    from governance.management.commands.personal_data_rekey import reindex_derived
 
     step = time.perf_counter()
     with connection.cursor() as cursor:
@@ -198,11 +200,9 @@ def seed_petitions() -> None:
         params = {"open": OPEN_PETITIONS, "total": OPEN_PETITIONS + CLOSED_PETITIONS, "houses": houses}
         cursor.execute(PETITIONS_SQL, params)
         print(f"setup:    {cursor.rowcount:>9,} rows  {time.perf_counter() - step:6.1f} s  petitions")
-        # The contact phone's digest, as the petition's own column keeps it (governance.derived):
-        # a keyed hash, computed here rather than in SQL.
-        cursor.execute("SELECT id, contact_phone FROM appeals_petition WHERE tracking_no LIKE 'BF%%'")
-        digests = [(phone_blind_index(phone), pk) for pk, phone in cursor.fetchall()]
-        cursor.executemany("UPDATE appeals_petition SET contact_phone_hash = %s WHERE id = %s", digests)
+        # The contact phone's digest (a keyed hash, not computable in SQL), as the command that
+        # recomputes it after a new blind-index key does (governance.derived).
+        reindex_derived(Petition, derived_fields(Petition, keyed=True))
         cursor.execute("VACUUM ANALYZE appeals_petition")
 
 

@@ -25,7 +25,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
@@ -42,10 +42,12 @@ from django.db.models import (
     Subquery,
     TextField,
 )
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from governance.scoping import LEVEL_FIELDS, LEVEL_PATH_FIELD, Scope, scope_for
 from grids.models import Area
+from residents.finder_cache import tag_names
 from residents.models import House, Resident, ResidentStatus, ResidentTag
 from residents.models.policy import Policy, PolicyContact
 from residents.policy import VIEW_ROLES, record_access, records_visible_to
@@ -360,44 +362,43 @@ def found_by_lookup_lists(query: FinderQuery) -> bool:
     return query.open_petition or bool(query.keyword)
 
 
-def count_and_page_ids(residents: QuerySet[Resident], start: int, size: int) -> tuple[int, list[int]]:
-    """The number of `residents` and the ids of `size` of them from `start` in id order, in one pass
-    (PostgreSQL): `COUNT(*)` and the sorted ids' slice of one aggregate over the same rows, where
-    a count and a page would each find them again. Every matching id is sorted, so this is for
-    queries that match few (`found_by_lookup_lists`)."""
-    try:
-        inner, params = residents.order_by().values("pk").query.sql_with_params()
-    except EmptyResultSet:  # a query that can match nobody (`.none()`, an empty scope)
-        return 0, []
-    sql = f"SELECT COUNT(*), (ARRAY_AGG(matching.id ORDER BY matching.id))[%s:%s] FROM ({inner}) matching(id)"
-    with connections[residents.db].cursor() as cursor:
-        cursor.execute(sql, [start + 1, start + size, *params])
-        count, ids = cursor.fetchone()
-    return count, list(ids or [])
+# --- The finder's statements, kept ------------------------------------------------------------------
+# The count is asked on every change of a condition and the list on every search; building the
+# finder's queryset and compiling it cost ~1.3 ms of a request whose statement may take 2, and the
+# list's page of rows through model instances ~3 ms more. A statement is the same text and
+# parameters for as long as its inputs are: the reader's scope (posts), the conditions, the day
+# (ages and minors are dates) and the page. The finder keeps each statement per those inputs for
+# KEPT_SECONDS (an area that moves, a post that ends, is seen within that time) and sends it again;
+# the residents are read afresh every time, only the statement's text is kept.
+KEPT_STATEMENTS = 1024
+KEPT_SECONDS = 30.0
+_kept: dict[tuple, tuple[float, str, str | None, tuple]] = {}
 
 
-# --- The live count's statement, kept ---------------------------------------------------------------
-# The count is asked on every change of a condition; building the finder's queryset and compiling
-# it cost ~1.3 ms of a request whose statement may take 2. The statement is the same text and
-# parameters for as long as its inputs are: the reader's scope (posts), the conditions and the day
-# (ages and minors are dates). `finder_residents_count` keeps it per those inputs for
-# KEPT_COUNT_SECONDS (an area that moves, a post that ends, is seen within that time) and sends it
-# again; the residents are counted afresh every time, only the statement's text is kept.
-KEPT_COUNTS = 512
-KEPT_COUNT_SECONDS = 30.0
-_kept_counts: dict[tuple, tuple[float, str, str | None, tuple]] = {}
+def _kept_statement(key: tuple) -> tuple[str, str | None, tuple] | None:
+    """(alias, sql, params) kept for `key` and still fresh; sql is None for a statement that matches
+    nobody by construction (an area outside the scope, an empty scope)."""
+    kept = _kept.get(key)
+    if kept is None or time.monotonic() - kept[0] >= KEPT_SECONDS:
+        return None
+    return kept[1], kept[2], kept[3]
+
+
+def _keep_statement(key: tuple, alias: str, sql: str | None, params: tuple) -> None:
+    if len(_kept) >= KEPT_STATEMENTS:
+        _kept.clear()
+    _kept[key] = (time.monotonic(), alias, sql, params)
 
 
 def finder_residents_count(user: Any, query: FinderQuery) -> int:
     """How many residents `finder_residents(user, query)` finds, by its kept statement."""
     day = today()
-    key = (scope_for(user), query, day)
-    now = time.monotonic()
-    kept = _kept_counts.get(key)
-    if kept is not None and now - kept[0] < KEPT_COUNT_SECONDS:
-        _at, alias, sql, params = kept
+    key = ("count", scope_for(user), query, day)
+    kept = _kept_statement(key)
+    if kept is not None:
+        alias, sql, params = kept
         if sql is None:
-            return 0  # matches nobody by construction (an area outside the scope, an empty scope)
+            return 0
         with connections[alias].cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()[0]
@@ -411,15 +412,170 @@ def finder_residents_count(user: Any, query: FinderQuery) -> int:
     with connections[residents.db].execute_wrapper(capture):
         count = residents.count()
     if len(sent) <= 1:
-        if len(_kept_counts) >= KEPT_COUNTS:
-            _kept_counts.clear()
         sql, params = sent[0] if sent else (None, ())
-        _kept_counts[key] = (now, residents.db, sql, params)
+        _keep_statement(key, residents.db, sql, params)
     return count
 
 
-def finder_counts_clear() -> None:
-    _kept_counts.clear()
+def finder_statements_clear() -> None:
+    _kept.clear()
+
+
+# --- A page of the list -----------------------------------------------------------------------------
+# What a row of the list reads: what it shows, and what residents.policy decides revealing by (the
+# level columns, the path, the birth date).
+PAGE_COLUMNS = (
+    "pk",
+    "name",
+    "gender",
+    "birth_date",
+    "phone",
+    "registration",
+    "living_alone",
+    "notes",
+    "microgrid_id",
+    "grid_id",
+    "community_id",
+    "street_id",
+    "area_path",
+    "house_id",
+    "house__address",
+)
+
+
+@dataclass
+class FoundResident:
+    """One resident of a finder page, read as values (no model instance): what the list shows and
+    what residents.policy decides revealing by. It stands for a Resident wherever a record is
+    asked about (`_meta`: the access policy's minor rule, the access log's model label)."""
+
+    _meta: ClassVar = Resident._meta
+    pk: int
+    name: str
+    gender: str
+    birth_date: dt.date | None
+    phone: str
+    registration: str
+    living_alone: bool
+    notes: str
+    microgrid_id: int | None
+    grid_id: int | None
+    community_id: int | None
+    street_id: int | None
+    area_path: str
+    house_id: int | None
+    address: str
+    tags: list[str] = field(default_factory=list)
+
+
+def _page_queryset(residents: QuerySet[Resident]) -> QuerySet:
+    """The page's columns as values, with the resident's copy of its tag ids on PostgreSQL."""
+    rows = residents.order_by("pk")
+    if connections[rows.db].vendor == "postgresql":
+        rows = rows.annotate(found_tag_ids=RawSQL('"residents_resident"."tag_ids"', ()))
+        return rows.values_list(*PAGE_COLUMNS, "found_tag_ids")
+    return rows.values_list(*PAGE_COLUMNS)
+
+
+def _compiled(queryset: QuerySet) -> tuple[str | None, tuple]:
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return None, ()
+    return sql, tuple(params)
+
+
+def _found(alias: str, sql: str | None, params: tuple) -> list[FoundResident]:
+    """The page's rows: the statement sent as it is, the phone decrypted as the model field does,
+    the tags named from the per-process copy (residents.finder_cache)."""
+    if sql is None:
+        return []
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    phone = Resident._meta.get_field("phone")
+    found = []
+    for row in rows:
+        resident = FoundResident(*row[: len(PAGE_COLUMNS)])
+        resident.phone = phone.from_db_value(resident.phone, None, connection)
+        found.append(resident)
+    if connection.vendor == "postgresql":
+        for resident, row in zip(found, rows, strict=True):
+            resident.tags = tag_names(row[-1] or ())
+    elif found:
+        tag_ids: dict[int, list[int]] = {}
+        links = ResidentTag.objects.using(alias).filter(resident_id__in=[r.pk for r in found])
+        for resident_id, tag_id in links.values_list("resident_id", "tag_id"):
+            tag_ids.setdefault(resident_id, []).append(tag_id)
+        for resident in found:
+            resident.tags = tag_names(tag_ids.get(resident.pk, ()))
+    return found
+
+
+def finder_page(user: Any, query: FinderQuery, start: int, size: int) -> list[FoundResident]:
+    """`size` residents of `finder_residents(user, query)` from `start`, in id order, by a kept
+    statement: the page's ids in a subquery (the planner may answer it from an index alone: over a
+    district the matches of a house condition are thousands of rows sorted for 20), then those rows."""
+    day = today()
+    key = ("page", scope_for(user), query, day, start, size)
+    kept = _kept_statement(key)
+    if kept is None:
+        residents = finder_residents(user, query, on=day)
+        page_ids = residents.order_by("pk").values("pk")[start : start + size]
+        sql, params = _compiled(_page_queryset(Resident.objects.filter(pk__in=page_ids)))
+        kept = (residents.db, sql, params)
+        _keep_statement(key, *kept)
+    return _found(*kept)
+
+
+def count_and_page_ids(user: Any, query: FinderQuery, start: int, size: int) -> tuple[int, list[int]]:
+    """How many residents `finder_residents(user, query)` finds and the ids of `size` of them from
+    `start` in id order, in one pass (PostgreSQL), by a kept statement: `COUNT(*)` and the sorted
+    ids' slice of one aggregate over the same rows, where a count and a page would each find them
+    again. Every matching id is sorted, so this is for queries that match few
+    (`found_by_lookup_lists`)."""
+    day = today()
+    key = ("count+ids", scope_for(user), query, day, start, size)
+    kept = _kept_statement(key)
+    if kept is None:
+        residents = finder_residents(user, query, on=day)
+        inner, params = _compiled(residents.order_by().values("pk"))
+        sql = None
+        if inner is not None:
+            sql = f"SELECT COUNT(*), (ARRAY_AGG(matching.id ORDER BY matching.id))[%s:%s] FROM ({inner}) matching(id)"
+            params = (start + 1, start + size, *params)
+        kept = (residents.db, sql, params)
+        _keep_statement(key, *kept)
+    alias, sql, params = kept
+    if sql is None:
+        return 0, []
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        count, ids = cursor.fetchone()
+    return count, list(ids or [])
+
+
+def page_of(residents: QuerySet[Resident], start: int, size: int) -> list[FoundResident]:
+    """`size` of `residents` from `start` in id order (a statement compiled for this request: the
+    saved policy's tabs)."""
+    page_ids = residents.order_by("pk").values("pk")[start : start + size]
+    return _found(residents.db, *_compiled(_page_queryset(Resident.objects.filter(pk__in=page_ids))))
+
+
+def finder_page_of_ids(ids: list[int], *, using: str = "default") -> list[FoundResident]:
+    """The residents of these ids (a page already found, `count_and_page_ids`), in id order. The
+    statement's text depends only on how many ids there are: kept per that number."""
+    if not ids:
+        return []
+    key = ("ids", using, len(ids))
+    kept = _kept_statement(key)
+    if kept is None:
+        sql, params = _compiled(_page_queryset(Resident.objects.using(using).filter(pk__in=ids)))
+        if sql is not None and params == tuple(ids):  # the ids are the statement's only parameters
+            _keep_statement(key, using, sql, ())
+        return _found(using, sql, params)
+    return _found(kept[0], kept[1], tuple(ids))
 
 
 def _houses(user: Any, area: Area | None) -> QuerySet[House]:

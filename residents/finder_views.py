@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+# The standard library's escape: Django's is the same on a str, wrapped to accept lazy strings and
+# mark its result safe, which costs more than the escaping over the hundreds of values a page draws.
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,13 +25,13 @@ from django.db import connections
 from django.db.models import Count, Max, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from governance.accesslog import AccessRecord, access_log_write, access_record
@@ -38,13 +42,17 @@ from governance.privacy import mask_name, mask_phone, mask_text
 from governance.scoping import Scope, scope_for
 from residents.finder import (
     FinderQuery,
+    FoundResident,
     conditions_as_query_data,
     count_and_page_ids,
     describe_query,
     finder_allowed,
+    finder_page,
+    finder_page_of_ids,
     finder_residents,
     finder_residents_count,
     found_by_lookup_lists,
+    page_of,
     policies_visible_to,
     policy_contacted,
     policy_get_for_user,
@@ -52,7 +60,6 @@ from residents.finder import (
     policy_query,
     reveals,
 )
-from residents.finder_cache import tag_names
 from residents.finder_forms import ContactForm, FinderForm, PolicyForm, finder_choices
 from residents.finder_services import policy_contact_record, policy_create
 from residents.models import Gender, Registration, Resident, ResidentTag, age_on
@@ -60,8 +67,6 @@ from residents.models.policy import PolicyContact
 from residents.policy import UNMASK_ROLES
 
 PAGE_SIZE = 20
-# The resident's tag ids (kept by triggers on PostgreSQL: migration 0007, residents.finder).
-TAG_IDS_SQL = '"residents_resident"."tag_ids"'
 # An export beyond this many residents is refused: narrow the conditions (a community's whole
 # population fits; a district-wide list is not a calling list).
 EXPORT_MAX = 20_000
@@ -71,24 +76,6 @@ TABS = ("left", "contacted", "all")
 # a page calls them for every row. The same labels from dicts built once (translated when shown).
 GENDER_LABELS = dict(Gender.choices)
 REGISTRATION_LABELS = dict(Registration.choices)
-# What a row of the list reads: what it shows, and what residents.policy decides revealing by
-# (the level columns, the path, the birth date).
-ROW_FIELDS = (
-    "name",
-    "gender",
-    "birth_date",
-    "phone",
-    "registration",
-    "living_alone",
-    "notes",
-    "microgrid",
-    "grid",
-    "community",
-    "street",
-    "area_path",
-    "house",
-    "house__address",
-)
 # What a revealed row of the finder's list shows in full (the access log's `fields`).
 REVEALED_FIELDS = ("name", "phone", "notes")
 EXPORT_FULL_FIELDS = ("name", "id_number", "phone", "notes")
@@ -113,39 +100,18 @@ def _page_number(request: HttpRequest, count: int) -> tuple[int, int]:
 
 
 def _rows(
-    request: HttpRequest, residents: QuerySet[Resident], *, count: int, page_ids: list[int] | None = None
+    request: HttpRequest, *, count: int, page: Callable[[int], list[FoundResident]]
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """One page of residents as shown to this reader, and the pager's facts; `page_ids`, when
-    given, are the page's ids already found (residents.finder.count_and_page_ids).
+    """One page of residents as shown to this reader, and the pager's facts; `page(start)` reads
+    the page's residents (residents.finder: finder_page, finder_page_of_ids, page_of).
 
     Masked unless the page was asked to reveal (`reveal=1`) and the reader may see the resident
     unmasked (residents.policy); each row then shown in full is access-logged, in one statement."""
     asked = request.GET.get("reveal") == "1"
     number, pages = _page_number(request, count)
-    start = (number - 1) * PAGE_SIZE
-    if page_ids is None:
-        # The page's ids in a subquery (the planner may answer it from an index alone: over a
-        # district the matches of a house condition are thousands of rows sorted for 20), then
-        # those 20 rows.
-        page_ids = residents.order_by("pk").values("pk")[start : start + PAGE_SIZE]
-    page_query = Resident.objects.filter(pk__in=page_ids).select_related("house").only(*ROW_FIELDS).order_by("pk")
-    if connections[page_query.db].vendor == "postgresql":
-        # The page's tags from the residents' own copy of their tag ids (migration 0007) and the
-        # per-process tag names: no query for them.
-        page = list(page_query.extra(select={"finder_tag_ids": TAG_IDS_SQL}))
-        for resident in page:
-            resident.finder_tags = tag_names(resident.finder_tag_ids)
-    else:
-        page = list(
-            page_query.prefetch_related(
-                Prefetch("tags", queryset=ResidentTag.objects.select_related("tag").order_by("tag__sort_order"))
-            )
-        )
-        for resident in page:
-            resident.finder_tags = [link.tag.name for link in resident.tags.all()]
     today = timezone.localdate()
     rows, logged = [], []
-    for resident in page:
+    for resident in page((number - 1) * PAGE_SIZE):
         row = _row(resident, asked and reveals(request.user, resident), today)
         if row["revealed"]:
             logged.append(access_record(resident, REVEALED_FIELDS, record=f"resident:{resident.pk}"))
@@ -164,18 +130,18 @@ def _rows(
     return rows, pager
 
 
-def _row(resident: Resident, revealed: bool, today) -> dict[str, Any]:
+def _row(resident: FoundResident, revealed: bool, today) -> dict[str, Any]:
     age = age_on(resident.birth_date, today)
     return {
         "pk": resident.pk,
         "name": resident.name if revealed else mask_name(resident.name),
         "gender": str(GENDER_LABELS.get(resident.gender, resident.gender)) if resident.gender else "",
         "age": age,
-        "address": resident.house.address if resident.house_id else "",
+        "address": resident.address or "",
         "phone": (resident.phone if revealed else mask_phone(resident.phone)) if resident.phone else "",
         "registration": str(REGISTRATION_LABELS.get(resident.registration, resident.registration)),
         "living_alone": resident.living_alone,
-        "tags": resident.finder_tags,
+        "tags": resident.tags,
         "notes": resident.notes if revealed else mask_text(resident.notes),
         "revealed": revealed,
     }
@@ -265,19 +231,29 @@ def finder(request: HttpRequest) -> HttpResponse:
     if request.GET:
         if form.is_valid():
             query = FinderQuery.from_cleaned(form.cleaned_data)
-            residents = finder_residents(request.user, query)
-            page_ids = None
-            if connections[residents.db].vendor == "postgresql" and found_by_lookup_lists(query):
+            start = (_requested_page(request) - 1) * PAGE_SIZE
+            user = request.user
+
+            page_ids: list[int] | None = None
+            if connections[Resident.objects.db].vendor == "postgresql" and found_by_lookup_lists(query):
                 # Few matches, each pass over them costly: the count and the page's ids at once.
-                start = (_requested_page(request) - 1) * PAGE_SIZE
-                count, page_ids = count_and_page_ids(residents, start, PAGE_SIZE)
-                if start and start >= count:  # past the last page: _rows shows the last one
-                    page_ids = None
+                count, page_ids = count_and_page_ids(user, query, start, PAGE_SIZE)
             else:
-                count = finder_residents_count(request.user, query)
-            rows, pager = _rows(request, residents, count=count, page_ids=page_ids)
+                count = finder_residents_count(user, query)
+
+            def page(first: int) -> list[FoundResident]:
+                if page_ids is not None and first == start:
+                    return finder_page_of_ids(page_ids)
+                return finder_page(user, query, first, PAGE_SIZE)  # or the last page, when past it
+
+            rows, pager = _rows(request, count=count, page=page)
             context.update(
-                count=count, rows=rows, rows_html=rows_html(rows), pager=pager, query=_query_string(request.GET)
+                count=count,
+                count_html=count_html(count),
+                rows=rows,
+                rows_html=rows_html(rows),
+                pager=pager,
+                query=_query_string(request.GET),
             )
             context["conditions"] = describe_query(query)
             context.update(_reveal_links(request, scope))
@@ -295,16 +271,28 @@ def finder_count(request: HttpRequest) -> HttpResponse:
     """The live count (htmx): a fragment with the number, or the first problem of the form."""
     scope = _scope_or_403(request)
     form = FinderForm(request.GET, scope=scope)
-    # A fragment drawn from its own context alone: no context processor's work (the menu's, the bell's).
     if not form.is_valid():
         errors = [str(error) for field_errors in form.errors.values() for error in field_errors]
-        html = render_to_string("residents/finder_count.html", {"error": errors[0] if errors else ""})
-        return HttpResponse(html, status=400)
+        return HttpResponse(
+            f'<span class="text-danger" role="alert">{escape(errors[0] if errors else "")}</span>', status=400
+        )
     query = FinderQuery.from_cleaned(form.cleaned_data)
     count = finder_residents_count(request.user, query)
-    return HttpResponse(
-        render_to_string("residents/finder_count.html", {"count": count, "query": _query_string(request.GET)})
-    )
+    return HttpResponse(count_html(count, _query_string(request.GET)))
+
+
+def count_html(count: int, query: str | None = None) -> str:
+    """The live count's words ("1,234 人符合条件"), with a link to the list for `query` when given:
+    a fragment drawn from its own few strings (no template, no context processor)."""
+    words = ngettext(
+        '<strong class="finder-number">%(shown)s</strong> resident matches',
+        '<strong class="finder-number">%(shown)s</strong> residents match',
+        count,
+    ) % {"shown": escape(floatformat(count, "g"))}
+    if query is None:
+        return mark_safe(words)  # the translation's markup and an escaped number
+    link = f"{reverse('finder:search')}?{escape(query)}"
+    return mark_safe(f'{words} · <a href="{link}">{escape(_("Show the list"))}</a>')
 
 
 @login_required
@@ -384,7 +372,7 @@ def policy_detail(request: HttpRequest, policy_id: int) -> HttpResponse:
     counts = {"all": matching.count(), "left": left.count()}
     counts["contacted"] = counts["all"] - counts["left"]
     shown = {"left": left, "contacted": policy_contacted(matching, policy), "all": matching}[tab]
-    rows, pager = _rows(request, shown, count=counts[tab])
+    rows, pager = _rows(request, count=counts[tab], page=lambda start: page_of(shown, start, PAGE_SIZE))
     latest = _latest_contacts(policy, [row["pk"] for row in rows])
     for row in rows:
         row["contact"] = latest.get(row["pk"])

@@ -18,7 +18,7 @@ from governance.selectors import areas_cache_clear, department_names_clear
 from governance.templatetags.keep import keep_clear
 from governance.workcalendar import calendar_cache_clear
 from grids.spatial import invalidate_index
-from residents.finder import finder_counts_clear
+from residents.finder import finder_statements_clear
 from tests.factories import Tree, build_tree, make_department, make_user
 from tests.redis_server import own_redis  # noqa: F401  (a fixture for every test module)
 
@@ -39,7 +39,7 @@ def _fresh_process_caches():
         kept_lists_clear,
         row_cells_clear,
         list_rows_clear,
-        finder_counts_clear,
+        finder_statements_clear,
     )
     for clear in caches:
         clear()

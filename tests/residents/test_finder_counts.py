@@ -305,12 +305,14 @@ def test_a_keyword_list_counts_and_pages_in_one_pass_like_plain_sql(fworld, dist
         assert [row["pk"] for row in response.context["rows"]] == ids[(shown - 1) * 20 : shown * 20]
 
 
-def test_one_pass_count_of_a_query_that_matches_nobody():
+def test_one_pass_count_of_a_query_that_matches_nobody(fworld, street_command):
     from residents.finder import count_and_page_ids
-    from residents.models import Resident
 
-    assert count_and_page_ids(Resident.objects.none(), 0, 20) == (0, [])
-    assert count_and_page_ids(Resident.objects.filter(pk__in=[]), 20, 20) == (0, [])
+    outside = FinderQuery(keyword="幸福", area_id=fworld.tree["DS1"].pk)  # outside the street's scope
+    assert count_and_page_ids(street_command, outside, 0, 20) == (0, [])
+    with CaptureQueriesContext(connection) as captured:
+        assert count_and_page_ids(street_command, outside, 0, 20) == (0, [])  # kept: no statement at all
+    assert captured.captured_queries == []
 
 
 # --- The live count's kept statement (residents.finder.finder_residents_count) -----------------------
@@ -356,3 +358,84 @@ def test_the_kept_count_follows_the_day_and_the_readers_scope(fworld, district_u
         assert later == finder_residents(district_user, query).count()
     assert later > now
     assert finder_residents_count(district_user, query) == now
+
+
+# --- The list's kept page (residents.finder.finder_page, finder_page_of_ids) ------------------------
+
+
+def _expected_rows(user, query, start: int) -> list:
+    from residents.models import ResidentTag
+
+    residents = list(finder_residents(user, query).select_related("house").order_by("pk")[start : start + 20])
+    names = {}
+    for link in ResidentTag.objects.filter(resident__in=residents).select_related("tag"):
+        names.setdefault(link.resident_id, set()).add(link.tag.name)
+    return [
+        (r.pk, r.name, r.gender, r.birth_date, r.phone, r.notes, r.house.address, names.get(r.pk, set()))
+        for r in residents
+    ]
+
+
+def _shown(found) -> list:
+    return [(r.pk, r.name, r.gender, r.birth_date, r.phone, r.notes, r.address, set(r.tags)) for r in found]
+
+
+def test_the_kept_page_equals_the_querysets_rows_and_reads_them_afresh(fworld, district_user, street_command):
+    from residents.finder import finder_page
+    from residents.models import Resident
+
+    tags = fworld.tags
+    queries = [
+        FinderQuery(age_min=35, age_max=64, gender="female"),
+        FinderQuery(tags=(tags["veteran"].pk, tags["unemployed"].pk), tag_mode=TAG_ANY),
+        FinderQuery(area_id=fworld.tree["DS0C0"].pk, registration="floating"),
+        FinderQuery(area_id=fworld.tree["DS1"].pk),  # outside the street's scope: nobody, no statement
+    ]
+    for user in (district_user, street_command):
+        for query in queries:
+            for start in (0, 20):
+                expected = _expected_rows(user, query, start)
+                assert _shown(finder_page(user, query, start, 20)) == expected  # compiled and kept
+                with CaptureQueriesContext(connection) as captured:
+                    assert _shown(finder_page(user, query, start, 20)) == expected  # sent again as kept
+                assert len(captured.captured_queries) <= 1
+    assert finder_page(street_command, queries[-1], 0, 20) == []
+    # Only the statement is kept: a renamed resident shows renamed, one who moved away is gone.
+    query = queries[0]
+    first, second = (row.pk for row in finder_page(district_user, query, 0, 20)[:2])
+    Resident.objects.filter(pk=first).update(name="改名")
+    Resident.objects.filter(pk=second).update(status="moved_away")
+    page = finder_page(district_user, query, 0, 20)
+    assert page[0].pk == first and page[0].name == "改名"
+    assert second not in {row.pk for row in page}
+    assert _shown(page) == _expected_rows(district_user, query, 0)
+
+
+def test_a_page_of_known_ids_is_read_in_id_order_by_one_statement_per_length(fworld, district_user):
+    from residents.finder import finder_page_of_ids
+
+    ids = list(finder_residents(district_user, FinderQuery()).order_by("pk").values_list("pk", flat=True)[:40])
+    assert [row.pk for row in finder_page_of_ids(ids[:20])] == ids[:20]
+    with CaptureQueriesContext(connection) as captured:
+        page = finder_page_of_ids(list(reversed(ids[20:40])))  # the same length: the kept statement
+    assert [row.pk for row in page] == ids[20:40]
+    assert len(captured.captured_queries) == 1
+    assert [row.pk for row in finder_page_of_ids(ids[:3])] == ids[:3]
+    assert finder_page_of_ids([]) == []
+
+
+def test_a_page_row_is_judged_by_the_access_policy_like_its_resident(fworld, tree, district_user, community_secretary):
+    """Revealing and the minor rule ask residents.policy about the row read as values exactly as
+    about the model instance (FoundResident carries the Resident's _meta)."""
+    from residents.finder import page_of
+    from residents.models import Resident
+    from residents.policy import record_access
+
+    grid_worker = make_user("gridw", role=Role.GRID_WORKER, area=tree["DS0C0G0"])
+    everyone = Resident.objects.filter(status="active")
+    rows = page_of(everyone, 0, 400)
+    assert any(row.birth_date > TODAY.replace(year=TODAY.year - 18) for row in rows)  # minors among them
+    resident_of = {r.pk: r for r in everyone}
+    for user in (district_user, community_secretary, grid_worker):
+        for row in rows:
+            assert record_access(user, row) == record_access(user, resident_of[row.pk]), (user, row.pk)

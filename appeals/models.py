@@ -329,11 +329,14 @@ class Petition(models.Model):
             models.Index(fields=["microgrid", "-created_at"], name="appeals_pet_microgrid_recent"),
             # Subtree queries by path (the admin, reports): `area_path LIKE 'prefix%'`. PostgreSQL serves a
             # LIKE prefix from a btree only with the pattern operator class (the database collation
-            # is not "C"); other backends ignore opclasses.
+            # is not "C"); other backends ignore opclasses. The columns the monthly report joins
+            # petitions for (their units and department) ride along (PostgreSQL): a district's report
+            # reads this index instead of the million petitions' rows, once per figure statement.
             models.Index(
                 fields=["area_path", "-created_at"],
                 opclasses=["varchar_pattern_ops", "timestamptz_ops"],
-                name="appeals_pet_scope_recent",
+                include=["id", "street", "community", "grid", "microgrid", "handler_department"],
+                name="appeals_pet_scope_units",
             ),
             # The deadline sweeper: open rows whose deadline passed, oldest first.
             models.Index(

@@ -33,8 +33,9 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.conf import settings
+from django.db import transaction
 
-from analytics.selectors.common import ReportScope, dialect, fetch
+from analytics.selectors.common import ReportScope, analytic_session, dialect, fetch
 from appeals.history import CLOCK_ENDING_EVENTS
 from grids.models import Area, AreaLevel
 
@@ -421,7 +422,9 @@ def hotspots_section(area: Area, year: int, month: int, *, now: datetime | None 
     grid_sources = {g.pk: source for g in grids if g.pk in per_grid}
     microgrid_sources = {m.pk: source for m in microgrids if m.pk in per_microgrid}
 
-    grid_counts, microgrid_counts = _counts(scope, params)
+    with transaction.atomic():  # the report's planner and memory settings for its statements
+        analytic_session()
+        grid_counts, microgrid_counts = _counts(scope, params)
     grid_rows = _unit_rows(grids, grid_counts, per_grid, grid_sources)
     _score(grid_rows, weights)
     _rank(grid_rows)

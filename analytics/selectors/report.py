@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 
 from analytics.selectors import events as ev
 from analytics.selectors import times as tm
 from analytics.selectors import volume as vol
-from analytics.selectors.common import ReportScope
+from analytics.selectors.common import ReportScope, analytic_session
 from analytics.selectors.figures import rate_fig, rounded
 from analytics.selectors.rates import (
     EVERY_ROUND,
@@ -35,17 +35,6 @@ from grids.models import Area
 
 SCHEMA = 1
 RATES = ("response", "resolution", "satisfaction")
-
-
-# The statements sort and hash a few hundred thousand rows for a district over a busy year: give
-# this transaction's sorts the memory to stay off disk (PostgreSQL's default is 4 MB).
-REPORT_WORK_MEM = "64MB"
-
-
-def analytic_session() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
 
 
 def report_settings() -> dict[str, Any]:

@@ -323,3 +323,41 @@ def test_each_category_carries_its_count_two_months_back(history):
         else:
             received = received.filter(category__code=entry["key"])
         assert entry["count"]["prev2"] == received.count(), entry["key"]
+
+
+# --- The report's planner settings and covering index (PostgreSQL) ---------------------------------
+
+
+@pytest.mark.postgres
+def test_every_statement_joining_petitions_runs_under_the_reports_settings_and_can_read_the_covering_index(
+    history,
+):
+    """A district's figure statements (report-core's and the hotspots') run in transactions that set
+    the report's random_page_cost and work_mem (analytics.selectors.common.analytic_session), and
+    each reads what it needs of the petitions from appeals_pet_scope_units alone (with sequential
+    scans off, so the small test table does not decide the plan)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from analytics.services.reports import build_figures
+
+    with CaptureQueriesContext(connection) as captured:
+        build_figures(history["D"], 2025, 10, now=NOW)
+    joining, settings_in_force = [], False
+    for query in captured.captured_queries:
+        sql = query["sql"]
+        if sql.startswith("SET LOCAL random_page_cost"):
+            settings_in_force = True
+        elif sql in ("COMMIT", "ROLLBACK") or sql.startswith("RELEASE SAVEPOINT"):
+            settings_in_force = False  # each block of statements sets them itself
+        elif "JOIN appeals_petition p" in sql:
+            assert settings_in_force, sql[:200]
+            joining.append(sql)
+    assert len(joining) >= 6  # events, response, ratings, times; the hotspots' overdue and unsatisfied
+    for sql in joining:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Index Only Scan using appeals_pet_scope_units on appeals_petition p" in plan, sql[:200]

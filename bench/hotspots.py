@@ -105,10 +105,12 @@ def run(args: argparse.Namespace) -> int:
         raw = connection.connection
 
         def replay():
+            # As captured: the section's transaction (BEGIN, its SET LOCAL settings, COMMIT) too.
             with raw.cursor() as cursor:
                 for sql in statements:
                     cursor.execute(sql)
-                    cursor.fetchall()
+                    if cursor.description is not None:
+                        cursor.fetchall()
 
         return replay
 

@@ -485,6 +485,14 @@ def _compiled(queryset: QuerySet) -> tuple[str | None, tuple]:
     return sql, tuple(params)
 
 
+def _page_statement(residents: QuerySet[Resident], start: int, size: int) -> tuple[str, str | None, tuple]:
+    """(alias, sql, params) of `size` of `residents` from `start` in id order: the page's ids in a
+    subquery (the planner may answer it from an index alone: over a district the matches of a
+    house condition are thousands of rows sorted for 20), then those rows."""
+    page_ids = residents.order_by("pk").values("pk")[start : start + size]
+    return (residents.db, *_compiled(_page_queryset(Resident.objects.using(residents.db).filter(pk__in=page_ids))))
+
+
 def _found(alias: str, sql: str | None, params: tuple) -> list[FoundResident]:
     """The page's rows: the statement sent as it is, the phone decrypted as the model field does,
     the tags named from the per-process copy (residents.finder_cache)."""
@@ -515,16 +523,12 @@ def _found(alias: str, sql: str | None, params: tuple) -> list[FoundResident]:
 
 def finder_page(user: Any, query: FinderQuery, start: int, size: int) -> list[FoundResident]:
     """`size` residents of `finder_residents(user, query)` from `start`, in id order, by a kept
-    statement: the page's ids in a subquery (the planner may answer it from an index alone: over a
-    district the matches of a house condition are thousands of rows sorted for 20), then those rows."""
+    statement (`_page_statement`)."""
     day = today()
     key = ("page", scope_for(user), query, day, start, size)
     kept = _kept_statement(key)
     if kept is None:
-        residents = finder_residents(user, query, on=day)
-        page_ids = residents.order_by("pk").values("pk")[start : start + size]
-        sql, params = _compiled(_page_queryset(Resident.objects.filter(pk__in=page_ids)))
-        kept = (residents.db, sql, params)
+        kept = _page_statement(finder_residents(user, query, on=day), start, size)
         _keep_statement(key, *kept)
     return _found(*kept)
 
@@ -559,8 +563,7 @@ def count_and_page_ids(user: Any, query: FinderQuery, start: int, size: int) -> 
 def page_of(residents: QuerySet[Resident], start: int, size: int) -> list[FoundResident]:
     """`size` of `residents` from `start` in id order (a statement compiled for this request: the
     saved policy's tabs)."""
-    page_ids = residents.order_by("pk").values("pk")[start : start + size]
-    return _found(residents.db, *_compiled(_page_queryset(Resident.objects.filter(pk__in=page_ids))))
+    return _found(*_page_statement(residents, start, size))
 
 
 def finder_page_of_ids(ids: list[int], *, using: str = "default") -> list[FoundResident]:

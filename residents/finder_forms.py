@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+
 # The standard library's escape: Django's is the same on a str, wrapped to accept lazy strings and
 # mark its result safe, which costs more than the escaping over the hundreds of values a page draws.
-import copy
 from html import escape
 from typing import Any
 

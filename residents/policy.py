@@ -90,7 +90,7 @@ def _covers(post_path: str, post_level: int, post_area_id: int, record: Any) -> 
 def _is_minor(record: Any) -> bool:
     """Whether the record is a minor resident's: a Resident, or a resident's row read as values
     (residents.finder.FoundResident), which carries the model's `_meta`."""
-    is_resident = isinstance(record, Resident) or getattr(record, "_meta", None) is Resident._meta
+    is_resident = getattr(record, "_meta", None) is Resident._meta
     return is_resident and record.birth_date is not None and record.birth_date > minor_cutoff()
 
 

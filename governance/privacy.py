@@ -335,6 +335,7 @@ PERSON_MASKERS: dict[str, Callable[[object], str]] = {
     "id_number": lambda value: mask_id_number(str(value or "")),
     "phone": lambda value: mask_phone(str(value or "")),
     "birth_date": lambda value: mask_birth_date(value),  # type: ignore[arg-type]
+    "notes": lambda value: mask_text(str(value or "")),  # free text: the numbers and names in it
 }
 
 

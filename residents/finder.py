@@ -673,6 +673,21 @@ def policy_residents(user: Any, policy: Policy) -> QuerySet[Resident]:
     return finder_residents(user, policy_query(policy), policy=policy)
 
 
+def policy_contacts_visible(user: Any, policy: Policy) -> QuerySet[PolicyContact]:
+    """The policy's contacts with residents `user` may see: a policy saved for a community reaches
+    every grid of it, and each reader sees only the contacts inside their own areas."""
+    return policy.contacts.filter(resident__in=_visible_resident_ids(user))
+
+
+def contacts_visible_condition(user: Any) -> Q:
+    """For annotating policies (`Count("contacts", filter=…)`): their contacts `user` may see."""
+    return Q(contacts__resident__in=_visible_resident_ids(user))
+
+
+def _visible_resident_ids(user: Any) -> QuerySet:
+    return records_visible_to(user, Resident.objects.all()).values("pk")
+
+
 def resident_contacts(user: Any, resident: Resident) -> QuerySet[PolicyContact]:
     """A resident's contact history, newest first, over the policies the reader may see."""
     visible = policies_visible_to(user).values("pk")

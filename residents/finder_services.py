@@ -6,6 +6,7 @@ every contact is an append-only row with its author and time).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.db import transaction
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 from governance.errors import DomainError, Forbidden, NotFound
 from governance.scoping import scope_for
 from grids.models import Area
-from residents.finder import FinderQuery, finder_allowed, finder_residents, policy_get_for_user
+from residents.finder import FinderQuery, finder_allowed, finder_residents, policy_get_for_user, policy_query
 from residents.models import Resident
 from residents.models.policy import ContactOutcome, Policy, PolicyContact
 
@@ -68,7 +69,8 @@ def policy_contact_record(
     *, user: Any, policy_id: int, resident_id: int, outcome: str, note: str = ""
 ) -> PolicyContact:
     """Record that `user` contacted a resident about a policy; the resident must be one the user
-    sees inside the policy's area (what the policy's list shows them)."""
+    sees inside the policy's area and one the policy's conditions find (what the policy's list
+    shows them; "not contacted since" aside, which a contact itself changes)."""
     if not finder_allowed(user):
         raise Forbidden(_("Only staff posted to an area can record contacts."))
     try:
@@ -83,6 +85,9 @@ def policy_contact_record(
     resident = Resident.objects.filter(pk__in=reachable.values("pk")).select_for_update().first()
     if resident is None:
         raise NotFound(_("No such resident in your areas."))
+    conditions = replace(policy_query(policy), not_contacted_since=None)
+    if not finder_residents(user, conditions, policy=policy).filter(pk=resident.pk).exists():
+        raise DomainError(_("This resident does not match the policy's conditions."), code="not_matching")
     return PolicyContact.objects.create(
         policy=policy, resident=resident, outcome=outcome, note=(note or "").strip(), contacted_by=user
     )

@@ -44,6 +44,7 @@ from residents.finder import (
     FinderQuery,
     FoundResident,
     conditions_as_query_data,
+    contacts_visible_condition,
     count_and_page_ids,
     describe_query,
     finder_allowed,
@@ -55,6 +56,7 @@ from residents.finder import (
     page_of,
     policies_visible_to,
     policy_contacted,
+    policy_contacts_visible,
     policy_get_for_user,
     policy_left,
     policy_query,
@@ -357,7 +359,11 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     _scope_or_403(request)
     policies = list(
         policies_visible_to(request.user)
-        .annotate(contact_count=Count("contacts"), last_contact=Max("contacts__contacted_at"))
+        .annotate(
+            # the contacts inside the reader's own areas (a policy may reach beyond them)
+            contact_count=Count("contacts", filter=contacts_visible_condition(request.user)),
+            last_contact=Max("contacts__contacted_at", filter=contacts_visible_condition(request.user)),
+        )
         .order_by("-created_at", "-pk")[:200]
     )
     return render(request, "residents/finder_policies.html", {"policies": policies})
@@ -393,7 +399,7 @@ def policy_detail(request: HttpRequest, policy_id: int) -> HttpResponse:
             "pager": pager,
             "contact_form": ContactForm(),
             **reveal,
-            "recent": _recent_contacts(policy),
+            "recent": _recent_contacts(request.user, policy),
         },
     )
 
@@ -401,15 +407,26 @@ def policy_detail(request: HttpRequest, policy_id: int) -> HttpResponse:
 RECENT_CONTACTS = 10
 
 
-def _recent_contacts(policy) -> list[PolicyContact]:
-    """The policy's latest contacts, the resident named masked (王**): an audit line, not a record."""
+def _recent_contacts(user, policy) -> list[PolicyContact]:
+    """The policy's latest contacts with residents `user` may see, the resident's name and the note
+    masked (王**, 139****5678): an audit line, not a record (the resident's page shows them)."""
     contacts = list(
-        policy.contacts.select_related("contacted_by", "resident")
-        .only("contacted_at", "outcome", "note", "contacted_by__username", "resident__name", "resident_id")
+        policy_contacts_visible(user, policy)
+        .select_related("contacted_by", "resident")
+        .only(
+            "contacted_at",
+            "outcome",
+            "note",
+            "contacted_by__username",
+            "contacted_by__last_name",
+            "contacted_by__first_name",
+            "resident__name",
+        )
         .order_by("-contacted_at", "-pk")[:RECENT_CONTACTS]
     )
     for contact in contacts:
         contact.resident_name = mask_name(contact.resident.name)
+        contact.shown_note = mask_text(contact.note)
     return contacts
 
 
@@ -513,7 +530,7 @@ def _export(
     queryset = (
         residents.select_related("house")
         .prefetch_related(Prefetch("tags", queryset=ResidentTag.objects.select_related("tag")))
-        .order_by("house__address", "pk")
+        .order_by("pk")  # the list's own order: the export is the list the page shows, whole
     )
     for start in range(0, count, EXPORT_BATCH):
         batch = list(queryset[start : start + EXPORT_BATCH])

@@ -108,7 +108,10 @@ def house_residents(user: Any, house: House) -> QuerySet[Resident]:
 
 
 def building_houses(user: Any, building: Building) -> QuerySet[House]:
-    active = Count("residents", filter=Q(residents__status=ResidentStatus.ACTIVE))
+    """The building's houses the user may see, each with how many living residents the user may see
+    (a minor hidden from them is not counted either)."""
+    visible = residents_visible_to(user).filter(status=ResidentStatus.ACTIVE).values("pk")
+    active = Count("residents", filter=Q(residents__in=visible))
     return houses_visible_to(user).filter(building=building).annotate(active=active).order_by("unit", "floor", "room")
 
 

@@ -239,14 +239,14 @@ def building_edit(request: HttpRequest, building_id: int) -> HttpResponse:
     return _record_form(request, form, save, title=_("Edit building"), back=building, back_url=_url(building))
 
 
-def _reveal(request: HttpRequest, access, records: list[Resident]) -> bool:
+def _reveal(request: HttpRequest, access, records: list[Resident], fields: tuple[str, ...] = PERSONAL_FIELDS) -> bool:
     """Whether this response shows personal data in full; if so, each record is access-logged."""
     if request.GET.get("reveal") != "1" or not access.view_unmasked or not records:
         return False
     access_log_write(
         user=request.user,
         reason=AccessReason.RECORD_VIEW,
-        records=[access_record(r, PERSONAL_FIELDS, record=f"resident:{r.pk}") for r in records],
+        records=[access_record(r, fields, record=f"resident:{r.pk}") for r in records],
         request=request,
     )
     return True
@@ -304,15 +304,21 @@ def _manual_tags(resident: Resident):
 
 
 def _resident_page(request: HttpRequest, resident: Resident, access, *, status: int = 200, **extra) -> HttpResponse:
-    revealed = _reveal(request, access, [resident])
-    shown = person_fields({f: getattr(resident, f) for f in PERSONAL_FIELDS}, unmasked=revealed)
+    # The page also shows free text about the person: the resident's notes, the tags' and the
+    # policy contacts' notes (residents/_contacts.html), masked like the rest until revealed.
+    fields = (*PERSONAL_FIELDS, "notes")
+    revealed = _reveal(request, access, [resident], fields)
+    shown = person_fields({f: getattr(resident, f) for f in fields}, unmasked=revealed)
+    tags = list(selectors.resident_tags(resident))
+    for resident_tag in tags:
+        resident_tag.shown_note = person_fields({"notes": resident_tag.note}, unmasked=revealed)["notes"]
     context = {
         "resident": resident,
         "access": access,
         "shown": shown,
         "revealed": revealed,
         "age": resident.age(),
-        "tags": selectors.resident_tags(resident),
+        "tags": tags,
         "tag_form": extra.pop("tag_form", None) or TagForm(tags=_manual_tags(resident)),
         "leave_form": extra.pop("leave_form", None) or LeaveForm(),
         "history": selectors.record_history(resident),

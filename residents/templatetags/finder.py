@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from governance.privacy import person_fields
 from residents.finder import resident_contacts as contacts_for
 
 register = template.Library()
@@ -14,5 +15,9 @@ CONTACTS_SHOWN = 20
 
 @register.inclusion_tag("residents/_contacts.html", takes_context=True)
 def resident_contacts(context, resident):
+    """The notes masked unless the page shows the resident in full (`revealed`: the page logged it)."""
     user = context["request"].user
-    return {"contacts": list(contacts_for(user, resident)[:CONTACTS_SHOWN])}
+    contacts = list(contacts_for(user, resident)[:CONTACTS_SHOWN])
+    for contact in contacts:
+        contact.shown_note = person_fields({"notes": contact.note}, unmasked=bool(context.get("revealed")))["notes"]
+    return {"contacts": contacts}

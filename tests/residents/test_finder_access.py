@@ -11,7 +11,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from governance.models import AccessLog, AccessReason, Role
-from governance.privacy import mask_name, mask_phone
+from governance.privacy import mask_name, mask_phone, mask_text
 from residents.finder import FinderQuery, finder_residents
 from residents.models import Policy, PolicyContact, Resident
 from tests.factories import make_department, make_user
@@ -141,6 +141,14 @@ def test_export_full_for_the_community_masked_for_the_street_and_always_logged(
     assert logged.count() == len(rows) - 2 and logged.first().fields == "masked"
 
 
+def test_the_export_lists_the_residents_in_the_pages_order(fworld, tree, community_secretary):
+    client = _client(community_secretary)
+    params = {"age_min": 18}
+    shown = [row["name"] for row in client.get(reverse("finder:search"), {**params, "reveal": "1"}).context["rows"]]
+    exported = [row[0] for row in _rows(client.get(reverse("finder:export"), params))[2:]]
+    assert len(shown) > 1 and exported[: len(shown)] == shown
+
+
 def test_saving_a_policy_and_working_through_it(fworld, tree, community_secretary, grid_worker_a):
     client = _client(community_secretary)
     response = client.post(
@@ -215,6 +223,81 @@ def test_policies_are_scoped(fworld, tree, community_secretary, street_command):
     # The street's policy shows the community only its own residents.
     rows = client.get(reverse("finder:policy", args=[street.pk]), {"tab": "all"}).context["tabs"]
     assert dict((k, n) for k, _l, n in rows)["all"] == len(_active(fworld, community=tree["DS0C0"]))
+
+
+def test_contacts_shown_on_a_policy_are_the_readers_own_with_notes_masked(
+    fworld, tree, community_secretary, grid_worker_a
+):
+    policy = Policy.objects.create(
+        name="高龄慰问", conditions={}, area=tree["DS0C0"], area_path=tree["DS0C0"].path, created_by=community_secretary
+    )
+    mine = finder_residents(grid_worker_a, FinderQuery()).first()  # an adult of their grid
+    assert mine is not None and mine.grid_id == tree["DS0C0G0"].pk
+    elsewhere = _active(fworld, grid=tree["DS0C0G1"])[0]
+    secretary = _client(community_secretary)
+    for resident, note in ((mine, "本人已知晓"), (elsewhere, "子女电话13912345678代收")):
+        response = secretary.post(
+            reverse("finder:policy_contact", args=[policy.pk]),
+            {"resident": resident.pk, "outcome": "phone", "note": note},
+        )
+        assert response.status_code == 302
+    assert PolicyContact.objects.count() == 2
+
+    # The community's secretary sees both, the phone in the note masked on this audit line.
+    body = secretary.get(reverse("finder:policy", args=[policy.pk])).content.decode()
+    assert "本人已知晓" in body and "13912345678" not in body and mask_text("13912345678") in body
+    listed = secretary.get(reverse("finder:policies")).context["policies"]
+    assert [(p.pk, p.contact_count) for p in listed] == [(policy.pk, 2)]
+
+    # The grid worker of DS0C0G0 sees only the contact inside their grid, on the page and in the list.
+    worker = _client(grid_worker_a)
+    response = worker.get(reverse("finder:policy", args=[policy.pk]))
+    assert [c.resident_id for c in response.context["recent"]] == [mine.pk]
+    assert "代收" not in response.content.decode()
+    listed = worker.get(reverse("finder:policies")).context["policies"]
+    assert [(p.pk, p.contact_count) for p in listed] == [(policy.pk, 1)]
+
+
+def test_a_contact_for_a_resident_the_conditions_do_not_find_is_refused(fworld, tree, community_secretary):
+    policy = Policy.objects.create(
+        name="两癌筛查",
+        conditions={"gender": "female", "not_contacted_since": "2020-01-01"},
+        area=tree["DS0C0"],
+        area_path=tree["DS0C0"].path,
+        created_by=community_secretary,
+    )
+    residents = _active(fworld, community=tree["DS0C0"])
+    man = next(r for r in residents if r.gender == "male")
+    woman = next(r for r in residents if r.gender == "female")
+    client = _client(community_secretary)
+    url = reverse("finder:policy_contact", args=[policy.pk])
+    response = client.post(url, {"resident": man.pk, "outcome": "phone"}, follow=True)
+    assert not PolicyContact.objects.exists()
+    assert "不符合" in response.content.decode()
+    # A woman may be contacted twice: the contact itself does not take her out of the policy.
+    for outcome in ("phone", "visit"):
+        client.post(url, {"resident": woman.pk, "outcome": outcome})
+    assert PolicyContact.objects.filter(resident=woman).count() == 2
+
+
+def test_contact_notes_on_the_resident_page_are_masked_unless_the_page_is_revealed(fworld, tree, community_secretary):
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    policy = Policy.objects.create(
+        name="高龄补贴", conditions={}, area=tree["DS0C0"], area_path=tree["DS0C0"].path, created_by=community_secretary
+    )
+    resident = _active(fworld, community=tree["DS0C0"])[0]
+    PolicyContact.objects.create(
+        policy=policy, resident=resident, outcome="phone", note="请拨13912345678", contacted_by=community_secretary
+    )
+    request = RequestFactory().get("/")
+    request.user = community_secretary
+    template = Template("{% load finder %}{% resident_contacts resident %}")
+    masked = template.render(Context({"request": request, "resident": resident}))
+    revealed = template.render(Context({"request": request, "resident": resident, "revealed": True}))
+    assert "13912345678" not in masked and mask_text("13912345678") in masked
+    assert "13912345678" in revealed
 
 
 def test_contact_history_on_the_resident_page_include(fworld, tree, community_secretary):

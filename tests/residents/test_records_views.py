@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from governance.models import AccessLog
+from governance.privacy import mask_text
 from residents.models import RecordChange, Resident
 from tests.residents import records_fixtures
 from tests.residents.records_fixtures import id_number
@@ -45,7 +46,7 @@ def test_the_handling_roles_see_masked_until_they_reveal_and_the_reveal_is_logge
     log = AccessLog.objects.get()
     assert log.user == records.users[role] and log.reason == "record_view"
     assert log.model == "residents.resident" and log.object_id == str(records.adult.pk)
-    assert set(log.fields.split(",")) == {"name", "id_number", "phone", "birth_date"}
+    assert set(log.fields.split(",")) == {"name", "id_number", "phone", "birth_date", "notes"}
     assert log.path.endswith("reveal=1")
 
 
@@ -74,6 +75,30 @@ def test_a_grid_worker_does_not_see_a_minor_anywhere(records):
     body = page(client, reverse("residents:house", args=[records.house.pk]), reveal="1")
     assert "王小明" not in body and "王*明" not in body
     assert list(AccessLog.objects.values_list("object_id", flat=True)) == [str(records.adult.pk)]
+
+
+@pytest.mark.parametrize(("role", "counted"), [("grid_worker", 1), ("community_secretary", 2)])
+def test_the_building_page_counts_only_the_residents_the_reader_may_see(records, role, counted):
+    # The house holds an adult and a minor; a grid worker may not see the minor, nor learn of them.
+    response = client_for(records.users[role]).get(reverse("residents:building", args=[records.building.pk]))
+    assert response.status_code == 200
+    assert [house.active for house in response.context["houses"]] == [counted]
+
+
+def test_notes_on_the_resident_page_are_masked_until_revealed(records):
+    from residents.models import ResidentTag
+
+    Resident.objects.filter(pk=records.adult.pk).update(notes="女儿王丽电话13812345678")
+    veteran = records_fixtures.district_tags_ensure()["veteran"]
+    ResidentTag.objects.create(resident=records.adult, tag=veteran, note="联系人13712345678")
+    client = client_for(records.users["community_worker"])
+    url = reverse("residents:resident", args=[records.adult.pk])
+    body = page(client, url)
+    assert "13812345678" not in body and "13712345678" not in body
+    assert mask_text("13812345678") in body and mask_text("13712345678") in body  # the words are shown
+    body = page(client, url, reveal="1")
+    assert "13812345678" in body and "13712345678" in body
+    assert "notes" in AccessLog.objects.get().fields.split(",")
 
 
 @pytest.mark.parametrize("role", ["other_grid_worker", "department_handler", "resident"])

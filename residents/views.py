@@ -30,7 +30,7 @@ from django.views.decorators.http import require_POST
 from governance.accesslog import access_log_write, access_record
 from governance.errors import DomainError, Forbidden
 from governance.models import AccessReason
-from governance.privacy import mask_id_number, mask_name, mask_phone, person_fields
+from governance.privacy import PERSON_MASKERS, mask_id_number, mask_name, mask_phone, person_fields
 from governance.scoping import scope_for
 from residents import selectors, services
 from residents.forms import (
@@ -44,7 +44,17 @@ from residents.forms import (
     ResidentForm,
     TagForm,
 )
-from residents.models import Building, House, PartyGroup, PartyHousehold, Resident, ResidentStatus, Tag, TagKind
+from residents.models import (
+    Building,
+    House,
+    PartyGroup,
+    PartyHousehold,
+    RecordChange,
+    Resident,
+    ResidentStatus,
+    Tag,
+    TagKind,
+)
 from residents.policy import (
     VIEW_ROLES,
     may_manage_tags,
@@ -54,6 +64,7 @@ from residents.policy import (
     records_visible_to,
     tag_managed_communities,
 )
+from residents.services.history import CHANGED
 
 PAGE_SIZE = 30
 # Houses of the resident's micro-grid offered on the move form.
@@ -219,7 +230,7 @@ def building_detail(request: HttpRequest, building_id: int) -> HttpResponse:
             "building": building,
             "access": access,
             "houses": _page(request, houses),
-            "history": selectors.record_history(building),
+            "history": _history(building),
         },
     )
 
@@ -274,7 +285,7 @@ def house_detail(request: HttpRequest, house_id: int) -> HttpResponse:
             "resident_rows": rows,
             "revealed": bool(revealed),
             "may_reveal": any(a.view_unmasked for a in accesses.values()),
-            "history": selectors.record_history(house),
+            "history": _history(house),
             "panels": _panels(HOUSE_PANELS),
         },
     )
@@ -321,11 +332,27 @@ def _resident_page(request: HttpRequest, resident: Resident, access, *, status: 
         "tags": tags,
         "tag_form": extra.pop("tag_form", None) or TagForm(tags=_manual_tags(resident)),
         "leave_form": extra.pop("leave_form", None) or LeaveForm(),
-        "history": selectors.record_history(resident),
+        "history": _history(resident, unmasked=revealed),
         "panels": _panels(RESIDENT_PANELS),
         **extra,
     }
     return render(request, "residents/resident_detail.html", context, status=status)
+
+
+def _history(record: Any, *, unmasked: bool = True) -> list[RecordChange]:
+    """The record's changes as a page shows them: a person's name, birth date and notes (old and
+    new) and each change's note masked like the page's own fields unless `unmasked` (the page shows
+    the person in full and logged it). ID numbers and phones are never kept in the history."""
+    history = list(selectors.record_history(record))
+    for change in history:
+        change.shown_changes = {
+            field: values
+            if unmasked or field not in PERSON_MASKERS or CHANGED in values
+            else [PERSON_MASKERS[field](value) if value else value for value in values]
+            for field, values in (change.changes or {}).items()
+        }
+        change.shown_note = person_fields({"notes": change.note}, unmasked=unmasked)["notes"]
+    return history
 
 
 def _resident(request: HttpRequest, resident_id: int) -> tuple[Resident, Any]:

@@ -168,6 +168,18 @@ def test_an_edit_is_saved_with_its_history_shown_on_the_page(records):
     assert "行动不便" in body and "floating" in body  # the change history lists the field
 
 
+def test_the_history_masks_a_persons_old_and_new_values_until_revealed(records):
+    from residents import services
+
+    services.resident_update(resident=records.adult, actor=records.users["community_worker"], name="王建华")
+    url = reverse("residents:resident", args=[records.adult.pk])
+    for role in ("street_command", "community_worker"):
+        body = page(client_for(records.users[role]), url)
+        assert "王建国" not in body and "王建华" not in body and "王** → 王**" in body
+    body = page(client_for(records.users["community_worker"]), url, reveal="1")
+    assert "王建国 → 王建华" in body
+
+
 def test_moving_away_and_tagging_through_the_page(records):
     client = client_for(records.users["community_worker"])
     veteran = records_fixtures.district_tags_ensure()["veteran"]

@@ -157,7 +157,8 @@ def _report(request: HttpRequest, job: ImportJob) -> dict:
         "groups": groups,
         "show": show,
         "show_title": p.problem_title(show) if show not in (RowAction.CREATE, RowAction.UPDATE) else "",
-        "problem_rows": summary.get("problem_rows", 0),
+        # The "all problems" tab lists one line per problem (a row may have several), as its groups do.
+        "problem_count": sum(group["count"] for group in groups),
         "page": page,
         "lines": lines,
         "query": f"show={show}",

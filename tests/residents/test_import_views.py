@@ -10,10 +10,13 @@ from residents.imports import jobs
 from residents.models import ImportJob, ImportStatus, Resident
 from tests.residents.import_fixtures import (
     RESIDENT_HEADER,
+    check,
     csv_bytes,
     place_fixture,  # noqa: F401 (the fixture `place`)
+    run_import,
+    upload,
 )
-from tests.residents.test_import_jobs import good_rows, problem_file
+from tests.residents.test_import_jobs import ADULT, good_rows, problem_file
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +63,7 @@ def test_the_whole_flow_through_the_pages(client, place, django_assert_max_num_q
     assert client.get(reverse("imports:progress", args=[job.pk]))["HX-Refresh"] == "true"
     with django_assert_max_num_queries(12):
         report = client.get(reverse("imports:detail", args=[job.pk]) + "?show=create").content.decode()
-    assert "王** 370" in report and "导入：写入 3 行" in report
+    assert '王**</span> <span class="masked">370' in report and "导入：写入 3 行" in report
     assert Resident.objects.filter(community=place.community).count() == 0
     client.post(reverse("imports:start", args=[job.pk]))
     jobs.import_job_run(job_id=job.pk)
@@ -85,6 +88,38 @@ def test_the_report_groups_problems_and_offers_no_import(client, place):
     refused = client.post(reverse("imports:start", args=[job.pk]), follow=True).content.decode()
     assert "预检发现 9 行有问题" in refused
     assert ImportJob.objects.get().status == ImportStatus.CHECKED
+
+
+def test_the_all_problems_tab_counts_problems_and_the_figure_counts_rows(client, place):
+    rows = good_rows()
+    rows[0][3] = "12345"  # invalid phone
+    rows[0][7] = "去年春天"  # and an unparseable date: one row, two problems
+    rows[1][4] = "MP-999"  # unknown house
+    job = check(place, upload(place, csv_bytes(RESIDENT_HEADER, rows)))
+    assert job.summary["problem_rows"] == 2
+    page = login(client, place).get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "<b>2</b><span>行有问题</span>" in page
+    assert '全部问题 <span class="badge text-bg-light">3</span>' in page  # as many as the lines it lists
+    assert page.count('<td class="num">2</td>') == 2 and page.count('<td class="num">3</td>') == 1
+    for title in ("电话号码无效", "日期无法识别", "房屋不存在"):
+        assert f'{title} <span class="badge text-bg-light">1</span>' in page, title
+
+
+def test_a_check_with_nothing_to_write_offers_no_import(client, place):
+    content = csv_bytes(RESIDENT_HEADER, good_rows())
+    run_import(place, check(place, upload(place, content)))
+    again = check(place, upload(place, content, name="居民(再次).csv"))
+    assert again.status == ImportStatus.CHECKED
+    page = login(client, place).get(reverse("imports:detail", args=[again.pk])).content.decode()
+    assert "没有需要写入的内容" in page
+    assert reverse("imports:start", args=[again.pk]) not in page and "导入：写入" not in page
+    assert "请在文件中更正" not in page  # nor the advice for a file with problems
+
+
+def test_masked_id_numbers_in_the_report_keep_together(client, place):
+    job = check(place, upload(place, csv_bytes(RESIDENT_HEADER, good_rows())))
+    page = login(client, place).get(reverse("imports:detail", args=[job.pk]) + "?show=create").content.decode()
+    assert f'<span class="masked">王**</span> <span class="masked">370*************{ADULT[-2:]}</span>' in page
 
 
 def test_a_bad_mapping_is_explained_on_the_mapping_page(client, place):

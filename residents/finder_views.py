@@ -298,7 +298,8 @@ def count_html(count: int, query: str | None = None) -> str:
     if query is None:
         return mark_safe(words)  # the translation's markup and an escaped number
     link = f"{reverse('finder:search')}?{escape(query)}"
-    return mark_safe(f'{words} · <a href="{link}">{escape(_("Show the list"))}</a>')
+    label = escape(_("Show the list"))  # outside the f-string: xgettext does not read inside one
+    return mark_safe(f'{words} · <a href="{link}">{label}</a>')
 
 
 @login_required

@@ -273,7 +273,7 @@ def test_a_contact_for_a_resident_the_conditions_do_not_find_is_refused(fworld, 
     url = reverse("finder:policy_contact", args=[policy.pk])
     response = client.post(url, {"resident": man.pk, "outcome": "phone"}, follow=True)
     assert not PolicyContact.objects.exists()
-    assert "不符合" in response.content.decode()
+    assert "这位居民不符合本政策的条件" in response.content.decode()
     # A woman may be contacted twice: the contact itself does not take her out of the policy.
     for outcome in ("phone", "visit"):
         client.post(url, {"resident": woman.pk, "outcome": outcome})

@@ -410,7 +410,7 @@ RECENT_CONTACTS = 10
 
 def _recent_contacts(user, policy) -> list[PolicyContact]:
     """The policy's latest contacts with residents `user` may see, the resident's name and the note
-    masked (王**, 139****5678): an audit line, not a record (the resident's page shows them)."""
+    masked (王**, 139******78): an audit line, not a record (the resident's page shows them)."""
     contacts = list(
         policy_contacts_visible(user, policy)
         .select_related("contacted_by", "resident")

@@ -47,6 +47,7 @@ from residents.forms import (
 from residents.models import (
     Building,
     House,
+    HouseUse,
     PartyGroup,
     PartyHousehold,
     RecordChange,
@@ -285,6 +286,9 @@ def house_detail(request: HttpRequest, house_id: int) -> HttpResponse:
             "resident_rows": rows,
             "revealed": bool(revealed),
             "may_reveal": any(a.view_unmasked for a in accesses.values()),
+            # A use to correct: someone moved in (an import, a move) since the house was recorded empty.
+            "vacant_but_lived_in": house.use == HouseUse.VACANT
+            and any(r.status == ResidentStatus.ACTIVE for r in residents),
             "history": _history(house),
             "panels": _panels(HOUSE_PANELS),
         },

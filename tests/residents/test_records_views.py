@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from governance.models import AccessLog
 from governance.privacy import mask_text
-from residents.models import RecordChange, Resident
+from residents.models import House, RecordChange, Resident
 from tests.residents import records_fixtures
 from tests.residents.records_fixtures import id_number
 
@@ -83,6 +83,17 @@ def test_the_building_page_counts_only_the_residents_the_reader_may_see(records,
     response = client_for(records.users[role]).get(reverse("residents:building", args=[records.building.pk]))
     assert response.status_code == 200
     assert [house.active for house in response.context["houses"]] == [counted]
+
+
+def test_a_house_marked_vacant_with_residents_living_there_is_flagged(records):
+    client = client_for(records.users["community_worker"])
+    house_url = reverse("residents:house", args=[records.house.pk])
+    assert "登记为空置，但有在住居民" not in page(client, house_url)
+    House.objects.filter(pk=records.house.pk).update(use="vacant")
+    assert "登记为空置，但有在住居民" in page(client, house_url)
+    assert 'title="登记为空置，但有在住居民"' in page(client, reverse("residents:building", args=[records.building.pk]))
+    Resident.objects.filter(house=records.house).update(status="moved_away")
+    assert "登记为空置，但有在住居民" not in page(client, house_url)
 
 
 def test_notes_on_the_resident_page_are_masked_until_revealed(records):

@@ -117,6 +117,12 @@ def _record_form(
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
+                if isinstance(record, Resident) and not record_access(request.user, record).view:
+                    # A minor added by a role that may not see minors: saved, and back where they were.
+                    messages.success(
+                        request, _("Saved. A minor's record is seen by the community secretary and above.")
+                    )
+                    return redirect(back_url)
                 messages.success(request, _("Saved."))
                 return redirect(_url(record))
         messages.error(request, _("Please correct the errors below."))
@@ -133,8 +139,8 @@ def _microgrids(request: HttpRequest):
     return microgrids_editable_by(request.user).select_related("parent__parent").order_by("path")
 
 
-def _page(request: HttpRequest, queryset) -> Any:
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request: HttpRequest, queryset, param: str = "page") -> Any:
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get(param))
 
 
 def _masked_row(resident: Resident) -> dict[str, str]:
@@ -346,17 +352,29 @@ def _resident_page(request: HttpRequest, resident: Resident, access, *, status: 
 def _history(record: Any, *, unmasked: bool = True) -> list[RecordChange]:
     """The record's changes as a page shows them: a person's name, birth date and notes (old and
     new) and each change's note masked like the page's own fields unless `unmasked` (the page shows
-    the person in full and logged it). ID numbers and phones are never kept in the history."""
+    the person in full and logged it). ID numbers and phones are never kept in the history. A
+    field with choices shows their labels (在住 → 已故, not active → deceased); an entry whose old and
+    new value are the same is left out."""
     history = list(selectors.record_history(record))
+    labels = _choice_labels(type(record))
     for change in history:
-        change.shown_changes = {
-            field: values
-            if unmasked or field not in PERSON_MASKERS or CHANGED in values
-            else [PERSON_MASKERS[field](value) if value else value for value in values]
-            for field, values in (change.changes or {}).items()
-        }
+        shown = {}
+        for field, values in (change.changes or {}).items():
+            if len(values) == 2 and values[0] == values[1]:
+                continue
+            if not unmasked and field in PERSON_MASKERS and CHANGED not in values:
+                values = [PERSON_MASKERS[field](value) if value else value for value in values]
+            elif field in labels:
+                values = [labels[field].get(value, value) for value in values]
+            shown[field] = values
+        change.shown_changes = shown
         change.shown_note = person_fields({"notes": change.note}, unmasked=unmasked)["notes"]
     return history
+
+
+def _choice_labels(model: Any) -> dict[str, dict[Any, Any]]:
+    """{field: {value: label}} of a model's fields with choices."""
+    return {f.name: dict(f.flatchoices) for f in model._meta.concrete_fields if f.choices}
 
 
 def _resident(request: HttpRequest, resident_id: int) -> tuple[Resident, Any]:
@@ -382,11 +400,11 @@ def resident_edit(request: HttpRequest, resident_id: int) -> HttpResponse:
     if not access.edit or resident.status != ResidentStatus.ACTIVE:
         raise PermissionDenied(_("You may not change this record."))
     form = ResidentForm(request.POST or None, editing=True, initial=_resident_form_values(resident))
-    if request.method == "GET":  # the form shows the name and birth date in full
+    if request.method == "GET":  # the form shows the name, birth date and notes in full
         access_log_write(
             user=request.user,
             reason=AccessReason.RECORD_VIEW,
-            records=[access_record(resident, ("name", "birth_date"), record=f"resident:{resident.pk}")],
+            records=[access_record(resident, ("name", "birth_date", "notes"), record=f"resident:{resident.pk}")],
             request=request,
         )
 
@@ -583,11 +601,13 @@ def party(request: HttpRequest) -> HttpResponse:
     they look after. Names masked; each links to the record's own page (where a full look is logged)."""
     _require_records_role(request)
     visible_groups = records_visible_to(request.user, PartyGroup.objects.all())
-    groups = list(
+    groups = _page(
+        request,
         visible_groups.select_related("leader", "grid", "microgrid")
         .prefetch_related(Prefetch("buildings", queryset=Building.objects.only("pk", "name").order_by("name")))
         .annotate(household_count=Count("households", distinct=True))
-        .order_by("area_path", "name")[:PAGE_SIZE]
+        .order_by("area_path", "name"),
+        param="groups_page",
     )
     households = _page(
         request,
@@ -601,8 +621,11 @@ def party(request: HttpRequest) -> HttpResponse:
         "residents/party.html",
         {
             "groups": [(group, mask_name(group.leader.name) if group.leader else "") for group in groups],
-            "group_count": visible_groups.count(),
+            "group_page": groups,
             "households": households,
+            # each list's pager keeps the other list's page
+            "groups_query": f"page={households.number}",
+            "households_query": f"groups_page={groups.number}",
             "household_rows": [(row, mask_name(row.member.name)) for row in households],
         },
     )

@@ -135,6 +135,7 @@ def resident_create(
         raise Forbidden(_("You may not add records in this area."))
     if relation not in Relation.values or registration not in Registration.values:
         raise DomainError(_("Choose the relation and the registration from the lists."), code="choice")
+    _not_in_future(moved_in_on)
     values = clean_personal(name=name, id_number=id_number, phone=phone, birth_date=birth_date, gender=gender)
     resident = Resident(
         house=house,
@@ -156,6 +157,12 @@ def resident_create(
     return resident
 
 
+def _not_in_future(day: date | None) -> None:
+    """A move-in date is a day that has been (a later one would block recording the move-out)."""
+    if day is not None and day > timezone.localdate():
+        raise DomainError(_("The date lies in the future."), code="date")
+
+
 def resident_update(*, resident: Resident, actor: Any, **fields: Any) -> Resident:
     """Change the given fields; a new house moves the resident (level columns follow)."""
     unknown = set(fields) - set(RESIDENT_FIELDS)
@@ -171,6 +178,7 @@ def resident_update(*, resident: Resident, actor: Any, **fields: Any) -> Residen
         or fields.get("registration", Registration.REGISTERED) not in Registration.values
     ):
         raise DomainError(_("Choose the relation and the registration from the lists."), code="choice")
+    _not_in_future(fields.get("moved_in_on"))
     with transaction.atomic():
         locked = Resident.objects.select_for_update().select_related("house").get(pk=resident.pk)
         if locked.purged_at is not None:

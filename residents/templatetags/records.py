@@ -13,6 +13,9 @@ EXTRA_LABELS = {
     "resident_out": _("a resident moved out (record no., to)"),
 }
 
+# Where a model field's own name reads wrong for a person (a resident's name is 姓名, not 名称).
+RECORD_LABELS = {("resident", "name"): _("Name"), ("resident", "moved_out_on"): _("Moved out or died on")}
+
 
 @register.filter
 def change_label(field: str, change) -> str:
@@ -20,6 +23,8 @@ def change_label(field: str, change) -> str:
 
     if field in EXTRA_LABELS:
         return str(EXTRA_LABELS[field])
+    if (change.record_type, field) in RECORD_LABELS:
+        return str(RECORD_LABELS[change.record_type, field])
     model = {"resident": Resident, "house": House, "building": Building, "tag": Tag}.get(change.record_type)
     if model is None:
         return field

@@ -140,7 +140,7 @@ def test_opening_the_edit_form_is_logged(records):
     client = client_for(records.users["administrator"])
     page(client, reverse("residents:resident_edit", args=[records.adult.pk]))
     log = AccessLog.objects.get()
-    assert log.fields == "name,birth_date" and log.reason == "record_view"
+    assert log.fields == "name,birth_date,notes" and log.reason == "record_view"  # what the form shows in full
 
 
 def test_an_edit_with_a_bad_id_number_says_why_in_chinese_and_changes_nothing(records):
@@ -176,7 +176,7 @@ def test_an_edit_is_saved_with_its_history_shown_on_the_page(records):
     assert resident.phone == "13800002222" and resident.registration == "floating"
     assert resident.id_number == ADULT_ID  # left empty: kept
     body = page(client, reverse("residents:resident", args=[records.adult.pk]))
-    assert "行动不便" in body and "floating" in body  # the change history lists the field
+    assert "行动不便" in body and "户籍人口 → 流动人口" in body  # the change history lists the field, in words
 
 
 def test_the_history_masks_a_persons_old_and_new_values_until_revealed(records):
@@ -241,3 +241,59 @@ def test_the_party_page_lists_the_subtree_groups_and_households_masked(records):
 
     for role in ("department_handler", "resident"):
         assert client_for(records.users[role]).get(reverse("residents:party")).status_code == 403
+
+
+def test_a_move_in_date_in_the_future_is_refused_and_nothing_is_written(records):
+    client = client_for(records.users["community_worker"])
+    before = Resident.objects.count()
+    response = client.post(
+        reverse("residents:resident_new", args=[records.house.pk]),
+        {
+            "name": "李未来",
+            "id_number": id_number(date(1980, 5, 1), 171),
+            "relation": "other",
+            "registration": "registered",
+            "moved_in_on": "2099-01-01",
+        },
+    )
+    assert response.status_code == 400 and "将来" in response.content.decode()
+    assert "李未来" in response.content.decode()  # what was typed stays
+    assert Resident.objects.count() == before
+
+
+def test_a_minor_added_by_a_community_worker_is_saved_and_they_go_back_to_the_house(records):
+    client = client_for(records.users["community_worker"])
+    birth = date.today().replace(year=date.today().year - 8, day=1)
+    response = client.post(
+        reverse("residents:resident_new", args=[records.house.pk]),
+        {"name": "王小小", "id_number": id_number(birth, 173), "relation": "child", "registration": "registered"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("residents:house", args=[records.house.pk])
+    assert "未成年人" in response.content.decode()
+    assert Resident.objects.filter(name="王小小").exists()
+
+
+def test_the_history_names_choices_and_a_death_in_words(records):
+    from residents import services
+
+    worker = records.users["community_worker"]
+    services.resident_mark_deceased(resident=records.adult, on=date.today(), actor=worker)
+    body = page(client_for(worker), reverse("residents:resident", args=[records.adult.pk]))
+    assert "去世日期" in body
+    assert "在住 → 已故" in body and "active" not in body.split("变更记录")[-1]
+
+
+def test_the_party_page_pages_through_every_group(records):
+    from residents.models import PartyGroup
+
+    for n in range(35):
+        group = PartyGroup(name=f"第{n:02d}党小组")
+        group.locate(records.tree["DS0C0G0M0"])
+        group.save()
+    client = client_for(records.users["community_worker"])
+    first = page(client, reverse("residents:party"))
+    second = page(client, reverse("residents:party"), groups_page="2")
+    assert "第00党小组" in first and "第34党小组" not in first
+    assert "第34党小组" in second and "groups_page=2" in first

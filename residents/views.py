@@ -115,7 +115,7 @@ def _record_form(
             try:
                 record = save(dict(form.cleaned_data))
             except DomainError as error:
-                form.add_error(None, error.message)
+                form.add_error(_field_of(form, error.code), error.message)
             else:
                 if isinstance(record, Resident) and not record_access(request.user, record).view:
                     # A minor added by a role that may not see minors: saved, and back where they were.
@@ -132,6 +132,17 @@ def _record_form(
         {"form": form, "title": title, "back": back, "back_url": back_url, **extra},
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _field_of(form, code: str) -> str | None:
+    """The form field a service's refusal is about (its code: "phone", "id_number_checksum", "date" …),
+    so the message stands at that field; None (the form's top) when it names none of them."""
+    candidates = [
+        code,
+        "id_number" if code.startswith("id_number") else "",
+        *(("moved_in_on", "on") if code == "date" else ()),
+    ]
+    return next((name for name in candidates if name in form.fields), None)
 
 
 def _microgrids(request: HttpRequest):

@@ -257,6 +257,7 @@ def test_a_move_in_date_in_the_future_is_refused_and_nothing_is_written(records)
         },
     )
     assert response.status_code == 400 and "将来" in response.content.decode()
+    assert "moved_in_on" in response.context["form"].errors  # the message stands at the field
     assert "李未来" in response.content.decode()  # what was typed stays
     assert Resident.objects.count() == before
 
@@ -297,3 +298,14 @@ def test_the_party_page_pages_through_every_group(records):
     second = page(client, reverse("residents:party"), groups_page="2")
     assert "第00党小组" in first and "第34党小组" not in first
     assert "第34党小组" in second and "groups_page=2" in first
+
+
+def test_a_bad_phone_is_refused_at_its_field(records):
+    client = client_for(records.users["community_worker"])
+    response = client.post(
+        reverse("residents:resident_new", args=[records.house.pk]),
+        {"name": "李电话", "phone": "12345", "relation": "other", "registration": "registered"},
+    )
+    assert response.status_code == 400
+    assert "12345" in " ".join(response.context["form"].errors["phone"])
+    assert not Resident.objects.filter(name="李电话").exists()

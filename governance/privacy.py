@@ -335,8 +335,13 @@ PERSON_MASKERS: dict[str, Callable[[object], str]] = {
     "id_number": lambda value: mask_id_number(str(value or "")),
     "phone": lambda value: mask_phone(str(value or "")),
     "birth_date": lambda value: mask_birth_date(value),  # type: ignore[arg-type]
-    "notes": lambda value: mask_text(str(value or "")),  # free text: the numbers and names in it
+    "notes": lambda value: shown_text(str(value or ""), unmasked=False),  # the numbers and names in it
 }
+
+
+def shown_text(text: str, *, unmasked: bool) -> str:
+    """Free text about a person (a note) as shown: in full (the caller logs the view) or masked."""
+    return (text or "") if unmasked else mask_text(text)
 
 
 def person_fields(values: dict[str, object], *, unmasked: bool) -> dict[str, str]:

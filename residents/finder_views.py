@@ -38,7 +38,7 @@ from governance.accesslog import AccessRecord, access_log_write, access_record
 from governance.errors import DomainError
 from governance.exports import safe_row
 from governance.models import AccessReason
-from governance.privacy import mask_name, mask_phone, mask_text
+from governance.privacy import mask_name, mask_phone, mask_text, shown_text
 from governance.scoping import Scope, scope_for
 from residents.finder import (
     FinderQuery,
@@ -358,12 +358,11 @@ def policy_save(request: HttpRequest) -> HttpResponse:
 @require_GET
 def policy_list(request: HttpRequest) -> HttpResponse:
     _scope_or_403(request)
+    theirs = contacts_visible_condition(request.user)  # the contacts inside the reader's own areas
     policies = list(
         policies_visible_to(request.user)
         .annotate(
-            # the contacts inside the reader's own areas (a policy may reach beyond them)
-            contact_count=Count("contacts", filter=contacts_visible_condition(request.user)),
-            last_contact=Max("contacts__contacted_at", filter=contacts_visible_condition(request.user)),
+            contact_count=Count("contacts", filter=theirs), last_contact=Max("contacts__contacted_at", filter=theirs)
         )
         .order_by("-created_at", "-pk")[:200]
     )
@@ -427,7 +426,7 @@ def _recent_contacts(user, policy) -> list[PolicyContact]:
     )
     for contact in contacts:
         contact.resident_name = mask_name(contact.resident.name)
-        contact.shown_note = mask_text(contact.note)
+        contact.shown_note = shown_text(contact.note, unmasked=False)
     return contacts
 
 

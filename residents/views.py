@@ -30,7 +30,7 @@ from django.views.decorators.http import require_POST
 from governance.accesslog import access_log_write, access_record
 from governance.errors import DomainError, Forbidden
 from governance.models import AccessReason
-from governance.privacy import PERSON_MASKERS, mask_id_number, mask_name, mask_phone, person_fields
+from governance.privacy import PERSON_MASKERS, mask_id_number, mask_name, mask_phone, person_fields, shown_text
 from governance.scoping import scope_for
 from residents import selectors, services
 from residents.forms import (
@@ -343,7 +343,7 @@ def _resident_page(request: HttpRequest, resident: Resident, access, *, status: 
     shown = person_fields({f: getattr(resident, f) for f in fields}, unmasked=revealed)
     tags = list(selectors.resident_tags(resident))
     for resident_tag in tags:
-        resident_tag.shown_note = person_fields({"notes": resident_tag.note}, unmasked=revealed)["notes"]
+        resident_tag.shown_note = shown_text(resident_tag.note, unmasked=revealed)
     context = {
         "resident": resident,
         "access": access,
@@ -379,7 +379,7 @@ def _history(record: Any, *, unmasked: bool = True) -> list[RecordChange]:
                 values = [labels[field].get(value, value) for value in values]
             shown[field] = values
         change.shown_changes = shown
-        change.shown_note = person_fields({"notes": change.note}, unmasked=unmasked)["notes"]
+        change.shown_note = shown_text(change.note, unmasked=unmasked)
     return history
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from governance.privacy import person_fields
+from governance.privacy import shown_text
 from residents.finder import resident_contacts as contacts_for
 
 register = template.Library()
@@ -19,5 +19,5 @@ def resident_contacts(context, resident):
     user = context["request"].user
     contacts = list(contacts_for(user, resident)[:CONTACTS_SHOWN])
     for contact in contacts:
-        contact.shown_note = person_fields({"notes": contact.note}, unmasked=bool(context.get("revealed")))["notes"]
+        contact.shown_note = shown_text(contact.note, unmasked=bool(context.get("revealed")))
     return {"contacts": contacts}
